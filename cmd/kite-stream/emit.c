@@ -1,0 +1,239 @@
+/* emit.c: decoded ticker messages to kitepipe-ticks(5) lines. */
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ks.h"
+
+#define OUT_BUF (256u << 10)
+
+void
+ks_emit_init(struct ks_emit *e, const struct ks_opts *o, int fd)
+{
+	memset(e, 0, sizeof(*e));
+	kp_out_init(&e->out, fd, OUT_BUF);
+	e->opts = o;
+	e->where = "";
+}
+
+void
+ks_emit_free(struct ks_emit *e)
+{
+	kp_out_free(&e->out);
+}
+
+void
+ks_emit_warn(struct ks_emit *e, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	e->warnings++;
+	if (e->warnings > (uint64_t)e->opts->max_warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kp_warn("%s: %s", e->where, msg);
+	if (e->warnings == (uint64_t)e->opts->max_warn)
+		kp_warn("%llu warnings: further ones are only counted (see "
+		    "stats)", (unsigned long long)e->warnings);
+}
+
+static void
+on_tick(void *arg, const struct kp_tick *t)
+{
+	struct ks_emit *e = arg;
+	char *p = kp_out_room(&e->out, KP_TICK_JSON_MAX);
+	char *end;
+
+	e->st.packets++;
+	if (p == NULL)
+		return;
+	end = kp_tick_json(p, t, e->recv_us);
+	kp_out_commit(&e->out, (size_t)(end - p));
+	e->st.lines_out++;
+}
+
+static void
+on_bad(void *arg, const struct kp_codec_report *r)
+{
+	struct ks_emit *e = arg;
+	char why[256];
+
+	if (r->err != KP_CODEC_COUNT_LONG)
+		e->st.bad_parts++;
+	kp_codec_strerror(r, why, sizeof(why));
+	ks_emit_warn(e, "%s", why);
+}
+
+void
+ks_emit_binary(struct ks_emit *e, const uint8_t *msg, size_t len)
+{
+	e->st.messages++;
+	e->st.bytes_in += len;
+	if (len == 1) {
+		e->st.heartbeats++;
+		return;
+	}
+	kp_codec_decode(msg, len, on_tick, on_bad, e);
+}
+
+/* Append a line to the output: s (n bytes, no newline) and '\n'. */
+static void
+put_line(struct ks_emit *e, const char *s, size_t n)
+{
+	kp_out_write(&e->out, s, n);
+	kp_out_write(&e->out, "\n", 1);
+	e->st.lines_out++;
+}
+
+/*
+ * Kite's own text, kept byte for byte but on one line: in valid JSON a
+ * CR or LF can only be insignificant whitespace, so each becomes a space.
+ * The receive time is spliced in before the closing brace (the object has
+ * a "type", so it is not empty), unless Kite sent one of its own.
+ */
+static void
+put_kite_text(struct ks_emit *e, const char *msg, size_t len, int splice)
+{
+	char ts[32], *q;
+	size_t end = len, i;
+	struct kp_buf b;
+
+	while (end > 0 && msg[end - 1] != '}')
+		end--;
+	kp_buf_init(&b, len + 64);
+	if (kp_buf_add(&b, msg, end - 1) < 0)
+		goto out;
+	for (i = 0; i < b.len; i++)
+		if (b.p[i] == '\n' || b.p[i] == '\r')
+			b.p[i] = ' ';
+	if (splice) {
+		q = kp_fmt_fixed_all(ts, e->recv_us, 6);
+		kp_buf_addstr(&b, ",\"receive_timestamp\":");
+		kp_buf_add(&b, ts, (size_t)(q - ts));
+	}
+	kp_buf_addc(&b, '}');
+	put_line(e, b.p, b.len);
+out:
+	kp_buf_free(&b);
+}
+
+/* Text that is not a JSON object with a string "type": kept, wrapped. */
+static void
+put_unknown_text(struct ks_emit *e, const char *msg, size_t len)
+{
+	char ts[32], *q;
+	struct kp_buf b;
+
+	kp_buf_init(&b, 6 * len + 128);
+	kp_buf_addstr(&b, "{\"type\":\"unknown_text\",\"text\":");
+	kp_json_str(&b, msg, len);
+	q = kp_fmt_fixed_all(ts, e->recv_us, 6);
+	kp_buf_addstr(&b, ",\"receive_timestamp\":");
+	kp_buf_add(&b, ts, (size_t)(q - ts));
+	kp_buf_addc(&b, '}');
+	put_line(e, b.p, b.len);
+	kp_buf_free(&b);
+}
+
+/*
+ * Whether msg is a JSON object with a string "type"; *has_recv if it
+ * already has a receive_timestamp.
+ */
+static int
+is_typed_object(const char *msg, size_t len, int *has_recv, char *why,
+    size_t whysz)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(msg, len, 0, &jerr);
+	int ok;
+
+	if (v == NULL) {
+		snprintf(why, whysz, "not JSON (%s at column %d)", jerr.text,
+		    jerr.column);
+		return 0;
+	}
+	ok = json_is_object(v) && json_is_string(json_object_get(v, "type"));
+	*has_recv = json_object_get(v, "receive_timestamp") != NULL;
+	if (!ok)
+		snprintf(why, whysz, "not a JSON object with a string "
+		    "\"type\"");
+	json_decref(v);
+	return ok;
+}
+
+void
+ks_emit_text(struct ks_emit *e, const char *msg, size_t len)
+{
+	char why[200];
+	int has_recv = 0;
+
+	e->st.messages++;
+	e->st.text_messages++;
+	e->st.bytes_in += len;
+	if (is_typed_object(msg, len, &has_recv, why, sizeof(why))) {
+		put_kite_text(e, msg, len, !has_recv);
+		return;
+	}
+	e->st.bad_text++;
+	ks_emit_warn(e, "text message %s; written as unknown_text", why);
+	put_unknown_text(e, msg, len);
+}
+
+void
+ks_emit_status(struct ks_emit *e, const char *line, size_t len)
+{
+	char why[200];
+	int has_recv = 0;
+
+	e->st.status_lines++;
+	if (!is_typed_object(line, len, &has_recv, why, sizeof(why)) ||
+	    memchr(line, '\n', len) != NULL) {
+		e->st.bad_text++;
+		ks_emit_warn(e, "status line %s; skipped", why);
+		return;
+	}
+	put_line(e, line, len);
+}
+
+void
+ks_emit_stats(struct ks_emit *e)
+{
+	const struct ks_stats *s = &e->st;
+	uint64_t dropped = kp_log_dropped();
+	struct kp_stat v[] = {
+		{ "records", "capture records read", KP_STAT_COUNTER,
+		    &s->records, NULL },
+		{ "messages", "ticker messages", KP_STAT_COUNTER,
+		    &s->messages, NULL },
+		{ "heartbeats", "1-byte heartbeat messages", KP_STAT_COUNTER,
+		    &s->heartbeats, NULL },
+		{ "text_messages", "text messages", KP_STAT_COUNTER,
+		    &s->text_messages, NULL },
+		{ "bytes_in", "message bytes", KP_STAT_COUNTER, &s->bytes_in,
+		    NULL },
+		{ "packets", "packets decoded", KP_STAT_COUNTER, &s->packets,
+		    NULL },
+		{ "bad_parts", "malformed message parts skipped",
+		    KP_STAT_COUNTER, &s->bad_parts, NULL },
+		{ "bad_text", "text messages that were not typed JSON objects",
+		    KP_STAT_COUNTER, &s->bad_text, NULL },
+		{ "lines_out", "lines written", KP_STAT_COUNTER, &s->lines_out,
+		    NULL },
+		{ "bytes_out", "bytes written", KP_STAT_COUNTER,
+		    &e->out.bytes, NULL },
+		{ "log_dropped", "log lines lost to a full stderr",
+		    KP_STAT_COUNTER, &dropped, NULL },
+	};
+	size_t n = sizeof(v) / sizeof(v[0]);
+
+	kp_stats_log(KS_PROG, v, n);
+	if (e->opts->prom_path != NULL &&
+	    kp_stats_prom(e->opts->prom_path, KS_PROG, v, n) < 0)
+		kp_warn("unable to write %s:", e->opts->prom_path);
+}
