@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,15 @@ kp_cap_reader_free(struct kp_cap_reader *r)
 	r->buf = NULL;
 }
 
+/* Whether a read(2) on fd would return at once. */
+static int
+readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
+}
+
 /*
  * Make at least `want` bytes available from buf[start], growing the
  * buffer for large records.  Return 1 if they are, 0 at EOF, -1 on error.
@@ -155,9 +165,9 @@ fill(struct kp_cap_reader *r, size_t want)
 			r->buf = nb;
 			r->cap = want;
 		}
+		if (r->idle != NULL && !readable(r->fd))
+			r->idle(r->idle_arg);
 		n = read(r->fd, r->buf + r->end, r->cap - r->end);
-		if (n < 0 && errno == EINTR && !kp_sig_stopping())
-			continue;
 		if (n < 0)
 			return -1;
 		if (n == 0)

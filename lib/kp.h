@@ -408,19 +408,27 @@ struct kp_stat {
 
 /*
  * Append one JSON object and '\n': {"type":"stats","program":P,
- * "time":<epoch s>, name:value...}.  Return 0, or -1 (ENOBUFS).
+ * "time":<epoch s>, name:value...}.  The time has millisecond decimals;
+ * a double that is not finite is written as null.  Return 0, or -1
+ * (ENOBUFS) with the buffer as it was.
  */
 int kp_stats_json(struct kp_buf *b, const char *prog,
     const struct kp_stat *st, size_t n);
 
-/* Write that line to stderr through the log path (never blocks). */
+/*
+ * Write that line to stderr through the log path (never blocks); a line
+ * longer than KP_LOG_LINE_MAX is replaced by a warning.
+ */
 void kp_stats_log(const char *prog, const struct kp_stat *st, size_t n);
 
 /*
  * Write the Prometheus text format to path atomically (a temporary file
  * in the same directory, then rename(2)), for node_exporter's textfile
  * collector.  Metrics are named kitepipe_<prog>_<name> with '-' turned
- * into '_', counters suffixed _total.  Return 0, or -1 with errno.
+ * into '_', counters suffixed _total (unless the name already ends in
+ * _total).  The file is fsync'd before the rename and made mode 0644; the
+ * temporary file is hidden (".NAME.XXXXXX") and removed on failure.
+ * Return 0, or -1 with errno.
  */
 int kp_stats_prom(const char *path, const char *prog,
     const struct kp_stat *st, size_t n);
@@ -629,6 +637,10 @@ struct kp_cap_reader {
 	uint64_t records;
 	int eof;
 	int started;		/* magic seen */
+	/* Called before a read(2) that would block (may be NULL): the
+	 * place to flush output, so a slow feed is not held back. */
+	void (*idle)(void *arg);
+	void *idle_arg;
 };
 
 enum kp_cap_status {
@@ -636,7 +648,8 @@ enum kp_cap_status {
 	KP_CAP_END = 1,		/* clean end of file */
 	KP_CAP_TRUNCATED = 2,	/* the last record is incomplete */
 	KP_CAP_CORRUPT = 3,	/* bad magic, kind or length: cannot go on */
-	KP_CAP_ERROR = -1	/* read(2) failed, errno set */
+	KP_CAP_ERROR = -1	/* read(2) failed, errno set; EINTR: a signal
+				 * arrived, call again when it is handled */
 };
 
 int kp_cap_reader_init(struct kp_cap_reader *r, int fd);

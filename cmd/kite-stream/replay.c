@@ -32,6 +32,15 @@ check_signals(struct ks_emit *e)
 	return kp_sig_stopping();
 }
 
+/* Before blocking on the input, write out what we have. */
+static void
+flush_output(void *arg)
+{
+	struct ks_emit *e = arg;
+
+	kp_out_flush(&e->out);
+}
+
 static void
 emit_record(struct ks_emit *e, const struct kp_cap_rec *rec)
 {
@@ -61,8 +70,14 @@ ks_replay(struct ks_emit *e, const char *path)
 
 	if (kp_cap_reader_init(&r, fd) < 0)
 		kp_die(KP_EXIT_TEMP, "unable to allocate a read buffer:");
-	while ((st = kp_cap_next(&r, &rec, err)) == KP_CAP_OK) {
-		emit_record(e, &rec);
+	r.idle = flush_output;
+	r.idle_arg = e;
+	for (;;) {
+		st = kp_cap_next(&r, &rec, err);
+		if (st == KP_CAP_OK)
+			emit_record(e, &rec);
+		else if (st != KP_CAP_ERROR || errno != EINTR)
+			break;
 		if (check_signals(e))
 			break;
 	}
@@ -72,7 +87,7 @@ ks_replay(struct ks_emit *e, const char *path)
 	} else if (st == KP_CAP_CORRUPT) {
 		kp_log(KP_LOG_FATAL, "%s: %s", path, err);
 		code = KP_EXIT_PERM;
-	} else if (st == KP_CAP_ERROR && !kp_sig_stopping()) {
+	} else if (st == KP_CAP_ERROR && errno != EINTR) {
 		kp_log(KP_LOG_FATAL, "unable to read %s:", path);
 		code = KP_EXIT_TEMP;
 	}

@@ -12,6 +12,13 @@
 static int t_n;
 static int t_failed;
 
+#if defined(__GNUC__)
+static void t_ok(int cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void t_diag(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+#endif
+
 /* Report one assertion; the description is printf-formatted. */
 static void
 t_ok(int cond, const char *fmt, ...)
