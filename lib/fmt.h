@@ -139,6 +139,15 @@ fmt_u32(char *p, uint32_t v)
 		memcpy(p, fmt_pairs + 2 * v, 2);
 		return p + 2;
 	}
+	if (v < 10000) {
+		/* 4 digits: 2-digit halves in 16-bit lanes, then bytes */
+		uint32_t y = v / 100 | (v % 100) << 16;
+		uint32_t z = ((y * 103) >> 10) & 0x000f000fu;
+
+		y = ((y - z * 10) << 8 | z | 0x30303030u) >> (v < 1000 ? 8 : 0);
+		memcpy(p, &y, 4);
+		return p + (v < 1000 ? 3 : 4);
+	}
 	t = ((32 - (unsigned)__builtin_clz(w)) * 1233) >> 12;
 	n = t + (w >= fmt_pow10_32[t]);
 

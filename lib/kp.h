@@ -509,6 +509,14 @@ int kp_tick_kind_for(uint32_t token, const char *mode);
  */
 char *kp_tick_json(char *p, const struct kp_tick *t, int64_t recv_us);
 
+/*
+ * The same with the receive time already formatted (ts, tslen bytes, as
+ * kp_fmt_fixed_all(recv_us, 6) writes it, at most 24 bytes): all ticks of
+ * a message share it, so callers format it once per message.
+ */
+char *kp_tick_json_ts(char *p, const struct kp_tick *t, const char *ts,
+    size_t tslen);
+
 /* codec.c ----------------------------------------------------------- */
 
 /* Why part of a message could not be decoded. */

@@ -210,6 +210,16 @@ put_head(char *p, const struct kp_tick *t, unsigned seg)
 char *
 kp_tick_json(char *p, const struct kp_tick *t, int64_t recv_us)
 {
+	char ts[KP_FMT_ROOM];
+	char *end = fmt_fixed_all(ts, recv_us, 6);
+
+	return kp_tick_json_ts(p, t, ts, (size_t)(end - ts));
+}
+
+char *
+kp_tick_json_ts(char *p, const struct kp_tick *t, const char *ts,
+    size_t tslen)
+{
 	unsigned seg = kp_tick_segment(t->token);
 	unsigned dec = kp_tick_decimals(seg);
 
@@ -238,6 +248,7 @@ kp_tick_json(char *p, const struct kp_tick *t, int64_t recv_us)
 		break;
 	}
 	p = LIT(p, ",\"receive_timestamp\":");
-	p = fmt_fixed_all(p, recv_us, 6);
+	memcpy(p, ts, tslen);
+	p += tslen;
 	return LIT(p, "}\n");
 }

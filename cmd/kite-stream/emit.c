@@ -53,7 +53,7 @@ on_tick(void *arg, const struct kp_tick *t)
 	e->st.packets++;
 	if (p == NULL)
 		return;
-	end = kp_tick_json(p, t, e->recv_us);
+	end = kp_tick_json_ts(p, t, e->ts, e->tslen);
 	kp_out_commit(&e->out, (size_t)(end - p));
 	e->st.lines_out++;
 }
@@ -68,6 +68,13 @@ on_bad(void *arg, const struct kp_codec_report *r)
 		e->st.bad_parts++;
 	kp_codec_strerror(r, why, sizeof(why));
 	ks_emit_warn(e, "%s", why);
+}
+
+void
+ks_emit_time(struct ks_emit *e, int64_t recv_us)
+{
+	e->recv_us = recv_us;
+	e->tslen = (size_t)(kp_fmt_fixed_all(e->ts, recv_us, 6) - e->ts);
 }
 
 void
@@ -100,7 +107,6 @@ put_line(struct ks_emit *e, const char *s, size_t n)
 static void
 put_kite_text(struct ks_emit *e, const char *msg, size_t len, int splice)
 {
-	char ts[32], *q;
 	size_t end = len, i;
 	struct kp_buf b;
 
@@ -113,9 +119,8 @@ put_kite_text(struct ks_emit *e, const char *msg, size_t len, int splice)
 		if (b.p[i] == '\n' || b.p[i] == '\r')
 			b.p[i] = ' ';
 	if (splice) {
-		q = kp_fmt_fixed_all(ts, e->recv_us, 6);
 		kp_buf_addstr(&b, ",\"receive_timestamp\":");
-		kp_buf_add(&b, ts, (size_t)(q - ts));
+		kp_buf_add(&b, e->ts, e->tslen);
 	}
 	kp_buf_addc(&b, '}');
 	put_line(e, b.p, b.len);
@@ -127,15 +132,13 @@ out:
 static void
 put_unknown_text(struct ks_emit *e, const char *msg, size_t len)
 {
-	char ts[32], *q;
 	struct kp_buf b;
 
 	kp_buf_init(&b, 6 * len + 128);
 	kp_buf_addstr(&b, "{\"type\":\"unknown_text\",\"text\":");
 	kp_json_str(&b, msg, len);
-	q = kp_fmt_fixed_all(ts, e->recv_us, 6);
 	kp_buf_addstr(&b, ",\"receive_timestamp\":");
-	kp_buf_add(&b, ts, (size_t)(q - ts));
+	kp_buf_add(&b, e->ts, e->tslen);
 	kp_buf_addc(&b, '}');
 	put_line(e, b.p, b.len);
 	kp_buf_free(&b);

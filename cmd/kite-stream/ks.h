@@ -39,12 +39,16 @@ struct ks_emit {
 	struct ks_stats st;
 	const struct ks_opts *opts;
 	int64_t recv_us;		/* receive time of the current message */
+	char ts[KP_FMT_ROOM];		/* recv_us formatted, for every tick */
+	size_t tslen;
 	const char *where;		/* "record 12 at byte 345" for warnings */
 	uint64_t warnings;
 };
 
 void ks_emit_init(struct ks_emit *e, const struct ks_opts *o, int fd);
 void ks_emit_free(struct ks_emit *e);
+/* Set the receive time of the messages that follow. */
+void ks_emit_time(struct ks_emit *e, int64_t recv_us);
 /* A binary ticker message: its ticks as lines; bad parts warned about. */
 void ks_emit_binary(struct ks_emit *e, const uint8_t *msg, size_t len);
 /* A text ticker message (order, error, message): one line. */

@@ -49,7 +49,7 @@ emit_record(struct ks_emit *e, const struct kp_cap_rec *rec)
 	snprintf(where, sizeof(where), "record %llu at byte %llu",
 	    (unsigned long long)rec->index, (unsigned long long)rec->offset);
 	e->where = where;
-	e->recv_us = rec->recv_us;
+	ks_emit_time(e, rec->recv_us);
 	e->st.records++;
 	if (rec->kind == KP_CAP_BINARY)
 		ks_emit_binary(e, rec->data, rec->len);
