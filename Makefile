@@ -1,0 +1,268 @@
+# Makefile: build, test, fuzz and install kitepipe (GNU make, one file).
+# SPDX-License-Identifier: MIT
+#
+#   make                  libkp.a, the programs, unit tests and test tools
+#   make check            deps, all, then tests/run ("N passed, N failed")
+#   make check SAN=1      the same under ASan and UBSan, in build-san/
+#   make WERROR=1         warnings are errors (CI)
+#   make fuzz             build and run every fuzz/*.c with libFuzzer (clang)
+#   make bench            all, then bench/run
+#   make install          honours DESTDIR and PREFIX (default /usr/local)
+#   make deps             install (as root) or list the Debian packages needed
+#   make lint-man         mandoc -Tlint on the man pages
+#
+# Local overrides (CC, CFLAGS, PREFIX, ...) go in config.mk, which is not
+# tracked.
+
+-include config.mk
+
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+MANDOC ?= mandoc
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+
+WARN = \
+	-Wall \
+	-Wextra \
+	-Wpedantic \
+	-Wstrict-prototypes \
+	-Wmissing-prototypes \
+	-Wshadow \
+	-Wformat=2 \
+
+CFLAGS ?= -g -O2
+override CFLAGS += -std=c11 $(WARN) -fstack-protector-strong -MMD -MP
+# glibc 2.36 (Debian 12) quietly ignores _FORTIFY_SOURCE without -O, so it
+# is safe to pass at -O0 as well.
+override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-D_FORTIFY_SOURCE=2 -Ilib
+
+# Sanitizer objects live in their own build dir so they never mix with
+# normal ones.
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+ifeq ($(SAN),1)
+B ?= build-san
+override CFLAGS += $(SAN_FLAGS)
+override LDFLAGS += $(SAN_FLAGS)
+else
+B ?= build
+endif
+
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
+
+# External libraries, one pair of variables each. A missing package leaves
+# its variables empty, so it only breaks the targets that use it.
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+PC_LWS_CFLAGS := $(call pc_cflags,libwebsockets)
+PC_LWS_LIBS := $(call pc_libs,libwebsockets)
+PC_CURL_CFLAGS := $(call pc_cflags,libcurl)
+PC_CURL_LIBS := $(call pc_libs,libcurl)
+PC_HIREDIS_CFLAGS := $(call pc_cflags,hiredis)
+PC_HIREDIS_LIBS := $(call pc_libs,hiredis)
+PC_PQ_CFLAGS := $(call pc_cflags,libpq)
+PC_PQ_LIBS := $(call pc_libs,libpq)
+PC_OPENSSL_CFLAGS := $(call pc_cflags,openssl)
+PC_OPENSSL_LIBS := $(call pc_libs,openssl)
+PC_JANSSON_CFLAGS := $(call pc_cflags,jansson)
+PC_JANSSON_LIBS := $(call pc_libs,jansson)
+PC_CJOSE_CFLAGS := $(call pc_cflags,cjose)
+PC_CJOSE_LIBS := $(call pc_libs,cjose)
+PC_ZLIB_CFLAGS := $(call pc_cflags,zlib)
+PC_ZLIB_LIBS := $(call pc_libs,zlib)
+# libcsv-dev ships no libcsv.pc on Debian 12; its header is csv.h in
+# /usr/include, so the library flag alone is enough.
+PC_CSV_CFLAGS :=
+PC_CSV_LIBS := -lcsv
+
+# Include paths are harmless to everyone, so every object gets them all.
+PC_CFLAGS := $(sort \
+	$(PC_LWS_CFLAGS) \
+	$(PC_CURL_CFLAGS) \
+	$(PC_HIREDIS_CFLAGS) \
+	$(PC_PQ_CFLAGS) \
+	$(PC_OPENSSL_CFLAGS) \
+	$(PC_JANSSON_CFLAGS) \
+	$(PC_CJOSE_CFLAGS) \
+	$(PC_ZLIB_CFLAGS) \
+	$(PC_CSV_CFLAGS) \
+	)
+PC_ALL_LIBS := \
+	$(PC_LWS_LIBS) \
+	$(PC_CURL_LIBS) \
+	$(PC_HIREDIS_LIBS) \
+	$(PC_PQ_LIBS) \
+	$(PC_CJOSE_LIBS) \
+	$(PC_OPENSSL_LIBS) \
+	$(PC_JANSSON_LIBS) \
+	$(PC_ZLIB_LIBS) \
+	$(PC_CSV_LIBS) \
+
+override CPPFLAGS += $(PC_CFLAGS)
+
+# The programs, one per line. Each is built from cmd/NAME/*.c (or
+# cmd/NAME.c) and libkp.a into $(B)/bin/NAME.
+BIN = \
+	kite-stream \
+
+# What each program links besides libkp.a and -lm: one line per program.
+# A line for a name not in BIN does nothing.
+$(B)/bin/kite-stream: LDLIBS += $(PC_JANSSON_LIBS)
+$(B)/bin/kite-sim: LDLIBS += $(PC_LWS_LIBS) $(PC_OPENSSL_LIBS) $(PC_JANSSON_LIBS)
+$(B)/bin/tick-greeks: LDLIBS += $(PC_PQ_LIBS) $(PC_JANSSON_LIBS)
+$(B)/bin/tick-publish: LDLIBS += $(PC_HIREDIS_LIBS) $(PC_JANSSON_LIBS)
+$(B)/bin/instr-sync: LDLIBS += $(PC_CURL_LIBS) $(PC_PQ_LIBS) $(PC_CSV_LIBS) $(PC_ZLIB_LIBS) $(PC_JANSSON_LIBS)
+$(B)/bin/order-exec: LDLIBS += $(PC_CURL_LIBS) $(PC_OPENSSL_LIBS) $(PC_JANSSON_LIBS)
+$(B)/bin/ws-fanout: LDLIBS += $(PC_LWS_LIBS) $(PC_HIREDIS_LIBS) $(PC_CJOSE_LIBS) $(PC_OPENSSL_LIBS) $(PC_JANSSON_LIBS)
+
+LIB := $(B)/libkp.a
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+
+prog_src = $(sort $(wildcard cmd/$(1)/*.c cmd/$(1).c))
+# A name in BIN whose sources do not exist yet is reported and left out.
+PROG_NAMES := $(foreach p,$(BIN),$(if $(call prog_src,$(p)),$(p),$(warning \
+	BIN: no cmd/$(p)/*.c or cmd/$(p).c yet; $(p) is not built)))
+PROGS := $(PROG_NAMES:%=$(B)/bin/%)
+PROG_OBJ := $(patsubst %.c,$(B)/%.o,$(foreach p,$(PROG_NAMES),$(call prog_src,$(p))))
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+UNIT := $(UNIT_SRC:%.c=$(B)/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOLS := $(TOOL_SRC:%.c=$(B)/%)
+
+ALL_OBJ := $(LIB_OBJ) $(PROG_OBJ) $(UNIT:=.o) $(TOOLS:=.o)
+
+all: $(LIB) $(PROGS) $(UNIT) $(TOOLS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+define PROG_RULE
+$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(call prog_src,$(1)))
+endef
+$(foreach p,$(PROG_NAMES),$(eval $(call PROG_RULE,$(p))))
+
+$(PROGS): $(B)/bin/%: $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) -lm
+
+# Unit tests and test tools link libkp.a, jansson and libm; one that needs
+# more gets a line like "$(B)/tests/unit/NAME: LDLIBS += $(PC_PQ_LIBS)".
+$(UNIT) $(TOOLS): $(B)/%: $(B)/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(PC_JANSSON_LIBS) -lm
+
+-include $(ALL_OBJ:.o=.d)
+
+# make check installs missing packages before anything is compiled.
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+$(ALL_OBJ): | deps
+endif
+
+check: deps all
+	B='$(B)' bash tests/run
+
+deps:
+	sh mk/deps.sh
+
+bench: all
+	@if [ -e bench/run ]; then \
+		echo "B='$(B)' ./bench/run"; B='$(B)' ./bench/run; \
+	else \
+		echo "bench: no bench/run yet"; \
+	fi
+
+# Fuzzing: every fuzz/NAME.c is a libFuzzer target, linked with every
+# lib/*.c compiled (with coverage instrumentation) into build-fuzz/.
+FB := build-fuzz
+FUZZ_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -std=c11 $(WARN) -MMD -MP
+ifeq ($(WERROR),1)
+FUZZ_CFLAGS += -Werror
+endif
+FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
+FUZZ_NAMES := $(notdir $(FUZZ_SRC:.c=))
+FUZZ_BIN := $(FUZZ_NAMES:%=$(FB)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FB)/%.o)
+FUZZ_OBJ := $(FUZZ_LIB_OBJ) $(FUZZ_SRC:%.c=$(FB)/%.o)
+FUZZ_RUN := $(FUZZ_NAMES:%=fuzz-run-%)
+
+$(FB)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BIN): $(FB)/%: $(FB)/fuzz/%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(PC_ALL_LIBS) -lm
+
+-include $(FUZZ_OBJ:.o=.d)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Runs one target for FUZZ_SECONDS; the corpus grows in build-fuzz/corpus/
+# from the seeds in fuzz/corpus/NAME/, crashes land in build-fuzz/artifacts/
+# and libFuzzer's chatter in build-fuzz/NAME.log (its tail is shown).
+$(FUZZ_RUN): fuzz-run-%: $(FB)/%
+	@mkdir -p $(FB)/corpus/$* $(FB)/artifacts
+	@echo "fuzz: $* for $(FUZZ_SECONDS) s, log in $(FB)/$*.log"
+	@if $< -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+		-artifact_prefix=$(FB)/artifacts/$*- \
+		$(FB)/corpus/$* $(wildcard fuzz/corpus/$*) >$(FB)/$*.log 2>&1; \
+	then \
+		echo "fuzz: $*: $$(tail -n 1 $(FB)/$*.log)"; \
+	else \
+		tail -n 60 $(FB)/$*.log; \
+		echo "fuzz: $* FAILED; see $(FB)/$*.log and $(FB)/artifacts/"; \
+		exit 1; \
+	fi
+
+fuzz: $(FUZZ_RUN)
+	@echo "fuzz: $(words $(FUZZ_NAMES)) target(s) ran $(FUZZ_SECONDS) s each"
+
+MAN1 := $(sort $(wildcard man/*.1))
+MAN5 := $(sort $(wildcard man/*.5))
+MAN7 := $(sort $(wildcard man/*.7))
+MAN := $(MAN1) $(MAN5) $(MAN7)
+
+install_man = $(if $(MAN$(1)),install -d $(DESTDIR)$(MANDIR)/man$(1) && \
+	install -m 644 $(MAN$(1)) $(DESTDIR)$(MANDIR)/man$(1)/)
+uninstall_man = $(if $(MAN$(1)),rm -f \
+	$(addprefix $(DESTDIR)$(MANDIR)/man$(1)/,$(notdir $(MAN$(1)))))
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR)
+	$(if $(PROGS),install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/)
+	$(call install_man,1)
+	$(call install_man,5)
+	$(call install_man,7)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(BIN))
+	$(call uninstall_man,1)
+	$(call uninstall_man,5)
+	$(call uninstall_man,7)
+
+lint-man:
+	$(if $(MAN),$(MANDOC) -Tlint -Wwarning $(MAN),@echo "lint-man: no man pages yet")
+
+clean:
+	rm -rf build build-san build-clang $(FB) $(B)
+
+.PHONY: all check deps bench fuzz fuzz-build $(FUZZ_RUN) install uninstall \
+	lint-man clean
