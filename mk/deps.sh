@@ -34,6 +34,7 @@ bats
 jq
 mandoc
 procps
+valgrind
 curl
 xxd
 chromium
@@ -42,8 +43,9 @@ chromium
 #   clang runtimes behind SAN=1 with clang and make fuzz (libFuzzer).
 # libwebsockets-dev .. zlib1g-dev: the libraries the programs link.
 # redis-server .. postgresql-client: the real servers the tests start.
-# bats .. procps: the test runner and the tools the tests use (jq, mandoc
-#   -Tlint, pgrep/ps for the service harness).
+# bats .. valgrind: the test runner and the tools the tests and benchmarks
+#   use (jq, mandoc -Tlint, pgrep/ps for the service harness, callgrind's
+#   instruction counts in make bench).
 # curl .. chromium: demos and tests of the HTTP and WebSocket endpoints
 #   (xxd for binary frames, headless chromium for the option-chain page).
 
