@@ -673,4 +673,23 @@ int kp_cap_next(struct kp_cap_reader *r, struct kp_cap_rec *rec,
 int kp_cap_parse(const uint8_t *buf, size_t len, size_t *pos,
     struct kp_cap_rec *rec, char err[KP_ERRLEN]);
 
+/* bs.c -------------------------------------------------------------- */
+
+/*
+ * Black-Scholes-Merton and Black-76 (options-math.md).  T in years
+ * (ACT/365F), r and q continuously compounded, sigma per sqrt(year).
+ */
+
+/* Standard normal CDF and density, accurate in both tails (via erfc). */
+double kp_norm_cdf(double x);
+double kp_norm_pdf(double x);
+
+/* BSM price of a European call (call != 0) or put on spot S. */
+double kp_bsm_price(int call, double S, double K, double T, double r,
+    double q, double sigma);
+
+/* Black-76 price on a forward F, discounted at r. */
+double kp_black76_price(int call, double F, double K, double T, double r,
+    double sigma);
+
 #endif
