@@ -112,28 +112,28 @@ PC_ALL_LIBS := \
 override CPPFLAGS += $(PC_CFLAGS)
 
 # The programs, one per line. Each is built from cmd/NAME/*.c (or
-# cmd/NAME.c) and libkp.a into $(B)/bin/NAME.
+# cmd/NAME.c) and libkp.a into $(B)/bin/NAME. A name whose sources do not
+# exist (yet) is left out.
 BIN = \
 	kite-stream \
+	kite-sim \
+	tick-greeks \
+	tick-publish \
+	instr-sync \
+	order-exec \
+	ws-fanout \
 
-# What each program links besides libkp.a and -lm: one line per program.
-# A line for a name not in BIN does nothing.
-$(B)/bin/kite-stream: LDLIBS += $(PC_JANSSON_LIBS)
-$(B)/bin/kite-sim: LDLIBS += $(PC_LWS_LIBS) $(PC_OPENSSL_LIBS) $(PC_JANSSON_LIBS)
-$(B)/bin/tick-greeks: LDLIBS += $(PC_PQ_LIBS) $(PC_JANSSON_LIBS)
-$(B)/bin/tick-publish: LDLIBS += $(PC_HIREDIS_LIBS) $(PC_JANSSON_LIBS)
-$(B)/bin/instr-sync: LDLIBS += $(PC_CURL_LIBS) $(PC_PQ_LIBS) $(PC_CSV_LIBS) $(PC_ZLIB_LIBS) $(PC_JANSSON_LIBS)
-$(B)/bin/order-exec: LDLIBS += $(PC_CURL_LIBS) $(PC_OPENSSL_LIBS) $(PC_JANSSON_LIBS)
-$(B)/bin/ws-fanout: LDLIBS += $(PC_LWS_LIBS) $(PC_HIREDIS_LIBS) $(PC_CJOSE_LIBS) $(PC_OPENSSL_LIBS) $(PC_JANSSON_LIBS)
+# What each program links besides libkp.a and -lm: every external library,
+# with --as-needed dropping those it does not use, so a program (or a new
+# lib/ file) never needs a line here.
+$(PROGS): LDLIBS += $(PC_ALL_LIBS)
 
 LIB := $(B)/libkp.a
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 
 prog_src = $(sort $(wildcard cmd/$(1)/*.c cmd/$(1).c))
-# A name in BIN whose sources do not exist yet is reported and left out.
-PROG_NAMES := $(foreach p,$(BIN),$(if $(call prog_src,$(p)),$(p),$(warning \
-	BIN: no cmd/$(p)/*.c or cmd/$(p).c yet; $(p) is not built)))
+PROG_NAMES := $(foreach p,$(BIN),$(if $(call prog_src,$(p)),$(p)))
 PROGS := $(PROG_NAMES:%=$(B)/bin/%)
 PROG_OBJ := $(patsubst %.c,$(B)/%.o,$(foreach p,$(PROG_NAMES),$(call prog_src,$(p))))
 
@@ -162,12 +162,12 @@ $(foreach p,$(PROG_NAMES),$(eval $(call PROG_RULE,$(p))))
 
 $(PROGS): $(B)/bin/%: $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) -lm
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) -lm
 
-# Unit tests and test tools link libkp.a, jansson and libm; one that needs
-# more gets a line like "$(B)/tests/unit/NAME: LDLIBS += $(PC_PQ_LIBS)".
+# Unit tests and test tools link libkp.a and every external library;
+# --as-needed drops the ones a given program does not use.
 $(UNIT) $(TOOLS): $(B)/%: $(B)/%.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(PC_JANSSON_LIBS) -lm
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(LIB) $(LDLIBS) $(PC_ALL_LIBS) -lm
 
 -include $(ALL_OBJ:.o=.d)
 
