@@ -123,10 +123,6 @@ BIN = \
 	order-exec \
 	ws-fanout \
 
-# What each program links besides libkp.a and -lm: every external library,
-# with --as-needed dropping those it does not use, so a program (or a new
-# lib/ file) never needs a line here.
-$(PROGS): LDLIBS += $(PC_ALL_LIBS)
 
 LIB := $(B)/libkp.a
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -136,6 +132,11 @@ prog_src = $(sort $(wildcard cmd/$(1)/*.c cmd/$(1).c))
 PROG_NAMES := $(foreach p,$(BIN),$(if $(call prog_src,$(p)),$(p)))
 PROGS := $(PROG_NAMES:%=$(B)/bin/%)
 PROG_OBJ := $(patsubst %.c,$(B)/%.o,$(foreach p,$(PROG_NAMES),$(call prog_src,$(p))))
+
+# What each program links besides libkp.a and -lm: every external library,
+# with --as-needed dropping those it does not use, so a program (or a new
+# lib/ file) never needs a line here.
+$(PROGS): LDLIBS += $(PC_ALL_LIBS)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT := $(UNIT_SRC:%.c=$(B)/%)
