@@ -2,7 +2,8 @@
  * tmpl.c: libFuzzer target for the line scanner and templates.  The
  * first byte picks a template; the rest is a line scanned with
  * kp_jscan (no NUL, so reads past the end are caught) and rendered.
- * Values found lie inside the line; a rendering never passes its cap;
+ * Values found lie inside the line; kp_jscan_quick accepts what
+ * kp_jscan accepts; a rendering never passes its cap;
  * and a line jansson accepts as an object is never refused.
  */
 /* SPDX-License-Identifier: MIT */
@@ -55,6 +56,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n > (long)sizeof out || n < KP_TMPL_TOO_LONG)
 			abort();
 	}
+	/* quick accepts what strict accepts, and stays inside the line */
+	if (kp_jscan_quick(line, len, &tab, v, err) < 0) {
+		if (r == 0)
+			abort();
+	} else {
+		for (i = 0; i < tab.n; i++)
+			if (v[i].type != KP_J_ABSENT && (v[i].p < line ||
+			    v[i].p + v[i].len > line + len))
+				abort();
+	}
+	r = kp_jscan(line, len, &tab, v, err);
 	/* jansson allows a NUL-free subset; compare on those lines only */
 	if (memchr(line, '\0', len) == NULL) {
 		j = json_loadb(line, len, JSON_DECODE_ANY |

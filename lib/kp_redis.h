@@ -130,6 +130,16 @@ int kp_jscan(const char *line, size_t len, const struct kp_jfields *t,
     struct kp_jval *v, char err[KP_ERRLEN]);
 
 /*
+ * The same, but once every wanted member has been found the rest of the
+ * line is only checked to end in '}' (after blanks): much faster on long
+ * lines whose wanted members come first, as in kitepipe-ticks(5).  A
+ * line damaged after those members can pass, and a key repeated after
+ * them is not seen.
+ */
+int kp_jscan_quick(const char *line, size_t len, const struct kp_jfields *t,
+    struct kp_jval *v, char err[KP_ERRLEN]);
+
+/*
  * Decode a JSON string's contents (escapes included, as kp_jscan found
  * them) into out, at most cap bytes.  \uXXXX becomes UTF-8; a lone
  * surrogate becomes U+FFFD.  Return the length, or -1 when it does not

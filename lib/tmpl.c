@@ -273,12 +273,27 @@ field_index(const struct kp_jfields *t, const char *key, size_t n)
 	return -1;
 }
 
+/* Quick mode, every wanted member found: the line must end in '}'. */
+static int
+quick_tail(struct scan *sc)
+{
+	const char *e = sc->end;
+
+	while (e > sc->s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'))
+		e--;
+	if (e == sc->s || e[-1] != '}')
+		return scan_fail(sc, e, "expected '}' at the end");
+	return 0;
+}
+
 static int
 scan_members(struct scan *sc, const char *p, const struct kp_jfields *t,
-    struct kp_jval *v)
+    struct kp_jval *v, int quick)
 {
 	const char *end = sc->end, *key;
 	struct kp_jval tmp;
+	size_t found = 0;
 	int esc, i;
 
 	for (;;) {
@@ -294,8 +309,12 @@ scan_members(struct scan *sc, const char *p, const struct kp_jfields *t,
 		p = skip_ws(p + 1, end);
 		if (scan_value(sc, &p, 1, i >= 0 ? &tmp : NULL) < 0)
 			return -1;
-		if (i >= 0)
+		if (i >= 0) {
+			found += v[i].type == KP_J_ABSENT;
 			v[i] = tmp;
+			if (quick && found == t->n)
+				return quick_tail(sc);
+		}
 		p = skip_ws(p, end);
 		if (p < end && *p == ',') {
 			p = skip_ws(p + 1, end);
@@ -311,9 +330,9 @@ scan_members(struct scan *sc, const char *p, const struct kp_jfields *t,
 	return 0;
 }
 
-int
-kp_jscan(const char *line, size_t len, const struct kp_jfields *t,
-    struct kp_jval *v, char err[KP_ERRLEN])
+static int
+jscan(const char *line, size_t len, const struct kp_jfields *t,
+    struct kp_jval *v, char err[KP_ERRLEN], int quick)
 {
 	struct scan sc = { line, line + len, NULL, NULL };
 	const char *p;
@@ -338,12 +357,26 @@ kp_jscan(const char *line, size_t len, const struct kp_jfields *t,
 			    scan_fail(&sc, skip_ws(p + 1, sc.end),
 			    "data after the object");
 		else
-			r = scan_members(&sc, p, t, v);
+			r = scan_members(&sc, p, t, v, quick);
 	}
 	if (r < 0)
 		snprintf(err, KP_ERRLEN, "byte %zu: %s",
 		    (size_t)(sc.at - line) + 1, sc.why);
 	return r;
+}
+
+int
+kp_jscan(const char *line, size_t len, const struct kp_jfields *t,
+    struct kp_jval *v, char err[KP_ERRLEN])
+{
+	return jscan(line, len, t, v, err, 0);
+}
+
+int
+kp_jscan_quick(const char *line, size_t len, const struct kp_jfields *t,
+    struct kp_jval *v, char err[KP_ERRLEN])
+{
+	return jscan(line, len, t, v, err, 1);
 }
 
 /* unescaping -------------------------------------------------------- */

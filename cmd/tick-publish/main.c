@@ -19,7 +19,7 @@
 
 #include "tp.h"
 
-#define USAGE "usage: tick-publish [-qv] [-c TEMPLATE]... [-f TEMPLATE] " \
+#define USAGE "usage: tick-publish [-qVv] [-c TEMPLATE]... [-f TEMPLATE] " \
 	"[-x STREAM [-m N]]\n" \
 	"    [-H HASH [-k FIELD]] [-u URL] [-b SIZE] [-Q LINES] [-B SIZE] " \
 	"[-D TIME]\n" \
@@ -50,13 +50,16 @@ usage(FILE *f)
 	    "  -u URL       Redis URL without a password (default "
 	    "$REDIS_URL)\n"
 	    "  -b SIZE      write after SIZE bytes of commands (default "
-	    "256k)\n"
+	    "64k)\n"
 	    "  -Q LINES     queue at most LINES lines (default 100000)\n"
 	    "  -B SIZE      queue at most SIZE bytes (default 64M)\n"
 	    "  -D TIME      at EOF or SIGTERM, wait at most TIME for Redis "
 	    "(default 10s)\n"
 	    "  -T TIME      connect and reply timeout (default 5s)\n"
 	    "  -L SIZE      longest line (default 1M)\n"
+	    "  -V           check whole lines are JSON (default: up to the "
+	    "fields used,\n"
+	    "               then that the line ends in '}')\n"
 	    "  -s INTERVAL  write a stats line to stderr every INTERVAL\n"
 	    "  -P FILE      also write stats to FILE in Prometheus format\n"
 	    "  -d FD        write a newline to FD once connected "
@@ -100,12 +103,13 @@ parse_args(struct tp_opts *o, int argc, char **argv)
 		{ "stats-interval", required_argument, NULL, 's' },
 		{ "prom-file", required_argument, NULL, 'P' },
 		{ "ready-fd", required_argument, NULL, 'd' },
+		{ "strict", no_argument, NULL, 'V' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *optstr = "+c:f:x:m:H:k:u:b:Q:B:D:T:L:s:P:d:qvh";
+	const char *optstr = "+c:f:x:m:H:k:u:b:Q:B:D:T:L:s:P:d:Vqvh";
 	int c, level = KP_LOG_INFO;
 
 	while ((c = getopt_long(argc, argv, optstr, lopts, NULL)) != -1) {
@@ -150,6 +154,7 @@ parse_args(struct tp_opts *o, int argc, char **argv)
 		case 'd':
 			o->ready_fd = (int)kp_opt_ll("-d", optarg, 3, 1 << 20);
 			break;
+		case 'V': o->strict = 1; break;
 		case 'q': level--; break;
 		case 'v': level++; break;
 		case 'h': usage(stdout); exit(KP_EXIT_OK);
@@ -356,6 +361,13 @@ poll_timeout(struct tp *t, struct loop *l, int64_t now, int more)
 	return due - now > 60000 ? 60000 : (int)(due - now);
 }
 
+/* Connected, with a batch written that the socket did not take yet. */
+static int
+backlogged(const struct tp *t)
+{
+	return t->rc != NULL && t->q.bend - t->q.sent >= (size_t)t->o->batch;
+}
+
 static int
 run(struct tp *t, struct loop *l)
 {
@@ -379,12 +391,15 @@ run(struct tp *t, struct loop *l)
 		    now - t->last_io_ms >= t->o->timeout_ms)
 			tp_link_down(t, "no reply within the timeout");
 		more = 0;
-		if (!l->draining)
+		if (!l->draining && !backlogged(t))
 			more = read_input(t, l);
 		if (t->rc != NULL)
 			tp_link_write(t);
-		want_in = !l->draining && !more && (t->rc == NULL ||
-		    (t->q.lines < (size_t)t->o->queue_lines &&
+		/* a full socket: wait for POLLOUT rather than queue more */
+		if (backlogged(t))
+			more = 0;
+		want_in = !l->draining && !more && !backlogged(t) &&
+		    (t->rc == NULL || (t->q.lines < (size_t)t->o->queue_lines &&
 		    t->q.bytes < (size_t)t->o->queue_bytes));
 		pfd[0].fd = l->sigfd;
 		pfd[0].events = POLLIN;
@@ -421,7 +436,7 @@ main(int argc, char **argv)
 	struct tp_opts o = {
 		.maxlen = 10000,
 		.hash_field = "{instrument_token}",
-		.batch = 256 << 10,
+		.batch = 64 << 10,
 		.queue_lines = 100000,
 		.queue_bytes = 64 << 20,
 		.drain_ms = 10000,

@@ -29,6 +29,7 @@ struct tp_opts {
 	long long stats_ms;		/* -s */
 	const char *prom_path;		/* -P */
 	int ready_fd;			/* -d */
+	int strict;			/* -V: check whole lines */
 };
 
 /*

@@ -105,6 +105,31 @@ test_bad(void)
 }
 
 static void
+test_quick(void)
+{
+	int tok, type;
+
+	kp_jfields_init(&tab);
+	type = kp_jfields_add(&tab, "type", 4);
+	tok = kp_jfields_add(&tab, "instrument_token", 16);
+	T_EQ_INT(kp_jscan_quick("{\"type\":\"tick\",\"instrument_token\":5,"
+	    "\"x\":[1 2]}", 46, &tab, v, err), 0,
+	    "quick: damage after the wanted members passes");
+	T_EQ_STR(val(tok), "5", "quick: token");
+	T_EQ_STR(val(type), "tick", "quick: type");
+	T_EQ_INT(kp_jscan("{\"type\":\"tick\",\"instrument_token\":5,"
+	    "\"x\":[1 2]}", 46, &tab, v, err), -1, "strict: refused");
+	T_EQ_INT(kp_jscan_quick("{\"type\":\"tick\",\"instrument_token\":5,"
+	    "\"x\":[", 40, &tab, v, err), -1, "quick: a cut line is refused");
+	t_ok(strstr(err, "expected '}' at the end") != NULL, "quick: %s", err);
+	T_EQ_INT(kp_jscan_quick("{\"type\":\"tick\",\"x\":[1 2]}", 26, &tab, v,
+	    err), -1, "quick: damage before a wanted member is refused");
+	T_EQ_INT(kp_jscan_quick("{\"type\":\"x\"} \r\n", 15, &tab, v, err), 0,
+	    "quick: a member absent means a full scan");
+	T_EQ_INT(v[tok].type, KP_J_ABSENT, "quick: absent");
+}
+
+static void
 unesc(const char *in, const char *want)
 {
 	char out[64];
@@ -246,6 +271,7 @@ main(void)
 {
 	test_scan();
 	test_bad();
+	test_quick();
 	test_unescape();
 	test_render();
 	test_compile();
