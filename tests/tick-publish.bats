@@ -261,12 +261,14 @@ count_messages() {
 }
 
 # start_pub ARGS...: tick-publish reading the fifo $T/in (kept open on fd
-# 5), stderr in $T/err.
+# 5), stderr in $T/err; returns once it has tried to connect.
 start_pub() {
 	mkfifo "$T/in"
 	tick-publish "$@" <"$T/in" 2>"$T/err" 3>&- &
 	PUBPID=$!
 	exec 5>"$T/in"
+	# its first log line comes after its signal handlers are set
+	wait_for has_lines "$T/err" 1
 }
 
 # stats_say PATTERN: a SIGUSR1 stats line matches PATTERN.
@@ -298,6 +300,51 @@ xlen_is() {
 	diff <(rcli xrange s - + | awk 'NR % 3 == 0') <(ticks 200 51)
 	grep -q 'lost the connection to Redis' "$T/err"
 	grep -q 'reconnected to unix://' "$T/err"
+}
+
+# pub_qbuf: the paused publisher's commands wait in Redis's query buffer.
+pub_qbuf() {
+	rcli client list | grep -v 'cmd=client' | grep -q 'qbuf=[1-9]'
+}
+
+@test "commands sent but not acknowledged are sent again (at least once)" {
+	start_pub -c c -x s -m 0
+	ticks 5 >&5
+	wait_for xlen_is s 5
+	rcli client pause 60000 write >/dev/null
+	ticks 20 6 >&5
+	wait_for pub_qbuf
+	kp_redis_stop
+	kp_redis_restart 5>&-
+	wait_for xlen_is s 20
+	exec 5>&-
+	st=0
+	wait "$PUBPID" || st=$?
+	PUBPID=
+	[ "$st" -eq 0 ]
+	diff <(rcli xrange s - + | awk 'NR % 3 == 0') <(ticks 20 6)
+	grep -q 'reconnected to unix://.*; resending 20 lines' "$T/err"
+}
+
+@test "the byte bound drops ticks too" {
+	start_pub -c c -x s -m 0 -B 4k
+	kp_redis_stop
+	ticks 300 >"$T/sent"
+	cat "$T/sent" >&5
+	wait_for stats_say '"lines":300,'
+	kp_redis_restart 5>&-
+	exec 5>&-
+	st=0
+	wait "$PUBPID" || st=$?
+	PUBPID=
+	[ "$st" -eq 1 ]
+	kept=$(rcli xlen s)
+	dropped=$(grep -o '"dropped":[0-9]*' "$T/err" | tail -n 1 | cut -d: -f2)
+	((kept > 0 && kept + dropped == 300))
+	# what is left is the newest lines, in order, within 4 KiB of commands
+	diff <(rcli xrange s - + | awk 'NR % 3 == 0') <(tail -n "$kept" "$T/sent")
+	bytes=$(tail -n "$kept" "$T/sent" | awk '{ n += 2 * length($0) } END { print n }')
+	((bytes <= 4096))
 }
 
 @test "queue past its bound: the oldest ticks dropped and counted, status lines kept" {
