@@ -271,6 +271,14 @@ start_pub() {
 	wait_for has_lines "$T/err" 1
 }
 
+# end_pub: close its input and wait for it; its exit status in $st.
+end_pub() {
+	exec 5>&-
+	st=0
+	wait "$PUBPID" || st=$?
+	PUBPID=
+}
+
 # stats_say PATTERN: a SIGUSR1 stats line matches PATTERN.
 stats_say() {
 	kill -USR1 "$PUBPID"
@@ -292,10 +300,7 @@ xlen_is() {
 	kp_redis_restart 5>&-
 	wait_for xlen_is s 200
 	wait_for stats_say '"dropped":0,.*"reconnects":1,'
-	exec 5>&-
-	st=0
-	wait "$PUBPID" || st=$?
-	PUBPID=
+	end_pub
 	[ "$st" -eq 0 ]
 	diff <(rcli xrange s - + | awk 'NR % 3 == 0') <(ticks 200 51)
 	grep -q 'lost the connection to Redis' "$T/err"
@@ -317,10 +322,7 @@ pub_qbuf() {
 	kp_redis_stop
 	kp_redis_restart 5>&-
 	wait_for xlen_is s 20
-	exec 5>&-
-	st=0
-	wait "$PUBPID" || st=$?
-	PUBPID=
+	end_pub
 	[ "$st" -eq 0 ]
 	diff <(rcli xrange s - + | awk 'NR % 3 == 0') <(ticks 20 6)
 	grep -q 'reconnected to unix://.*; resending 20 lines' "$T/err"
@@ -333,10 +335,7 @@ pub_qbuf() {
 	cat "$T/sent" >&5
 	wait_for stats_say '"lines":300,'
 	kp_redis_restart 5>&-
-	exec 5>&-
-	st=0
-	wait "$PUBPID" || st=$?
-	PUBPID=
+	end_pub
 	[ "$st" -eq 1 ]
 	kept=$(rcli xlen s)
 	dropped=$(grep -o '"dropped":[0-9]*' "$T/err" | tail -n 1 | cut -d: -f2)
@@ -362,10 +361,7 @@ pub_qbuf() {
 	grep -q 'queue full (100 lines' "$T/err"
 	kp_redis_restart 5>&-
 	wait_for xlen_is s 100
-	exec 5>&-
-	st=0
-	wait "$PUBPID" || st=$?
-	PUBPID=
+	end_pub
 	[ "$st" -eq 1 ]
 	# kept: the 5 status lines and the newest 95 ticks, in input order
 	grep '"type":"status"' "$T/sent" >"$T/status"
@@ -399,10 +395,7 @@ pub_qbuf() {
 	kp_redis_stop
 	ticks 2 4 >&5
 	wait_for stats_say '"lines":5,'
-	exec 5>&-
-	st=0
-	wait "$PUBPID" || st=$?
-	PUBPID=
+	end_pub
 	[ "$st" -eq 111 ]
 	grep -q 'Redis did not come back within 300 ms; 2 lines not delivered' "$T/err"
 }
@@ -417,10 +410,7 @@ pub_qbuf() {
 	wait_for stats_say '"lines":4,"published":4,'
 	grep -q '^kitepipe_tick_publish_published_total 4$' "$T/tp.prom"
 	grep -q '^kitepipe_tick_publish_queue_lines 0$' "$T/tp.prom"
-	exec 5>&-
-	st=0
-	wait "$PUBPID" || st=$?
-	PUBPID=
+	end_pub
 	[ "$st" -eq 0 ]
 }
 
