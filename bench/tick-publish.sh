@@ -11,7 +11,8 @@
 # Latency: 10,000 lines at 1,000 lines/s, each stamped with the time it
 # was written; a subscriber notes when it arrives.  The same feeder and
 # subscriber then PUBLISH directly (one connection, no tick-publish), and
-# the added latency is the difference of the p99s.
+# the added latency is the difference of the p99s (each the better of two
+# rounds).  Python stamps and reads; its own delays count in both.
 
 set -euo pipefail
 n=${KP_BENCH_TICKS:-1000000}
@@ -59,8 +60,7 @@ payload=$(head -c "$mean" /dev/zero | tr '\0' x)
 for _ in 1 2 3; do
 	pub+=("$(run_tp)")
 	redis-cli -s "$sock" flushall > /dev/null
-	full+=("$(run_tp -x 'ticks:{instrument_token}:s' -m 1000 \
-		-H ticks:last)")
+	full+=("$(run_tp -x ticks:replay -m 100000 -H ticks:last)")
 	redis-cli -s "$sock" flushall > /dev/null
 	rb+=("$(redis-benchmark -s "$sock" -P 64 -n "$lines" --csv \
 		publish ticks:408065 "$payload" |
@@ -79,7 +79,7 @@ m() { awk -v v="$1" 'BEGIN { printf "%.2f M/s", v / 1e6 }'; }
 printf 'tick-publish: PUBLISH msgs/s, %s ticks of mean %s B, best of 3\t%s\tredis-benchmark -P 64 PUBLISH %s B: %s (target >= 50%%)\t%s\n' \
 	"$lines" "$mean" "$(m "$tp_rate")" "$mean" "$(m "$rb_rate")" \
 	"$(awk -v a="$tp_rate" -v b="$rb_rate" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
-printf 'tick-publish: lines/s with PUBLISH + XADD MAXLEN ~ + HSET (3 commands a line)\t%s\t-\t-\n' \
+printf 'tick-publish: lines/s with PUBLISH + XADD MAXLEN ~ 100000 + HSET (3 commands a line)\t%s\t-\t-\n' \
 	"$(m "$full_rate")"
 
 # Latency: feeder | tick-publish -> redis -> subscriber, then feeder ->
@@ -128,6 +128,7 @@ def feed(mode, sock, rate, secs):
 def sub(sock, count, ready):
     """SUBSCRIBE, touch ready, print the latency of count messages (us)."""
     s = conn(sock)
+    s.settimeout(60)
     s.sendall(resp("SUBSCRIBE", "ticks:408065"))
     buf = b""
     while b"\r\n:1\r\n" not in buf:
@@ -162,6 +163,7 @@ count=$(awk -v r="$rate" -v s="$secs" 'BEGIN { printf "%d", r * s }')
 # latency MODE: "p50 p99 max count" in microseconds
 latency() {
 	local out=$dir/lat.$1 ready=$dir/ready.$1
+	rm -f "$ready"
 	python3 "$dir/lat.py" sub "$sock" "$count" "$ready" > "$out" &
 	local spid=$!
 	while [[ ! -e $ready ]]; do sleep 0.05; done
@@ -174,14 +176,20 @@ latency() {
 	wait "$spid"
 	cat "$out"
 }
-read -r tp50 tp99 tpmax tpn <<< "$(latency pipe)"
-read -r d50 d99 dmax dn <<< "$(latency direct)"
-echo "tick-publish bench: latency (us) via tick-publish p50 $tp50 p99" \
-	"$tp99 max $tpmax n $tpn; direct p50 $d50 p99 $d99 max $dmax" \
-	"n $dn" >&2
-printf 'tick-publish: added p99 latency at %s ticks/s (target < 1 ms)\t%s ms (p99 %s, p50 %s ms via tick-publish)\tdirect PUBLISH p99 %s ms\t-\n' \
+# two rounds of each, interleaved; the round with the lower p99 counts,
+# as other load on a shared machine only ever adds latency
+low() { sort -k2,2g | head -n 1; }
+{ latency pipe; latency pipe; } > "$dir/lat.pipe.all"
+{ latency direct; latency direct; } > "$dir/lat.direct.all"
+read -r tp50 tp99 tpmax tpn <<< "$(low < "$dir/lat.pipe.all")"
+read -r d50 d99 dmax dn <<< "$(low < "$dir/lat.direct.all")"
+echo "tick-publish bench: latency rounds (us: p50 p99 max n): via" \
+	"tick-publish $(paste -sd, "$dir/lat.pipe.all"); direct" \
+	"$(paste -sd, "$dir/lat.direct.all")" >&2
+printf 'tick-publish: p99 latency at %s ticks/s, feeder to subscriber (target: < 1 ms added)\t%s ms (p50 %s ms)\tdirect PUBLISH: p99 %s ms (p50 %s ms)\t%s ms added\n' \
 	"$rate" \
-	"$(awk -v a="$tp99" -v b="$d99" 'BEGIN { printf "%.3f", (a - b) / 1000 }')" \
 	"$(awk -v a="$tp99" 'BEGIN { printf "%.3f", a / 1000 }')" \
 	"$(awk -v a="$tp50" 'BEGIN { printf "%.3f", a / 1000 }')" \
-	"$(awk -v a="$d99" 'BEGIN { printf "%.3f", a / 1000 }')"
+	"$(awk -v a="$d99" 'BEGIN { printf "%.3f", a / 1000 }')" \
+	"$(awk -v a="$d50" 'BEGIN { printf "%.3f", a / 1000 }')" \
+	"$(awk -v a="$tp99" -v b="$d99" 'BEGIN { printf "%+.3f", (a - b) / 1000 }')"
