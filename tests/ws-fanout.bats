@@ -266,3 +266,122 @@ refused() {
 	jwt_rs256 "$T/rsa.pem" '{"alg":"RS256"}' "$(claims)" >"$T/rs"
 	refused "$T/rs" "no key for algorithm RS256"
 }
+
+@test "a client that stops reading is conflated, then closed with 4008" {
+	wf_start -i --insecure-no-auth --queue 64 --slow 1s --sndbuf 16k
+	wf_feed "$(tick 1 100)" "$(tick 2 200)"
+	sub='{"action":"subscribe","tokens":[1,2]}'
+	# stops after connected, subscribed and two snapshots; resumes on
+	# SIGUSR1 to read what the kernel holds, then the close frame
+	wsc -s "$sub" -S 4 -t 90s "$(URL)" >"$T/slow.out" &
+	slow=$!
+	wsc -q -s "$sub" -t 90s "$(URL)" >"$T/fast.out" &
+	fast=$!
+	wait_for "$T/slow.out" "stopped reading"
+	for ((i = 0; i < 100; i++)); do
+		[[ $(curl -s "http://127.0.0.1:$WF_PORT/stats" |
+			jq .subscriptions) == 4 ]] && break
+		sleep 0.1
+	done
+	# enough ticks to fill the kernel's socket buffers many times
+	awk 'BEGIN { for (i = 0; i < 60000; i++)
+		printf "{\"type\":\"tick\",\"instrument_token\":%d,\"last_price\":%d,\"pad\":\"%0200d\"}\n", 1 + i % 2, i, 0 }' >&8
+	wait_for "$T/wf.log" "closing with 4008" 600
+	wf_feed "$(tick 2 12345.5)"
+	kill -USR1 "$slow"
+	wait "$slow" || true
+	run cat "$T/slow.out"
+	[[ $output == *"close 4008 too slow: send queue overflow"* ]] || { grep -v last_price "$T/slow.out"; cat "$T/wf.log"; false; }
+	run curl -s "http://127.0.0.1:$WF_PORT/stats"
+	[ "$(jq .slow_closed <<<"$output")" = 1 ]
+	[ "$(jq '.conflated > 0' <<<"$output")" = true ]
+	[ "$(jq .clients <<<"$output")" = 1 ]
+	# the other client is still there and gets the next tick
+	wf_feed "$(tick 1 777)"
+	run wsc -s '{"action":"subscribe","tokens":[1]}' -c 3 -t 30s "$(URL)"
+	[ "$(msg 3 | jq .data.last_price)" = 777 ]
+	kill "$fast"
+	wait "$fast" || true
+}
+
+@test "1,000 concurrent clients each get the snapshot and a live tick" {
+	ulimit -n 8192 || ulimit -n "$(ulimit -Hn)"
+	[ "$(ulimit -n)" -ge 2200 ]
+	wf_start -i --insecure-no-auth --max-conn-ip 2000
+	wf_feed "$(tick 408065 10)"
+	wsc -n 1000 -s '{"action":"subscribe","tokens":[408065]}' -c 4 \
+		-t 120s "$(URL)" >"$T/many.out" &
+	many=$!
+	for ((i = 0; i < 600; i++)); do
+		[[ $(curl -s "http://127.0.0.1:$WF_PORT/stats" |
+			jq .subscriptions) == 1000 ]] && break
+		sleep 0.2
+	done
+	wf_feed "$(tick 408065 11)"
+	wait "$many"
+	run cat "$T/many.out"
+	[[ $output == *"clients=1000 connected=1000 failed=0"* ]]
+	[[ $output == *"messages=4000 "* ]]
+	[[ $output == *"ticks=2000 "* ]]
+}
+
+@test "redis: snapshot from the hash; SUBSCRIBE on first, UNSUBSCRIBE after last" {
+	kp_redis_start
+	rc() { redis-cli -s "$KP_REDIS_SOCK" "$@"; }
+	rc HSET ticks:last 408065 "$(tick 408065 1500)" >/dev/null
+	wf_start --insecure-no-auth
+	wsc -s '{"action":"subscribe","tokens":[408065]}' -c 4 -t 60s \
+		"$(URL)" >"$T/a.out" &
+	a=$!
+	wait_for "$T/a.out" '1500'
+	for ((i = 0; i < 100; i++)); do
+		[[ $(rc PUBSUB NUMSUB ticks:408065 | tail -n 1) == 1 ]] && break
+		sleep 0.1
+	done
+	[ "$(rc PUBSUB CHANNELS 'ticks:*')" = ticks:408065 ]
+	rc PUBLISH ticks:408065 "$(tick 408065 1501)" >/dev/null
+	wait "$a"
+	run cat "$T/a.out"
+	[ "$(msg 3 | jq .data.last_price)" = 1500 ]
+	[ "$(msg 4 | jq .data.last_price)" = 1501 ]
+	# the last client left: the channel is unsubscribed
+	for ((i = 0; i < 100; i++)); do
+		[[ -z $(rc PUBSUB CHANNELS 'ticks:*') ]] && break
+		sleep 0.1
+	done
+	[ -z "$(rc PUBSUB CHANNELS 'ticks:*')" ]
+	run curl -s "http://127.0.0.1:$WF_PORT/stats"
+	[ "$(jq .snapshots <<<"$output")" = 1 ]
+	[ "$(jq .redis_messages <<<"$output")" = 1 ]
+}
+
+@test "redis restart: clients keep their connection and get ticks again" {
+	kp_redis_start
+	rc() { redis-cli -s "$KP_REDIS_SOCK" "$@"; }
+	wf_start --insecure-no-auth
+	wsc -s '{"action":"subscribe","tokens":[408065]}' -c 4 -t 90s \
+		"$(URL)" >"$T/a.out" &
+	a=$!
+	wait_for "$T/a.out" subscribed
+	for ((i = 0; i < 100; i++)); do
+		[[ $(rc PUBSUB NUMSUB ticks:408065 | tail -n 1) == 1 ]] && break
+		sleep 0.1
+	done
+	rc PUBLISH ticks:408065 "$(tick 408065 1)" >/dev/null
+	wait_for "$T/a.out" '"last_price":1,'
+	kp_redis_restart
+	wait_for "$T/wf.log" "lost the connection"
+	for ((i = 0; i < 200; i++)); do
+		[[ $(rc PUBSUB NUMSUB ticks:408065 | tail -n 1) == 1 ]] && break
+		sleep 0.1
+	done
+	rc PUBLISH ticks:408065 "$(tick 408065 2)" >/dev/null
+	wait "$a"
+	run cat "$T/a.out"
+	[ "$(msg 4 | jq .data.last_price)" = 2 ]
+	[ "$(grep -c '"type":"connected"' "$T/a.out")" = 1 ]
+	run curl -s "http://127.0.0.1:$WF_PORT/stats"
+	[ "$(jq .connections_total <<<"$output")" = 1 ]
+	[ "$(jq .redis_reconnects <<<"$output")" = 1 ]
+	[ "$(jq .redis_connected <<<"$output")" = 1 ]
+}

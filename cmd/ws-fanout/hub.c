@@ -91,7 +91,7 @@ wf_tick_line(struct wf *w, const char *line, size_t len, uint64_t lineno,
 		return;
 	}
 	in = r == 1 ? wf_inst_get(w, token, w->o->use_stdin) : NULL;
-	if (in == NULL) {
+	if (in == NULL || (!w->o->use_stdin && in->nsubs == 0)) {
 		w->st.skipped++;
 		return;
 	}
@@ -282,7 +282,7 @@ wf_client_close(struct wf *w, struct wf_client *c, int why)
 	queue_clear(c);
 	lws_callback_on_writable(c->wsi);
 	/* A peer that never reads never takes the close frame either. */
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 3);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 10);
 }
 
 static void
@@ -390,6 +390,8 @@ wf_client_writable(struct wf *w, struct wf_client *c)
 	int n = 0;
 
 	if (c->closing) {
+		kp_debug("client %llu: closing with %d",
+		    (unsigned long long)c->id, close_why[c->closing].code);
 		lws_close_reason(c->wsi,
 		    (enum lws_close_status)close_why[c->closing].code,
 		    (unsigned char *)(uintptr_t)close_why[c->closing].reason,

@@ -25,7 +25,7 @@
 enum {
 	OPT_ISS = 256, OPT_AUD, OPT_LEEWAY, OPT_INSECURE, OPT_CERT, OPT_KEY,
 	OPT_CHAIN, OPT_MAX_SUBS, OPT_MAX_MSG, OPT_MAX_RATE, OPT_MAX_CONN_IP,
-	OPT_MAX_CLIENTS, OPT_QUEUE, OPT_QUEUE_HARD, OPT_SLOW
+	OPT_MAX_CLIENTS, OPT_QUEUE, OPT_QUEUE_HARD, OPT_SLOW, OPT_SNDBUF
 };
 
 static void
@@ -54,6 +54,7 @@ usage(FILE *f)
 	    "(20)\n"
 	    "  --max-conn-ip N (256) --max-clients N (10000)\n"
 	    "  --queue N (256) --queue-hard N (4096) --slow DUR (5s)\n"
+	    "  --sndbuf SIZE       kernel send buffer per client (system's)\n"
 	    "  -d FD               readiness notification fd (s6)\n"
 	    "  -q, -v              quieter, louder\n"
 	    "  -h                  this help\n\n"
@@ -113,6 +114,7 @@ static const struct {
 	{ "--queue-hard", 'n', 1, 10000000,
 	    offsetof(struct wf_opts, queue_hard) },
 	{ "--slow", 'd', 1, 3600000, offsetof(struct wf_opts, slow_ms) },
+	{ "--sndbuf", 's', 0, 64 << 20, offsetof(struct wf_opts, sndbuf) },
 };
 
 static void
@@ -159,6 +161,7 @@ parse_args(struct wf_opts *o, int argc, char **argv)
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "queue-hard", required_argument, NULL, OPT_QUEUE_HARD },
 		{ "slow", required_argument, NULL, OPT_SLOW },
+		{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -195,7 +198,7 @@ parse_args(struct wf_opts *o, int argc, char **argv)
 		case 'v': level++; break;
 		case 'h': usage(stdout); exit(KP_EXIT_OK);
 		default:
-			if (c < OPT_MAX_SUBS || c > OPT_SLOW) {
+			if (c < OPT_MAX_SUBS || c > OPT_SNDBUF) {
 				usage(stderr);
 				exit(KP_EXIT_PERM);
 			}

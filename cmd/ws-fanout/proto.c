@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "wf.h"
 
@@ -166,6 +167,13 @@ ws_established(struct wf *w, struct lws *wsi, struct wf_conn *pc)
 		wf_peer(wsi, pc->ip, sizeof(pc->ip));
 	if (wf_ip_acquire(w, pc->ip) == 0)
 		pc->ip_counted = 1;
+	if (w->o->sndbuf > 0) {
+		int sz = (int)w->o->sndbuf;
+
+		if (setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF,
+		    &sz, sizeof(sz)) < 0)
+			kp_warn("unable to set SO_SNDBUF:");
+	}
 	pc->c = wf_client_new(w, wsi, pc->ip, pc->sub);
 	kp_buf_init(&b, 4096);
 	kp_buf_addstr(&b, "{\"type\":\"connected\",\"client_id\":");

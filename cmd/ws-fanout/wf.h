@@ -40,6 +40,7 @@ struct wf_opts {
 	long long queue;		/* soft send queue depth */
 	long long queue_hard;
 	long long slow_ms;		/* behind this long: closed */
+	long long sndbuf;		/* SO_SNDBUF per client, 0: system's */
 	long long max_line;
 	int ready_fd;
 };

@@ -4,7 +4,8 @@
  * microseconds), and events as "RECV_US close CODE REASON" and
  * "RECV_US error TEXT".  With -n N, runs N clients and prints one summary
  * line with tick latencies (receive time minus the tick's
- * receive_timestamp) instead.
+ * receive_timestamp) instead.  -S K stops reading after K messages until
+ * -R DUR has passed or SIGUSR1 arrives.
  */
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <libwebsockets.h>
 
@@ -52,11 +54,20 @@ static size_t nlat, caplat;
 static int open_now, done_n, failed_n, closed_n, interrupted;
 static long long total_msgs;
 
+static volatile sig_atomic_t resume_now;
+
 static void
 on_int(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	resume_now = 1;
 }
 
 static void
@@ -180,6 +191,14 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (o.stop_after > 0) {
+			/* a small window, so a stall shows at the server
+			 * soon rather than after megabytes */
+			int sz = 4096;
+
+			setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET,
+			    SO_RCVBUF, &sz, sizeof(sz));
+		}
 		c->state = 1;
 		open_now++;
 		lws_callback_on_writable(wsi);
@@ -248,6 +267,16 @@ static const struct lws_extension exts[] = {
 	    "client_max_window_bits" },
 	{ NULL, NULL, NULL }
 };
+
+/* Wake lws_service at least every 100 ms, for -R and -t. */
+static struct lws_context *tick_ctx;
+static lws_sorted_usec_list_t tick_sul;
+
+static void
+on_tick(lws_sorted_usec_list_t *sul)
+{
+	lws_sul_schedule(tick_ctx, 0, sul, on_tick, 100 * LWS_US_PER_MS);
+}
 
 static int
 cmp64(const void *a, const void *b)
@@ -344,6 +373,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_int);
 	signal(SIGTERM, on_int);
+	signal(SIGUSR1, on_usr1);
 	snprintf(url, sizeof(url), "%s", o.url);
 	if (lws_parse_uri(url, &prot, &addr, &port, &path))
 		kp_die(KP_EXIT_PERM, "bad URL %s", o.url);
@@ -358,6 +388,8 @@ main(int argc, char **argv)
 	ctx = lws_create_context(&ci);
 	if (ctx == NULL)
 		kp_die(KP_EXIT_TEMP, "unable to create the lws context");
+	tick_ctx = ctx;
+	on_tick(&tick_sul);
 	cls = kp_xcalloc((size_t)o.nclients, sizeof(*cls));
 	t0 = kp_mono_ms();
 	for (i = 0; i < o.nclients; i++) {
@@ -388,9 +420,10 @@ main(int argc, char **argv)
 	while (!interrupted && done_n < o.nclients) {
 		lws_service(ctx, 0);
 		now = kp_mono_ms();
-		for (i = 0; o.resume_ms > 0 && i < o.nclients; i++) {
+		for (i = 0; i < o.nclients; i++) {
 			if (cls[i].stopped && cls[i].wsi != NULL &&
-			    now - cls[i].stopped_ms >= o.resume_ms) {
+			    (resume_now || (o.resume_ms > 0 &&
+			    now - cls[i].stopped_ms >= o.resume_ms))) {
 				cls[i].stopped = 0;
 				lws_rx_flow_control(cls[i].wsi, 1);
 				event("resumed reading");
