@@ -139,3 +139,66 @@ tick() {
 	printf '{"type":"tick","mode":"ltp","instrument_token":%s,"segment":"nse","tradable":true,"last_price":%s,"receive_timestamp":%s}' \
 		"$1" "$2" "$(date +%s.%6N)"
 }
+
+# chain_data DIR: DIR/chain.ndjson (instr-sync's instrument lines) and
+# DIR/ticks.ndjson (tick-greeks' enriched option ticks) for 9 NIFTY
+# strikes x CE/PE: a smile in iv (PE 2 points above CE), delta, OI.
+chain_data() {
+	awk -v dir="$1" 'BEGIN {
+		ch = dir "/chain.ndjson"; tk = dir "/ticks.ndjson"
+		for (s = 0; s < 9; s++) {
+			k = 23600 + 100 * s; d = s - 4
+			for (j = 0; j < 2; j++) {
+				t = j ? "PE" : "CE"; i = 2 * s + j + 1
+				tok = 12000000 + i * 256 + 3
+				sym = "NIFTY26N" k t
+				printf "{\"instrument_token\":%d,\"tradingsymbol\":\"%s\",\"name\":\"NIFTY\",\"expiry\":\"2026-11-26\",\"strike\":%d,\"instrument_type\":\"%s\",\"segment\":\"NFO-OPT\",\"exchange\":\"NFO\"}\n", tok, sym, k, t > ch
+				iv = 0.12 + 0.004 * d * d + (j ? 0.02 : 0)
+				delta = j ? -0.5 - d / 10 : 0.5 - d / 10
+				ltp = j ? 120 + 40 * d : 120 - 40 * d
+				if (ltp < 5) ltp = 5
+				printf "{\"type\":\"tick\",\"mode\":\"full\",\"instrument_token\":%d,\"last_price\":%d,\"oi\":%d,\"receive_timestamp\":1732264200.000000,\"iv\":%.4f,\"delta\":%.4f,\"underlying_price\":24010.5,\"tradingsymbol\":\"%s\",\"name\":\"NIFTY\",\"strike\":%d,\"expiry\":\"2026-11-26\",\"instrument_type\":\"%s\"}\n", tok, ltp, 100000 + 1000 * i, iv, delta, sym, k, t > tk
+			}
+		}
+	}'
+}
+
+# browser ARGS... URL: headless chromium, as root too.
+browser() {
+	timeout 60 chromium --headless --no-sandbox --disable-gpu \
+		--hide-scrollbars --window-size=1100,720 \
+		--run-all-compositor-stages-before-draw \
+		--virtual-time-budget=8000 "$@" 2>/dev/null 3>&-
+}
+
+# pixels PNG X Y W H R G B: how many pixels of the region are within 40
+# of colour R,G,B (the PNG read through "convert FILE.png ppm:-").
+pixels() {
+	convert "$1" ppm:- | od -An -v -tu1 | awk -v x0="$2" -v y0="$3" \
+		-v w="$4" -v h="$5" -v R="$6" -v G="$7" -v Bl="$8" '
+	function ab(v) { return v < 0 ? -v : v }
+	BEGIN { hdr = 0; n = 0; i = 0 }
+	{
+		for (f = 1; f <= NF; f++) {
+			c = $f
+			if (hdr < 4) {
+				# P6, width, height, maxval: parse from bytes
+				if (c == 10 || c == 32) {
+					if (tok != "") { hv[hdr++] = tok; tok = "" }
+				} else tok = tok sprintf("%c", c)
+				if (hdr == 4) W = hv[1] + 0
+				continue
+			}
+			px[i % 3] = c
+			if (i % 3 == 2) {
+				p = int(i / 3); x = p % W; y = int(p / W)
+				if (x >= x0 && x < x0 + w && y >= y0 && y < y0 + h &&
+				    ab(px[0] - R) < 40 && ab(px[1] - G) < 40 &&
+				    ab(px[2] - Bl) < 40)
+					n++
+			}
+			i++
+		}
+	}
+	END { print n }'
+}

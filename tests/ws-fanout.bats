@@ -385,3 +385,41 @@ refused() {
 	[ "$(jq .redis_reconnects <<<"$output")" = 1 ]
 	[ "$(jq .redis_connected <<<"$output")" = 1 ]
 }
+
+@test "page: headless chromium shows the chain and the smile filled in" {
+	require_cmd chromium chromium
+	require_cmd convert imagemagick
+	jwt_keys
+	chain_data "$T"
+	wf_start -i -K "$T/hs.secret" --chain "$T/chain.ndjson"
+	wf_feed "$(cat "$T/ticks.ndjson")"
+	jwt_hs256 "$T/hs.secret" '{"alg":"HS256"}' \
+		"{\"sub\":\"browser\",\"exp\":$(($(date +%s) + 600))}" >"$T/tok"
+	run curl -s "http://127.0.0.1:$WF_PORT/"
+	[[ $output == *'<table id="chain">'* ]]
+	[[ $output != *'src="http'* ]]
+	url="http://127.0.0.1:$WF_PORT/#token=$(cat "$T/tok")"
+	browser --dump-dom "$url" >"$T/dom.html"
+	# 9 strikes, each with CE and PE LTP, IV and delta filled in
+	[ "$(grep -o '<tr[^>]*data-strike="[0-9]*"' "$T/dom.html" |
+		wc -l)" -eq 9 ]
+	[ "$(grep -o '<td class="ce iv">[0-9.]*</td>' "$T/dom.html" |
+		grep -c '[0-9]<')" -eq 9 ]
+	[ "$(grep -o '<td class="pe delta">-[0-9.]*</td>' "$T/dom.html" |
+		wc -l)" -eq 9 ]
+	grep -q '<tr class="atm" data-strike="24000">' "$T/dom.html"
+	grep -q '<td class="ce iv">12.00</td><td class="ce delta">0.500</td><td class="ce last_price">120</td><td class="k">24000</td>' "$T/dom.html"
+	[ "$(grep -o 'id="smile-ce"[^>]*' "$T/dom.html" | grep -o ',' |
+		wc -l)" -eq 9 ]
+	[ "$(grep -o 'id="smile-pe"[^>]*' "$T/dom.html" | grep -o ',' |
+		wc -l)" -eq 9 ]
+	grep -q 'authenticated browser' "$T/wf.log" ||
+		grep -q '"auth_ok":1' <(curl -s "http://127.0.0.1:$WF_PORT/stats")
+	browser --screenshot="$T/page.png" "$url"
+	[ -s "$T/page.png" ]
+	# the smile (right of the table): blue CE and red PE lines drawn
+	[ "$(pixels "$T/page.png" 520 60 580 340 31 95 191)" -gt 200 ]
+	[ "$(pixels "$T/page.png" 520 60 580 340 192 57 43)" -gt 200 ]
+	# the ATM row's strike cell is highlighted (#ffe08a)
+	[ "$(pixels "$T/page.png" 0 100 520 240 255 224 138)" -gt 100 ]
+}

@@ -14,15 +14,16 @@ tmp=$out.tmp.$$
 	echo "/* SPDX-License-Identifier: MIT */"
 	echo "#include <stddef.h>"
 	echo
-	echo "extern const char wf_page_html[];"
+	echo "extern const char *const wf_page_html;"
 	echo "extern const size_t wf_page_html_len;"
 	echo
-	echo "const char wf_page_html[] = {"
+	echo "static const unsigned char page[] = {"
 	od -An -v -tx1 "$in" | sed -e 's/^ */	/' -e 's/ *$//' \
 	    -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g' -e 's/, /,/g' \
 	    -e 's/,0x/, 0x/g'
 	echo "	0x00"
 	echo "};"
-	echo "const size_t wf_page_html_len = sizeof(wf_page_html) - 1;"
+	echo "const char *const wf_page_html = (const char *)page;"
+	echo "const size_t wf_page_html_len = sizeof(page) - 1;"
 } >"$tmp"
 mv "$tmp" "$out"
