@@ -382,6 +382,57 @@ static const struct {
 	    "message too large" },
 };
 
+/* Take the head message off c's queue, counted as sent. */
+static void
+queue_pop(struct wf *w, struct wf_client *c)
+{
+	struct wf_msg *m = c->q[c->qhead];
+
+	c->q[c->qhead] = NULL;
+	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qlen--;
+	c->sent++;
+	w->st.msgs_sent++;
+	wf_msg_unref(m);
+}
+
+/*
+ * Without extensions (no permessage-deflate) frames are plain: write
+ * many queued messages as WebSocket frames in one send(2) instead of one
+ * each, up to WF_BATCH bytes.  Messages too big for that go one by one.
+ */
+#define WF_BATCH 65536
+static int
+write_batch(struct wf *w, struct wf_client *c)
+{
+	static unsigned char buf[LWS_PRE + WF_BATCH];
+	unsigned char *p = buf + LWS_PRE, *end = p + WF_BATCH;
+	struct wf_msg *m;
+
+	while (c->qlen > 0) {
+		m = c->q[c->qhead];
+		if ((size_t)(end - p) < m->len + 4 || m->len > 65535)
+			break;
+		*p++ = 0x81;		/* FIN, text */
+		if (m->len < 126) {
+			*p++ = (unsigned char)m->len;
+		} else {
+			*p++ = 126;
+			*p++ = (unsigned char)(m->len >> 8);
+			*p++ = (unsigned char)m->len;
+		}
+		memcpy(p, m->buf + LWS_PRE, m->len);
+		p += m->len;
+		queue_pop(w, c);
+	}
+	if (p == buf + LWS_PRE)
+		return 0;
+	if (lws_write(c->wsi, buf + LWS_PRE, (size_t)(p - buf - LWS_PRE),
+	    LWS_WRITE_RAW) < (int)(p - buf - LWS_PRE))
+		return -1;
+	return 0;
+}
+
 /* Write what the socket takes; return -1 to close the connection. */
 int
 wf_client_writable(struct wf *w, struct wf_client *c)
@@ -398,19 +449,16 @@ wf_client_writable(struct wf *w, struct wf_client *c)
 		    strlen(close_why[c->closing].reason));
 		return -1;
 	}
-	while (c->qlen > 0 && n++ < 64) {
+	if (!c->ext && c->qlen > 1) {
+		if (write_batch(w, c) < 0)
+			return -1;
+	}
+	while (c->qlen > 0 && n++ < 64 && !lws_send_pipe_choked(c->wsi)) {
 		m = c->q[c->qhead];
 		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len,
 		    LWS_WRITE_TEXT) < (int)m->len)
 			return -1;
-		c->q[c->qhead] = NULL;
-		c->qhead = (c->qhead + 1) % c->qcap;
-		c->qlen--;
-		c->sent++;
-		w->st.msgs_sent++;
-		wf_msg_unref(m);
-		if (lws_send_pipe_choked(c->wsi))
-			break;
+		queue_pop(w, c);
 	}
 	if (c->qlen <= (size_t)w->o->queue / 2)
 		c->behind_ms = 0;

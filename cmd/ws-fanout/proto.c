@@ -241,8 +241,14 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return ws_filter(w, wsi, pc) < 0 ? 1 : 0;
+	case LWS_CALLBACK_CONFIRM_EXTENSION_OKAY:
+		/* frames are then the extension's: no batched writes */
+		if (pc != NULL)
+			pc->ext = 1;
+		return 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		ws_established(w, wsi, pc);
+		pc->c->ext = pc->ext;
 		break;
 	case LWS_CALLBACK_RECEIVE:
 		if (pc->c != NULL)

@@ -87,6 +87,7 @@ struct wf_client {
 	unsigned char *rx;	/* a message being reassembled */
 	size_t rxlen;
 	int closing;		/* enum wf_close */
+	int ext;		/* an extension (permessage-deflate) is on */
 	uint64_t sent, conflated;
 	struct wf_client *prev, *next;
 };
@@ -96,6 +97,7 @@ struct wf_conn {
 	struct wf_client *c;
 	char sub[KP_JWT_SUB_MAX];
 	int ip_counted;
+	int ext;
 	char ip[64];
 	/* HTTP response body */
 	const char *body;
