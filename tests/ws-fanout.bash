@@ -93,9 +93,11 @@ wf_start() {
 	ws-fanout -p "$WF_PORT" "$@" <"$T/in.fifo" 2>"$T/wf.log" 3>&- &
 	WF_PID=$!
 	exec 8>"$T/in.fifo"
+	local scheme=http
+	[[ " $* " == *" --cert "* ]] && scheme=https
 	for ((i = 0; i < 100; i++)); do
-		if curl -sf "http://127.0.0.1:$WF_PORT/health" >/dev/null 2>&1
-		then
+		if curl -skf "$scheme://127.0.0.1:$WF_PORT/health" \
+			>/dev/null 2>&1; then
 			return 0
 		fi
 		if ! kill -0 "$WF_PID" 2>/dev/null; then

@@ -423,3 +423,30 @@ refused() {
 	# the ATM row's strike cell is highlighted (#ffe08a)
 	[ "$(pixels "$T/page.png" 0 100 520 240 255 224 138)" -gt 100 ]
 }
+
+@test "permessage-deflate when the client offers it; TLS with --cert/--key" {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	wf_start -i --insecure-no-auth -v --cert "$T/cert.pem" \
+		--key "$T/key.pem"
+	grep -q "(TLS)" "$T/wf.log"
+	wf_feed "$(tick 408065 1573.15)"
+	run wsc -z -s '{"action":"subscribe","tokens":[408065]}' -c 3 -t 20s \
+		"wss://127.0.0.1:$WF_PORT/"
+	[ "$status" -eq 0 ]
+	[ "$(msg 3 | jq .data.last_price)" = 1573.15 ]
+	run curl -sk "https://127.0.0.1:$WF_PORT/health"
+	[ "$(jq -r .status <<<"$output")" = ok ]
+	wf_stop
+	wf_start -i --insecure-no-auth -v
+	wf_feed "$(tick 408065 99.5)"
+	run wsc -z -s '{"action":"subscribe","tokens":[408065]}' -c 3 -t 20s \
+		"$(URL)"
+	[ "$status" -eq 0 ]
+	[ "$(msg 3 | jq .data.last_price)" = 99.5 ]
+	grep -q "permessage-deflate" <(curl -s -H 'Connection: Upgrade' \
+		-H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+		-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+		-H 'Sec-WebSocket-Extensions: permessage-deflate' \
+		-m 2 -D - "http://127.0.0.1:$WF_PORT/" -o /dev/null || true)
+}
