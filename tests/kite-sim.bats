@@ -21,10 +21,11 @@ setup() {
 
 teardown() {
 	sim_stop
-	if [ -n "${BG:-}" ]; then
-		kill "$BG" 2>/dev/null || true
-		wait "$BG" 2>/dev/null || true
-	fi
+	local p
+	for p in ${BG:-} ${BG2:-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 }
 
 sub() {
@@ -283,4 +284,165 @@ eventually() {
 		exit !(d < 1.0) }'
 	[ "$status" -eq 0 ]
 	[ "$(awk -v C="$C" 'BEGIN { print int(C * 100 + 0.5) % 5 }')" -eq 0 ]
+}
+
+# Wait until /sim/state says $1 ticker connections are open.
+conns_are() {
+	[ "$(curl -sS "$KITE_API_URL/sim/state" | jq .ticker.connections)" = "$1" ]
+}
+
+@test "limit: past --max-tokens, an error text message and the excess ignored" {
+	sim_start --max-tokens 3
+	run --separate-stderr kws -e -t 15 -b 2 "$(sub "$NIFTY,$BANK,$RELIANCE,$INFY,341249")"
+	[ "$status" -eq 0 ]
+	err=$(jq -c 'select(.type == "error")' <<<"$output")
+	[[ $err == *"at most 3 instruments"* ]]
+	[[ $err == *"2 tokens ignored"* ]]
+	[ "$(jq -r 'select(.kws == "message") | .ticks' <<<"$output" | sort -u)" = 3 ]
+	[ "$(jq -r 'select(.type == "tick") | .instrument_token' <<<"$output" | sort -u | wc -l)" -eq 3 ]
+}
+
+@test "limit: 3000 instruments per connection by default" {
+	sim_start
+	run curl -sS "$KITE_API_URL/sim/state"
+	[ "$status" -eq 0 ]
+	run --separate-stderr kws -e -t 15 -b 1 "$(sub "$(seq 1 5000 | paste -sd, -),$NIFTY")"
+	[ "$status" -eq 0 ]
+	# unknown tokens are ignored and do not count
+	[ "$(jq -r 'select(.kws == "message") | .ticks' <<<"$output")" = 1 ]
+	grep -q "max_tokens\|3000" <(kite-sim -h)
+}
+
+@test "limit: a connection past --max-conns is refused with HTTP 429" {
+	sim_start --max-conns 1
+	kws -t 30 -H 100 >/dev/null 2>&1 &
+	BG=$!
+	eventually 10 conns_are 1
+	run --separate-stderr kws -t 10
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"HTTP 429"* ]]
+	kill "$BG"; wait "$BG" || true; BG=
+	eventually 10 conns_are 0
+	run kws -t 10 -H 1
+	[ "$status" -eq 0 ]
+}
+
+@test "fault drop (control): every connection is closed abruptly (1006)" {
+	sim_start
+	kws -e -t 30 "$(sub "$NIFTY")" >"$T/k1" 2>"$T/k1e" &
+	BG=$!
+	kws -e -t 30 >"$T/k2" 2>"$T/k2e" &
+	BG2=$!
+	eventually 10 conns_are 2
+	[ "$(sim_ctl drop)" = ok ]
+	run wait "$BG"
+	[ "$status" -eq 3 ]
+	run wait "$BG2"
+	[ "$status" -eq 3 ]
+	BG= BG2=
+	grep -q "code=1006" "$T/k1e"
+	grep -q "code=1006" "$T/k2e"
+}
+
+@test "fault --drop-after-msgs: closed after N messages" {
+	sim_start --drop-after-msgs 3 -r 10
+	run --separate-stderr kws -e -t 20 "$(sub "$NIFTY")"
+	[ "$status" -eq 3 ]
+	[ "$(grep -c '"kws":"message"' <<<"$output")" -eq 3 ]
+	[[ $stderr == *"code=1006"* ]]
+}
+
+@test "fault drop-after-ms (control): connections live that long" {
+	sim_start
+	[ "$(sim_ctl 'drop-after-ms 1500')" = ok ]
+	run --separate-stderr kws -e -t 30 -H 100
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"code=1006"* ]]
+	[ "$(sim_ctl 'drop-after-ms 0')" = ok ]
+	run kws -t 10 -H 1
+	[ "$status" -eq 0 ]
+}
+
+@test "fault stall: nothing at all, not even heartbeats; then resumes" {
+	sim_start --stall
+	run --separate-stderr kws -t 3 "$(sub "$NIFTY")"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ $stderr == *"ticks=0 messages=0 heartbeats=0"* ]]
+	[ "$(sim_ctl 'stall off')" = ok ]
+	run --separate-stderr kws -e -t 15 -c 1 "$(sub "$NIFTY")"
+	[ "$status" -eq 0 ]
+}
+
+@test "fault malformed: binary messages the decoder reports, then good ones" {
+	sim_start --malformed 1 -r 10
+	run --separate-stderr kws -e -t 15 -b 6 "$(sub "$NIFTY,$RELIANCE,$INFY")"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '"kws":"codec_error"' <<<"$output")" -ge 1 ]
+	[[ $stderr != *"codec_errors=0"* ]]
+	[ "$(sim_ctl 'malformed 0')" = ok ]
+	run --separate-stderr kws -e -t 15 -b 3 "$(sub "$NIFTY,$RELIANCE,$INFY")"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"codec_errors=0"* ]]
+}
+
+@test "fault refuse-auth: 403 even with good credentials, until turned off" {
+	sim_start
+	[ "$(sim_ctl 'refuse-auth on')" = ok ]
+	run --separate-stderr kws -t 10
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"HTTP 403"* ]]
+	[ "$(sim_ctl 'refuse-auth off')" = ok ]
+	run kws -t 10 -H 1
+	[ "$status" -eq 0 ]
+}
+
+@test "control: every command answers one line; bad ones an error" {
+	sim_start
+	run sim_ctl 'http-429 0.5' 'http-5xx 0.25' 'delay-ms 200' 'ambiguous 2 never' \
+		'malformed 0.1' 'drop-after-msgs 9'
+	[ "$output" = "$(printf 'ok\nok\nok\nok\nok\nok')" ]
+	st=$(sim_ctl status)
+	[[ $st == "ok {"* ]]
+	f=$(jq -c .faults <<<"${st#ok }")
+	[ "$(jq .http_429 <<<"$f")" = 0.5 ]
+	[ "$(jq .http_5xx <<<"$f")" = 0.25 ]
+	[ "$(jq .delay_ms <<<"$f")" = 200 ]
+	[ "$(jq .ambiguous_n <<<"$f")" = 2 ]
+	[ "$(jq .ambiguous_ms <<<"$f")" = -1 ]
+	[ "$(jq .drop_after_msgs <<<"$f")" = 9 ]
+	run sim_ctl 'stall maybe'
+	[[ $output == "error: "* ]]
+	run sim_ctl 'http-429 2'
+	[[ $output == "error: "* ]]
+	run sim_ctl 'frobnicate'
+	[[ $output == "error: "* ]]
+	[ "$(sim_ctl clear)" = ok ]
+	[ "$(sim_ctl status | sed 's/^ok //' | jq .faults.http_429)" = 0 ]
+	# the HTTP control needs the credentials
+	run curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary status \
+		"$KITE_API_URL/sim/control"
+	[ "$output" = 403 ]
+}
+
+@test "control socket: one command a line, one answer a line" {
+	require_cmd perl perl-base
+	sim_start
+	[ -S "$SIM_CTL" ]
+	[ "$(stat -c %a "$SIM_CTL")" = 600 ]
+	run perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
+		print $s "stall on\nbogus\nstatus\n";
+		for (1..3) { my $l = <$s>; print $l; }' "$SIM_CTL"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = ok ]
+	[[ ${lines[1]} == "error: "* ]]
+	[ "$(jq .faults.stall <<<"${lines[2]#ok }")" = true ]
+}
+
+@test "SIGUSR1: a stats line on stderr" {
+	sim_start
+	kill -USR1 "$SIM_PID"
+	eventually 10 grep -q 'kite-sim: info: stats {' "$T/sim.err"
+	grep 'kite-sim: info: stats {' "$T/sim.err" | head -1 | sed 's/.*stats //' | jq -e .ticker
 }
