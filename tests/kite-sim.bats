@@ -82,9 +82,10 @@ eventually() {
 	port=$(cat "$T/port")
 	grep -q "KITE_WS_URL=ws://127.0.0.1:$port KITE_API_URL=http://127.0.0.1:$port" "$T/out"
 	kill -TERM "$SIM_PID"
-	run wait "$SIM_PID"
+	rc=0
+	wait "$SIM_PID" || rc=$?
 	SIM_PID=
-	[ "$status" -eq 0 ]
+	[ "$rc" -eq 0 ]
 }
 
 @test "credentials: demo ones are logged; real ones never" {
@@ -335,10 +336,12 @@ conns_are() {
 	BG2=$!
 	eventually 10 conns_are 2
 	[ "$(sim_ctl drop)" = ok ]
-	run wait "$BG"
-	[ "$status" -eq 3 ]
-	run wait "$BG2"
-	[ "$status" -eq 3 ]
+	rc=0
+	wait "$BG" || rc=$?
+	[ "$rc" -eq 3 ]
+	rc=0
+	wait "$BG2" || rc=$?
+	[ "$rc" -eq 3 ]
 	BG= BG2=
 	grep -q "code=1006" "$T/k1e"
 	grep -q "code=1006" "$T/k2e"
@@ -445,4 +448,57 @@ conns_are() {
 	kill -USR1 "$SIM_PID"
 	eventually 10 grep -q 'kite-sim: info: stats {' "$T/sim.err"
 	grep 'kite-sim: info: stats {' "$T/sim.err" | head -1 | sed 's/.*stats //' | jq -e .ticker
+}
+
+@test "--replay: every client gets the capture's messages, as kite-stream -r decodes them" {
+	mkcap -s 3 random:300:50 text:'{"type":"message","data":"hello"}' \
+		heartbeat random:40:20 > "$T/r.cap"
+	kite-stream -r "$T/r.cap" | jq -c 'del(.receive_timestamp)' > "$T/want"
+	[ "$(wc -l < "$T/want")" -eq 341 ]
+	sim_start --replay "$T/r.cap" --replay-speed max
+	run --separate-stderr kws -e -t 20 -c 340 '{"a":"subscribe","v":[1]}'
+	[ "$status" -eq 0 ]
+	grep -v '"kws"' <<<"$output" | jq -c 'del(.receive_timestamp)' > "$T/got"
+	diff -u "$T/want" "$T/got"
+	grep -q '"kws":"heartbeat"' <<<"$output"
+	# a second client gets it from the start too
+	run --separate-stderr kws -t 20 -c 10
+	[ "$status" -eq 0 ]
+	[ "$(head -1 <<<"$output" | jq -c 'del(.receive_timestamp)')" = "$(head -1 "$T/want")" ]
+}
+
+@test "--replay at the recorded pace, --replay-loop starts over" {
+	mkcap -i 100000 random:6:1 > "$T/p.cap"
+	sim_start --replay "$T/p.cap" --replay-loop
+	run --separate-stderr kws -t 20 -c 14
+	[ "$status" -eq 0 ]
+	kite-stream -r "$T/p.cap" | jq -c 'del(.receive_timestamp)' > "$T/want"
+	jq -c 'del(.receive_timestamp)' <<<"$output" | head -6 > "$T/a"
+	jq -c 'del(.receive_timestamp)' <<<"$output" | sed -n 7,12p > "$T/b"
+	diff -u "$T/want" "$T/a"
+	diff -u "$T/want" "$T/b"
+}
+
+@test "--replay: a missing or corrupt capture is exit 100" {
+	run kite-sim -p 0 --replay "$T/none.cap"
+	[ "$status" -eq 100 ]
+	printf 'NOTACAPTURE' > "$T/bad.cap"
+	run kite-sim -p 0 --replay "$T/bad.cap"
+	[ "$status" -eq 100 ]
+	[[ $output == *"bad.cap"* ]]
+}
+
+@test "--latency-stamp: last_traded_quantity is the send time in microseconds" {
+	sim_start --latency-stamp -r 5
+	before=$(date +%s%6N)
+	run --separate-stderr kws -t 15 -c 3 "$(sub "$RELIANCE")"
+	after=$(date +%s%6N)
+	[ "$status" -eq 0 ]
+	for q in $(jq -r .last_traded_quantity <<<"$output"); do
+		lo=$((before % 4294967296)) hi=$((after % 4294967296))
+		# (no wrap expected within a test run; if it wraps, lo > hi)
+		if [ "$lo" -le "$hi" ]; then
+			[ "$q" -ge "$lo" ] && [ "$q" -le "$hi" ]
+		fi
+	done
 }

@@ -461,11 +461,12 @@ lws_logger(int level, const char *line)
 }
 
 static struct lws_context *
-start_lws(struct sim *s, struct main_opts *o, int sigfd, int *port)
+start_lws(struct sim *s, struct main_opts *o, int *port)
 {
 	struct lws_context_creation_info info;
 	struct lws_context *cx;
 	struct lws_vhost *vh;
+	int sigfd;
 
 	lws_set_log_level(kp_log_get_level() >= KP_LOG_DEBUG ?
 	    LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, lws_logger);
@@ -489,6 +490,10 @@ start_lws(struct sim *s, struct main_opts *o, int sigfd, int *port)
 	if (vh == NULL)
 		kp_die(KP_EXIT_TEMP, "lws has no default vhost");
 	*port = lws_get_vhost_listen_port(vh);
+	/* after lws_create_context, which installs handlers of its own */
+	sigfd = kp_sig_init();
+	if (sigfd < 0)
+		kp_die(KP_EXIT_TEMP, "unable to set up signals:");
 	adopt(vh, sigfd, "sim-sig");
 	if (o->control != NULL)
 		adopt(vh, control_socket(o->control), "sim-ctl-listen");
@@ -518,7 +523,7 @@ main(int argc, char **argv)
 	struct main_opts o;
 	char *owned[2] = { NULL, NULL };
 	struct lws_context *cx;
-	int sigfd, port;
+	int port;
 
 	kp_log_init(SIM_PROG);
 	kp_fds_ensure();
@@ -530,9 +535,6 @@ main(int argc, char **argv)
 		    o.ready_fd);
 	credentials(&s.conf, owned);
 	kp_rng_seed(&s.rng, s.conf.seed ^ 0x5eed);
-	sigfd = kp_sig_init();
-	if (sigfd < 0)
-		kp_die(KP_EXIT_TEMP, "unable to set up signals:");
 	if (o.stats_ms > 0) {
 		struct itimerval it;
 
@@ -545,7 +547,7 @@ main(int argc, char **argv)
 		return KP_EXIT_PERM;
 	if (sim_rest_init(&s) < 0)
 		return KP_EXIT_PERM;
-	cx = start_lws(&s, &o, sigfd, &port);
+	cx = start_lws(&s, &o, &port);
 	if (o.port_file != NULL)
 		write_port_file(o.port_file, port);
 	printf("KITE_WS_URL=ws://%s:%d KITE_API_URL=http://%s:%d\n", o.addr,

@@ -191,6 +191,73 @@ house_cb(lws_sorted_usec_list_t *sul)
 		    HOUSE_US);
 }
 
+#define RP_MAX_BYTES (1ull << 30)
+
+/* Read a whole capture into memory for --replay; 0 or -1 (logged). */
+static int
+load_replay(struct sim_ticker *tk, const char *path)
+{
+	struct kp_cap_reader r;
+	struct kp_cap_rec rec;
+	char err[KP_ERRLEN];
+	size_t cap = 0, bytes = 0, rcap = 0;
+	int fd, rc;
+
+	fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		kp_log(KP_LOG_FATAL, "unable to open %s:", path);
+		return -1;
+	}
+	if (kp_cap_reader_init(&r, fd) < 0) {
+		kp_log(KP_LOG_FATAL, "unable to read %s:", path);
+		return -1;
+	}
+	for (;;) {
+		do
+			rc = kp_cap_next(&r, &rec, err);
+		while (rc == KP_CAP_ERROR && errno == EINTR);
+		if (rc != KP_CAP_OK)
+			break;
+		if (bytes + rec.len > RP_MAX_BYTES) {
+			kp_log(KP_LOG_FATAL, "%s: larger than 1 GiB", path);
+			rc = KP_CAP_CORRUPT;
+			break;
+		}
+		if (tk->nrp == rcap) {
+			rcap = rcap ? 2 * rcap : 1024;
+			tk->rp = kp_xrealloc(tk->rp, rcap * sizeof(tk->rp[0]));
+		}
+		while (bytes + rec.len > cap) {
+			cap = cap ? 2 * cap : 1 << 20;
+			tk->rp_data = kp_xrealloc(tk->rp_data, cap);
+		}
+		memcpy(tk->rp_data + bytes, rec.data, rec.len);
+		tk->rp[tk->nrp].kind = rec.kind;
+		tk->rp[tk->nrp].recv_us = rec.recv_us;
+		tk->rp[tk->nrp].off = bytes;
+		tk->rp[tk->nrp++].len = rec.len;
+		bytes += rec.len;
+	}
+	kp_cap_reader_free(&r);
+	if (fd != 0)
+		close(fd);
+	if (rc == KP_CAP_TRUNCATED)
+		kp_warn("%s: %s; replaying the records before it", path, err);
+	else if (rc == KP_CAP_CORRUPT)
+		kp_log(KP_LOG_FATAL, "%s: %s", path, err);
+	else if (rc == KP_CAP_ERROR)
+		kp_log(KP_LOG_FATAL, "unable to read %s:", path);
+	if (rc == KP_CAP_CORRUPT || rc == KP_CAP_ERROR)
+		return -1;
+	if (tk->nrp == 0) {
+		kp_log(KP_LOG_FATAL, "%s: no records to replay", path);
+		return -1;
+	}
+	kp_info("replay loaded path=%s records=%zu bytes=%zu", path, tk->nrp,
+	    bytes);
+	return 0;
+}
+
 int
 sim_ticker_init(struct sim *s)
 {
@@ -198,6 +265,8 @@ sim_ticker_init(struct sim *s)
 
 	tk->s = s;
 	s->ticker = tk;
+	if (simx.replay_path != NULL)
+		return load_replay(tk, simx.replay_path);
 	return 0;
 }
 
