@@ -500,6 +500,24 @@ start_lws(struct sim *s, struct main_opts *o, int *port)
 	return cx;
 }
 
+/* The model moves (and limit orders fill) even with no ticker client. */
+struct market_timer {
+	struct sim *s;
+	lws_sorted_usec_list_t sul;
+};
+
+static void
+market_cb(lws_sorted_usec_list_t *sul)
+{
+	struct market_timer *mt = lws_container_of(sul, struct market_timer,
+	    sul);
+
+	sim_market_step(mt->s);
+	sim_rest_on_market(mt->s);
+	lws_sul_schedule(mt->s->lws_context, 0, &mt->sul, market_cb,
+	    LWS_US_PER_SEC);
+}
+
 static void
 defaults(struct sim *s, struct main_opts *o)
 {
@@ -520,6 +538,7 @@ int
 main(int argc, char **argv)
 {
 	static struct sim s;
+	static struct market_timer mt;
 	struct main_opts o;
 	char *owned[2] = { NULL, NULL };
 	struct lws_context *cx;
@@ -548,6 +567,8 @@ main(int argc, char **argv)
 	if (sim_rest_init(&s) < 0)
 		return KP_EXIT_PERM;
 	cx = start_lws(&s, &o, &port);
+	mt.s = &s;
+	lws_sul_schedule(cx, 0, &mt.sul, market_cb, LWS_US_PER_SEC);
 	if (o.port_file != NULL)
 		write_port_file(o.port_file, port);
 	printf("KITE_WS_URL=ws://%s:%d KITE_API_URL=http://%s:%d\n", o.addr,
@@ -561,6 +582,7 @@ main(int argc, char **argv)
 			break;
 	kp_ready_sd("STOPPING=1");
 	kp_info("stopping");
+	lws_sul_cancel(&mt.sul);
 	lws_context_destroy(cx);
 	sim_ticker_free(&s);
 	sim_rest_free(&s);

@@ -37,6 +37,7 @@ struct kws {
 	char *pending[64];	/* stdin lines waiting to go */
 	int npending;
 	bool events;
+	bool quiet;		/* -q: count ticks, print nothing */
 	int64_t deadline_ms;
 	uint64_t max_ticks, max_texts, max_hb, max_bin;
 	uint64_t ticks, texts, hb, bin, codec_errors, bytes;
@@ -51,7 +52,7 @@ struct kws {
 static void
 usage(void)
 {
-	fputs("usage: kws [-ei] [-t SECONDS] [-c TICKS] [-m TEXTS] "
+	fputs("usage: kws [-eiq] [-t SECONDS] [-c TICKS] [-m TEXTS] "
 	    "[-H HEARTBEATS] [-b MESSAGES] [-n] [URL] [MESSAGE...]\n"
 	    "  URL defaults to $KITE_WS_URL; api_key and access_token come "
 	    "from\n  KITE_API_KEY and KITE_ACCESS_TOKEN unless -n or the URL "
@@ -59,6 +60,7 @@ usage(void)
 	    "  -e  also print events ({\"kws\":\"heartbeat\"}, message, "
 	    "codec_error)\n"
 	    "  -i  send stdin lines too\n"
+	    "  -q  decode and count ticks, print none (benchmarks)\n"
 	    "exit: 0 done, 2 upgrade refused, 3 closed by server, 4 no "
 	    "connection\n", stderr);
 	exit(KP_EXIT_PERM);
@@ -86,8 +88,13 @@ static void
 on_tick(void *arg, const struct kp_tick *t)
 {
 	struct kws *k = arg;
-	char *p = kp_out_room(&k->out, KP_TICK_JSON_MAX);
+	char *p;
 
+	if (k->quiet) {
+		k->ticks++;
+		return;
+	}
+	p = kp_out_room(&k->out, KP_TICK_JSON_MAX);
 	if (p == NULL)
 		return;
 	kp_out_commit(&k->out, (size_t)(kp_tick_json(p, t, kp_time_us()) -
@@ -378,10 +385,11 @@ main(int argc, char **argv)
 	kp_log_init(PROG);
 	kp_fds_ensure();
 	k.status = -1;
-	while ((c = getopt(argc, argv, "eit:c:m:H:b:nh")) != -1) {
+	while ((c = getopt(argc, argv, "eiqt:c:m:H:b:nh")) != -1) {
 		switch (c) {
 		case 'e': k.events = true; break;
 		case 'i': k.stdin_on = true; break;
+		case 'q': k.quiet = true; break;
 		case 't': secs = kp_opt_double("-t", optarg, 0.01, 86400); break;
 		case 'c': k.max_ticks = (uint64_t)kp_opt_ll("-c", optarg, 1,
 			    INT64_MAX);
