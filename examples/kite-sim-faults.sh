@@ -10,14 +10,11 @@ export KITE_API_KEY=${KITE_API_KEY:-kitesim}
 export KITE_ACCESS_TOKEN=${KITE_ACCESS_TOKEN:-kitesim-access-token}
 dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
-kite-sim -q -p 0 --port-file "$dir/port" >/dev/null &
+# readiness: kite-sim writes a newline to fd 3 once it listens
+mkfifo "$dir/ready"
+kite-sim -q -p 0 --port-file "$dir/port" -d 3 3>"$dir/ready" >/dev/null &
 pid=$!
-i=0
-while [ ! -s "$dir/port" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 200 ] || { echo "$0: kite-sim did not start" >&2; exit 111; }
-	sleep 0.05
-done
+read -r _ < "$dir/ready" || { echo "$0: kite-sim did not start" >&2; exit 111; }
 url=http://127.0.0.1:$(cat "$dir/port")/sim/control
 ctl() {
 	curl -sS -X POST --data-binary "$1" \
