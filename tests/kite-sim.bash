@@ -7,7 +7,8 @@
 #                        KITE_WS_URL, KITE_API_URL, KITE_API_KEY,
 #                        KITE_ACCESS_TOKEN, KITE_API_SECRET; logs in
 #                        $T/sim.err
-#   sim_stop             SIGTERM it and wait (call from teardown)
+#   sim_stop             SIGTERM it and wait (call from teardown); fails
+#                        unless it exits 0 (so sanitizer reports fail)
 #   sim_ctl LINE...      send control lines over HTTP (POST /sim/control);
 #                        prints the answers
 
@@ -40,10 +41,16 @@ sim_start() {
 }
 
 sim_stop() {
+	local rc=0
 	if [ -n "${SIM_PID:-}" ]; then
 		kill "$SIM_PID" 2>/dev/null || true
-		wait "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || rc=$?
 		SIM_PID=
+		if [ "$rc" -ne 0 ]; then
+			echo "kite-sim exited $rc:" >&2
+			tail -n 40 "$T/sim.err" >&2
+			return 1
+		fi
 	fi
 }
 

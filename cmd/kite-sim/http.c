@@ -34,7 +34,8 @@ struct http_sess {
 /* The per-session slot lws allocates for the protocol. */
 struct sess {
 	void *tk;			/* ticker.c's connection */
-	struct http_sess *h;
+	struct http_sess *h;		/* &hs once HTTP was seen */
+	struct http_sess hs;
 };
 
 size_t
@@ -324,8 +325,7 @@ begin(struct sim *s, struct sess *ss, struct lws *wsi, const char *path)
 	int m, ulen;
 	long long n = 0;
 
-	if (ss->h == NULL)
-		ss->h = kp_xcalloc(1, sizeof(*ss->h));
+	ss->h = &ss->hs;
 	h = ss->h;
 	req_free(h);
 	h->wsi = wsi;
@@ -447,9 +447,9 @@ sim_http_cb(struct sim *s, struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		return ss->h != NULL ? writeable(ss->h) : 0;
 	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (ss != NULL && ss->h != NULL) {
 			req_free(ss->h);
-			free(ss->h);
 			ss->h = NULL;
 		}
 		return 0;
