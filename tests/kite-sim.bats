@@ -443,11 +443,32 @@ conns_are() {
 	[ "$(jq .faults.stall <<<"${lines[2]#ok }")" = true ]
 }
 
-@test "SIGUSR1: a stats line on stderr" {
+@test "SIGUSR1 and -S: a stats line on stderr" {
 	sim_start
 	kill -USR1 "$SIM_PID"
 	eventually 10 grep -q 'kite-sim: info: stats {' "$T/sim.err"
 	grep 'kite-sim: info: stats {' "$T/sim.err" | head -1 | sed 's/.*stats //' | jq -e .ticker
+	sim_stop
+	sim_start -S 100ms
+	three() { [ "$(grep -c 'kite-sim: info: stats {' "$T/sim.err")" -ge 3 ]; }
+	eventually 10 three
+}
+
+@test "control message: Kite's text message reaches every client, in order with ticks" {
+	sim_start
+	kws -t 30 -m 1 >"$T/k1" 2>/dev/null &
+	BG=$!
+	kws -t 30 -m 1 >"$T/k2" 2>/dev/null &
+	BG2=$!
+	eventually 10 conns_are 2
+	[ "$(sim_ctl 'message market closes early today "really"')" = ok ]
+	wait "$BG"
+	wait "$BG2"
+	BG= BG2=
+	for f in "$T/k1" "$T/k2"; do
+		[ "$(jq -r .type "$f")" = message ]
+		[ "$(jq -r .data "$f")" = 'market closes early today "really"' ]
+	done
 }
 
 @test "--replay: every client gets the capture's messages, as kite-stream -r decodes them" {
