@@ -523,3 +523,28 @@ conns_are() {
 		fi
 	done
 }
+
+@test "HTTP plumbing: rest.c's answer, headers and gzip arrive whole; delayed ones later" {
+	sim_start
+	auth="Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN"
+	run curl -sS -D "$T/h" -H "$auth" -H 'X-Kite-Version: 3' "$KITE_API_URL/instruments"
+	[ "$status" -eq 0 ]
+	n=$(curl -sS -H "$auth" "$KITE_API_URL/sim/instruments" | wc -l)
+	# Kite's CSV: a header and one row per instrument of the universe
+	[ "$(wc -l <<<"$output")" -eq $((n + 1)) ]
+	grep -qi '^content-type: text/csv' "$T/h"
+	run curl -sS --compressed -H "$auth" "$KITE_API_URL/instruments"
+	[ "$(wc -l <<<"$output")" -eq $((n + 1)) ]
+	# a delay of 3 s: a client giving up after 0.5 s gets nothing; a
+	# patient one gets the whole answer
+	[ "$(sim_ctl 'delay-ms 3000')" = ok ]
+	run curl -sS -m 0.5 -H "$auth" "$KITE_API_URL/instruments"
+	[ "$status" -eq 28 ]
+	run curl -sS -m 20 -H "$auth" "$KITE_API_URL/instruments"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq $((n + 1)) ]
+	# the server is still fine
+	[ "$(sim_ctl 'delay-ms 0')" = ok ]
+	run kws -t 10 -H 1
+	[ "$status" -eq 0 ]
+}
