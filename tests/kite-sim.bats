@@ -595,3 +595,10 @@ conns_are() {
 	# two timer periods of 0.5 s at least, 100 times faster
 	[ $((last - first)) -ge 80 ]
 }
+
+@test "a port already in use: exit 111, naming it" {
+	sim_start
+	run kite-sim -p "$SIM_PORT"
+	[ "$status" -eq 111 ]
+	[[ $output == *"port $SIM_PORT"* ]]
+}
