@@ -14,7 +14,8 @@
  * the ticker (the postback shape).  At most ORD_MAX orders are kept (the
  * day's limit Kite states, 5000); past it placement is 400
  * OrderException.  Placements and modifications past conf.orders_per_s
- * in the last second are 429 NetworkException "Too many requests".
+ * accepted in the last second are 429 NetworkException "Too many
+ * requests" (requests that fail validation do not count).
  * Variety amo, co, iceberg and auction fill like regular orders.
  */
 #include <stdio.h>
@@ -682,7 +683,10 @@ check_new(const struct sim *s, struct ord *d, const char *variety,
 /* ---------------------------------------------------------------- */
 /* handlers */
 
-/* Room for one more placement or modification in this second? */
+/*
+ * Room for one more placement or modification in this second?  Only
+ * accepted ones count (rate_note), so rejected requests cost nothing.
+ */
 static bool
 rate_ok(const struct sim *s, struct rest_orders *o)
 {
@@ -699,11 +703,16 @@ rate_ok(const struct sim *s, struct rest_orders *o)
 			o->ring[i] = now - 1000;
 	}
 	/* the oldest of the last lim entries must be a second old */
-	if (now - o->ring[o->ring_at] < 1000)
-		return false;
-	o->ring[o->ring_at] = now;
-	o->ring_at = (o->ring_at + 1) % lim;
-	return true;
+	return now - o->ring[o->ring_at] >= 1000;
+}
+
+static void
+rate_note(struct rest_orders *o)
+{
+	if (o->ring_n == 0)
+		return;
+	o->ring[o->ring_at] = kp_mono_ms();
+	o->ring_at = (o->ring_at + 1) % o->ring_n;
 }
 
 static void
@@ -752,6 +761,7 @@ place(struct sim *s, struct rest_orders *o, const char *variety,
 		set_status(s, o, k, "TRIGGER PENDING", true);
 	else
 		set_status(s, o, k, "OPEN", true);
+	rate_note(o);
 	evaluate(s, o, k, true);
 	answer_id(r, o->o[k].id);
 	if (s->faults.ambiguous_n != 0) {
@@ -821,6 +831,7 @@ modify(struct sim *s, struct rest_orders *o, const char *id,
 		    o->o[k].otype, d.otype);
 		return;
 	}
+	rate_note(o);
 	d.n_mods++;
 	d.modified = true;
 	o->o[k] = d;
