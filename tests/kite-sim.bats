@@ -443,11 +443,32 @@ conns_are() {
 	[ "$(jq .faults.stall <<<"${lines[2]#ok }")" = true ]
 }
 
-@test "SIGUSR1: a stats line on stderr" {
+@test "SIGUSR1 and -S: a stats line on stderr" {
 	sim_start
 	kill -USR1 "$SIM_PID"
 	eventually 10 grep -q 'kite-sim: info: stats {' "$T/sim.err"
 	grep 'kite-sim: info: stats {' "$T/sim.err" | head -1 | sed 's/.*stats //' | jq -e .ticker
+	sim_stop
+	sim_start -S 100ms
+	three() { [ "$(grep -c 'kite-sim: info: stats {' "$T/sim.err")" -ge 3 ]; }
+	eventually 10 three
+}
+
+@test "control message: Kite's text message reaches every client, in order with ticks" {
+	sim_start
+	kws -t 30 -m 1 >"$T/k1" 2>/dev/null &
+	BG=$!
+	kws -t 30 -m 1 >"$T/k2" 2>/dev/null &
+	BG2=$!
+	eventually 10 conns_are 2
+	[ "$(sim_ctl 'message market closes early today "really"')" = ok ]
+	wait "$BG"
+	wait "$BG2"
+	BG= BG2=
+	for f in "$T/k1" "$T/k2"; do
+		[ "$(jq -r .type "$f")" = message ]
+		[ "$(jq -r .data "$f")" = 'market closes early today "really"' ]
+	done
 }
 
 @test "--replay: every client gets the capture's messages, as kite-stream -r decodes them" {
@@ -501,4 +522,29 @@ conns_are() {
 			[ "$q" -ge "$lo" ] && [ "$q" -le "$hi" ]
 		fi
 	done
+}
+
+@test "HTTP plumbing: rest.c's answer, headers and gzip arrive whole; delayed ones later" {
+	sim_start
+	auth="Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN"
+	run curl -sS -D "$T/h" -H "$auth" -H 'X-Kite-Version: 3' "$KITE_API_URL/instruments"
+	[ "$status" -eq 0 ]
+	n=$(curl -sS -H "$auth" "$KITE_API_URL/sim/instruments" | wc -l)
+	# Kite's CSV: a header and one row per instrument of the universe
+	[ "$(wc -l <<<"$output")" -eq $((n + 1)) ]
+	grep -qi '^content-type: text/csv' "$T/h"
+	run curl -sS --compressed -H "$auth" "$KITE_API_URL/instruments"
+	[ "$(wc -l <<<"$output")" -eq $((n + 1)) ]
+	# a delay of 3 s: a client giving up after 0.5 s gets nothing; a
+	# patient one gets the whole answer
+	[ "$(sim_ctl 'delay-ms 3000')" = ok ]
+	run curl -sS -m 0.5 -H "$auth" "$KITE_API_URL/instruments"
+	[ "$status" -eq 28 ]
+	run curl -sS -m 20 -H "$auth" "$KITE_API_URL/instruments"
+	[ "$status" -eq 0 ]
+	[ "$(wc -l <<<"$output")" -eq $((n + 1)) ]
+	# the server is still fine
+	[ "$(sim_ctl 'delay-ms 0')" = ok ]
+	run kws -t 10 -H 1
+	[ "$status" -eq 0 ]
 }

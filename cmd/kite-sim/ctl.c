@@ -136,9 +136,25 @@ answer(struct kp_buf *b, int rc, const char *cmd)
 		kp_buf_addstr(b, " (try: drop, drop-after-ms N, "
 		    "drop-after-msgs N, stall on|off, malformed P, "
 		    "refuse-auth on|off, http-429 P, http-5xx P, delay-ms N, "
-		    "ambiguous N MS|never, clear, status)");
+		    "ambiguous N MS|never, message TEXT, clear, status)");
 		return -1;
 	}
+	kp_buf_addstr(b, "ok");
+	return 0;
+}
+
+/* "message TEXT": Kite's broker alert text message to every client. */
+static int
+broadcast(struct sim *s, const char *text, struct kp_buf *b)
+{
+	struct kp_buf m;
+
+	kp_buf_init(&m, 8192);
+	kp_buf_addstr(&m, "{\"type\":\"message\",\"data\":");
+	kp_json_cstr(&m, text);
+	if (kp_buf_addc(&m, '}') == 0)
+		sim_ticker_text(s, s->conf.api_key, m.p, m.len);
+	kp_buf_free(&m);
 	kp_buf_addstr(b, "ok");
 	return 0;
 }
@@ -150,6 +166,8 @@ sim_control(struct sim *s, const char *line, struct kp_buf *b)
 	char buf[256], *cmd, *a1, *a2, *save = NULL;
 	int rc = 0;
 
+	if (strncmp(line, "message ", 8) == 0)
+		return broadcast(s, line + 8, b);
 	snprintf(buf, sizeof(buf), "%s", line);
 	cmd = strtok_r(buf, " \t\r\n", &save);
 	a1 = strtok_r(NULL, " \t\r\n", &save);

@@ -554,6 +554,11 @@ main(int argc, char **argv)
 		    o.ready_fd);
 	credentials(&s.conf, owned);
 	kp_rng_seed(&s.rng, s.conf.seed ^ 0x5eed);
+	if (sim_market_init(&s) < 0 || sim_ticker_init(&s) < 0)
+		return KP_EXIT_PERM;
+	if (sim_rest_init(&s) < 0)
+		return KP_EXIT_PERM;
+	cx = start_lws(&s, &o, &port);
 	if (o.stats_ms > 0) {
 		struct itimerval it;
 
@@ -562,11 +567,6 @@ main(int argc, char **argv)
 		it.it_value = it.it_interval;
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
-	if (sim_market_init(&s) < 0 || sim_ticker_init(&s) < 0)
-		return KP_EXIT_PERM;
-	if (sim_rest_init(&s) < 0)
-		return KP_EXIT_PERM;
-	cx = start_lws(&s, &o, &port);
 	mt.s = &s;
 	lws_sul_schedule(cx, 0, &mt.sul, market_cb, LWS_US_PER_SEC);
 	if (o.port_file != NULL)

@@ -508,6 +508,7 @@ depth(const struct sim *s, size_t i, struct kp_tick *t)
 	const struct sim_instr *in = &s->instr[i];
 	struct kp_rng r;
 	int32_t tick = in->tick_size, k;
+	uint32_t unit = in->lot_size > 1 ? (uint32_t)in->lot_size : 25;
 	uint64_t tb = 0, ts = 0;
 
 	kp_rng_seed(&r, s->conf.seed ^ ((uint64_t)in->token << 20) ^
@@ -517,10 +518,8 @@ depth(const struct sim *s, size_t i, struct kp_tick *t)
 		if (t->buy[k].price < tick)
 			t->buy[k].price = 0;
 		t->sell[k].price = t->last_price + tick * (k + 1);
-		t->buy[k].quantity = (uint32_t)in->lot_size *
-		    (1 + (uint32_t)kp_rng_below(&r, 40));
-		t->sell[k].quantity = (uint32_t)in->lot_size *
-		    (1 + (uint32_t)kp_rng_below(&r, 40));
+		t->buy[k].quantity = unit * (1 + (uint32_t)kp_rng_below(&r, 40));
+		t->sell[k].quantity = unit * (1 + (uint32_t)kp_rng_below(&r, 40));
 		t->buy[k].orders = (uint16_t)(1 + kp_rng_below(&r, 12));
 		t->sell[k].orders = (uint16_t)(1 + kp_rng_below(&r, 12));
 		if (t->buy[k].price == 0)

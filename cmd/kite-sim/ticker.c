@@ -13,7 +13,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +20,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kp_tkreq.h"
 #include "simx.h"
 
 #define TXT_Q 1024		/* text messages waiting per connection */
 #define RX_MAX (1u << 20)	/* a client's text message, bytes */
 #define HOUSE_US 100000		/* housekeeping period */
 
-enum { M_NONE = 0, M_LTP, M_QUOTE, M_FULL };
+/* modes as enum kp_tkreq_mode; 0: not subscribed */
+enum { M_NONE = 0, M_LTP = KP_TKREQ_LTP, M_QUOTE = KP_TKREQ_QUOTE,
+	M_FULL = KP_TKREQ_FULL };
 
 struct tk_text {
 	size_t len;
@@ -366,40 +368,22 @@ sim_ticker_text(struct sim *s, const char *api_key, const char *json,
 			kp_warn("ticker: text queue full; message dropped");
 }
 
-/* The mode code of a Kite mode string, or M_NONE. */
-static int
-mode_code(const char *m)
-{
-	if (strcmp(m, "ltp") == 0)
-		return M_LTP;
-	if (strcmp(m, "quote") == 0)
-		return M_QUOTE;
-	if (strcmp(m, "full") == 0)
-		return M_FULL;
-	return M_NONE;
-}
-
-/* Apply `a` (1 subscribe, 0 unsubscribe, or a mode) to tokens. */
+/* Apply a parsed request to the connection's subscriptions. */
 static void
-apply(struct tk_conn *c, const char *action, int mode, json_t *tokens)
+apply(struct tk_conn *c, const struct kp_tkreq *rq)
 {
 	const struct sim *s = c->tk->s;
-	size_t i, j, excess = 0, bad = 0;
-	json_t *v;
+	size_t i, j, excess = 0;
+	const char *act = rq->action == KP_TKREQ_SUBSCRIBE ? "subscribe" :
+	    rq->action == KP_TKREQ_UNSUBSCRIBE ? "unsubscribe" : "mode";
 	char msg[160];
 
-	json_array_foreach(tokens, i, v) {
-		long idx;
+	for (i = 0; i < rq->n; i++) {
+		long idx = sim_find(s, rq->tokens[i]);
 
-		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > UINT32_MAX) {
-			bad++;
-			continue;
-		}
-		idx = sim_find(s, (uint32_t)json_integer_value(v));
 		if (idx < 0)
 			continue;	/* unknown tokens are ignored */
-		if (action[0] == 's') {
+		if (rq->action == KP_TKREQ_SUBSCRIBE) {
 			if (c->mode[idx] != M_NONE)
 				continue;
 			if (c->nsubs >= (size_t)s->conf.max_tokens) {
@@ -408,21 +392,21 @@ apply(struct tk_conn *c, const char *action, int mode, json_t *tokens)
 			}
 			c->mode[idx] = M_QUOTE;
 			c->subs[c->nsubs++] = (uint32_t)idx;
-		} else if (action[0] == 'u') {
+		} else if (rq->action == KP_TKREQ_UNSUBSCRIBE) {
 			c->mode[idx] = M_NONE;
 		} else if (c->mode[idx] != M_NONE) {
-			c->mode[idx] = (uint8_t)mode;
+			c->mode[idx] = (uint8_t)rq->mode;
 		}
 	}
-	if (action[0] == 'u') {
+	if (rq->action == KP_TKREQ_UNSUBSCRIBE) {
 		for (i = j = 0; i < c->nsubs; i++)
 			if (c->mode[c->subs[i]] != M_NONE)
 				c->subs[j++] = c->subs[i];
 		c->nsubs = j;
 	}
-	if (bad > 0) {
+	if (rq->bad > 0) {
 		snprintf(msg, sizeof(msg), "%s: %zu values are not instrument "
-		    "tokens; ignored", action, bad);
+		    "tokens; ignored", act, rq->bad);
 		send_error(c, msg);
 	}
 	if (excess > 0) {
@@ -433,7 +417,7 @@ apply(struct tk_conn *c, const char *action, int mode, json_t *tokens)
 		kp_warn("ticker: subscription limit reached limit=%d "
 		    "ignored=%zu", s->conf.max_tokens, excess);
 	}
-	if (c->nsubs > 0 && action[0] != 'u') {
+	if (c->nsubs > 0 && rq->action != KP_TKREQ_UNSUBSCRIBE) {
 		c->tick_due = true;
 		if (!s->faults.stall)
 			want_write(c);
@@ -445,46 +429,16 @@ apply(struct tk_conn *c, const char *action, int mode, json_t *tokens)
 static void
 request(struct tk_conn *c, const char *p, size_t len)
 {
-	json_error_t jerr;
-	json_t *root, *a, *v, *tok;
-	const char *act;
-	int mode = M_NONE;
-	char msg[200];
+	struct kp_tkreq rq;
+	char err[KP_ERRLEN], msg[KP_ERRLEN + 32];
 
-	root = json_loadb(p, len, 0, &jerr);
-	if (root == NULL) {
-		snprintf(msg, sizeof(msg), "invalid message: not JSON: %s "
-		    "at column %d", jerr.text, jerr.column);
+	if (kp_tkreq_parse(p, len, &rq, err) < 0) {
+		snprintf(msg, sizeof(msg), "invalid message: %s", err);
 		send_error(c, msg);
 		return;
 	}
-	a = json_object_get(root, "a");
-	v = json_object_get(root, "v");
-	act = json_string_value(a);
-	tok = v;
-	if (act == NULL || !json_is_array(v)) {
-		send_error(c, "invalid message: want {\"a\":ACTION,\"v\":[...]}");
-	} else if (strcmp(act, "mode") == 0) {
-		const char *m = json_string_value(json_array_get(v, 0));
-
-		tok = json_array_get(v, 1);
-		mode = m != NULL ? mode_code(m) : M_NONE;
-		if (mode == M_NONE)
-			send_error(c, "mode: want [\"ltp\"|\"quote\"|\"full\", "
-			    "[tokens]]");
-		else if (!json_is_array(tok))
-			send_error(c, "mode: want [mode, [tokens]]");
-		else
-			apply(c, act, mode, tok);
-	} else if (strcmp(act, "subscribe") == 0 ||
-	    strcmp(act, "unsubscribe") == 0) {
-		apply(c, act, mode, tok);
-	} else {
-		snprintf(msg, sizeof(msg), "invalid message: unknown action "
-		    "'%.40s'", act);
-		send_error(c, msg);
-	}
-	json_decref(root);
+	apply(c, &rq);
+	kp_tkreq_free(&rq);
 }
 
 /* The query argument name (with '=') of the upgrade request, or "". */
