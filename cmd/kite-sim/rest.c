@@ -44,6 +44,7 @@ struct csv_cache {
 
 struct sim_rest {
 	struct rest_orders *orders;
+	struct hist *hist;
 	struct csv_cache csv[N_CSV];
 	char used_rt[N_USED_RT][65];
 	size_t n_used_rt;
@@ -569,7 +570,8 @@ route(struct sim *s, const struct sim_req *req, const struct kp_form *f,
 			rest_err(r, 405, "InputException",
 			    "Method not allowed.");
 		else
-			hist_handle(s, seg[2], seg[3], f, r);
+			hist_handle(s, s->rest->hist, seg[2], seg[3], f,
+			    r);
 	} else if ((n >= 1 && n <= 3 && strcmp(seg[0], "orders") == 0) ||
 	    (n == 1 && strcmp(seg[0], "trades") == 0)) {
 		orders_handle(s, s->rest->orders, req, f, r);
@@ -652,6 +654,7 @@ sim_rest_init(struct sim *s)
 {
 	s->rest = kp_xcalloc(1, sizeof(*s->rest));
 	s->rest->orders = orders_new();
+	s->rest->hist = hist_new(s);
 	return 0;
 }
 
@@ -665,6 +668,7 @@ sim_rest_free(struct sim *s)
 	for (i = 0; i < N_CSV; i++)
 		csv_cache_clear(&s->rest->csv[i]);
 	orders_free(s->rest->orders);
+	hist_free(s->rest->hist);
 	free(s->rest);
 	s->rest = NULL;
 }

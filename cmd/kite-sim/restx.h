@@ -34,11 +34,15 @@ void orders_handle(struct sim *s, struct rest_orders *o,
     const struct sim_req *req, const struct kp_form *form,
     struct sim_resp *r);
 void orders_on_market(struct sim *s, struct rest_orders *o);
-/* An ambiguous placement answers after resp->delay_ms: rest.c asks. */
+/* How many orders the book holds. */
 int64_t orders_count(const struct rest_orders *o);
 
 /* hist.c: GET /instruments/historical/{token}/{interval} */
-void hist_handle(struct sim *s, const char *token, const char *interval,
-    const struct kp_form *q, struct sim_resp *r);
+struct hist;
+/* Snapshot the universe's prices now (the start) as the anchors. */
+struct hist *hist_new(const struct sim *s);
+void hist_free(struct hist *h);
+void hist_handle(struct sim *s, struct hist *h, const char *token,
+    const char *interval, const struct kp_form *q, struct sim_resp *r);
 
 #endif
