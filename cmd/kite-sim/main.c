@@ -481,6 +481,7 @@ start_lws(struct sim *s, struct main_opts *o, int *port)
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.timeout_secs = 30;
 	info.pt_serv_buf_size = 64 * 1024;
+	info.max_http_header_data = 16 * 1024;	/* long queries */
 	cx = lws_create_context(&info);
 	if (cx == NULL)
 		kp_die(KP_EXIT_TEMP, "unable to listen on %s port %lld",
