@@ -48,7 +48,6 @@ struct sim_rest {
 	struct csv_cache csv[N_CSV];
 	char used_rt[N_USED_RT][65];
 	size_t n_used_rt;
-	char hbuf[64];
 };
 
 static const char *const exchanges[] = {
