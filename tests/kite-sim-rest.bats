@@ -308,7 +308,7 @@ status_is() {
 @test "orders: modify and cancel an open order; complete ones are OrderException" {
 	sim_start --start "$START"
 	p=$(last_price INFY)
-	far=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p / 2 * 20) / 20 }')
+	far=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 0.85 * 20) / 20 }')
 	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
 		quantity=2 order_type=LIMIT price="$far" product=CNC tag=mod
 	[ "$output" = 200 ]
@@ -347,8 +347,8 @@ status_is() {
 @test "orders: SL-M waits in TRIGGER PENDING, triggers, fills; IOC LIMIT is cancelled" {
 	sim_start --start "$START"
 	p=$(last_price RELIANCE)
-	hi=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 2 * 20) / 20 }')
-	lo=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p / 2 * 20) / 20 }')
+	hi=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 1.15 * 20) / 20 }')
+	lo=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 0.85 * 20) / 20 }')
 	run place exchange=NSE tradingsymbol=RELIANCE transaction_type=BUY \
 		quantity=1 order_type=SL-M trigger_price="$hi" product=MIS
 	[ "$output" = 200 ]
@@ -362,6 +362,25 @@ status_is() {
 		quantity=1 order_type=LIMIT price="$lo" validity=IOC product=MIS
 	[ "$output" = 200 ]
 	status_is "$(jq -r .data.order_id "$T/body")" CANCELLED
+}
+
+@test "orders: a price past the circuit band is accepted, then REJECTED" {
+	sim_start --start "$START"
+	p=$(last_price TCS)
+	half=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p / 2 * 20) / 20 }')
+	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
+		quantity=1 order_type=LIMIT price="$half" product=CNC tag=rej
+	[ "$output" = 200 ]
+	id=$(jq -r .data.order_id "$T/body")
+	api /orders >/dev/null
+	[ "$(jq -r --arg i "$id" '.data[] | select(.order_id == $i) |
+		[.status, .filled_quantity, .pending_quantity, .tag] | @tsv' \
+		"$T/body")" = "$(printf 'REJECTED\t0\t0\trej')" ]
+	[ -n "$(jq -r --arg i "$id" '.data[] | select(.order_id == $i) |
+		.status_message // empty' "$T/body")" ]
+	run api -X DELETE "/orders/regular/$id"
+	[ "$output" = 400 ]
+	[ "$(err_type)" = OrderException ]
 }
 
 @test "orders: past --orders-per-s, 429 Too many requests" {
