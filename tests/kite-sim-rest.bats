@@ -59,6 +59,11 @@ last_price() {
 	awk -F, -v s="$1" '$3 == s { print $5; exit }' "$T/body"
 }
 
+# on_tick PRICE FACTOR: PRICE * FACTOR, down to the 0.05 tick.
+on_tick() {
+	awk -v p="$1" -v f="$2" 'BEGIN { printf "%.2f", int(p * f * 20) / 20 }'
+}
+
 eventually() {
 	local n=$(($1 * 10)) i
 	shift
@@ -308,7 +313,7 @@ status_is() {
 @test "orders: modify and cancel an open order; complete ones are OrderException" {
 	sim_start --start "$START"
 	p=$(last_price INFY)
-	far=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 0.85 * 20) / 20 }')
+	far=$(on_tick "$p" 0.85)
 	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
 		quantity=2 order_type=LIMIT price="$far" product=CNC tag=mod
 	[ "$output" = 200 ]
@@ -347,8 +352,8 @@ status_is() {
 @test "orders: SL-M waits in TRIGGER PENDING, triggers, fills; IOC LIMIT is cancelled" {
 	sim_start --start "$START"
 	p=$(last_price RELIANCE)
-	hi=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 1.15 * 20) / 20 }')
-	lo=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 0.85 * 20) / 20 }')
+	hi=$(on_tick "$p" 1.15)
+	lo=$(on_tick "$p" 0.85)
 	run place exchange=NSE tradingsymbol=RELIANCE transaction_type=BUY \
 		quantity=1 order_type=SL-M trigger_price="$hi" product=MIS
 	[ "$output" = 200 ]
@@ -367,7 +372,7 @@ status_is() {
 @test "orders: a price past the circuit band is accepted, then REJECTED" {
 	sim_start --start "$START"
 	p=$(last_price TCS)
-	half=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p / 2 * 20) / 20 }')
+	half=$(on_tick "$p" 0.5)
 	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
 		quantity=1 order_type=LIMIT price="$half" product=CNC tag=rej
 	[ "$output" = 200 ]
