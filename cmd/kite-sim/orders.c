@@ -11,9 +11,9 @@
  * on the trigger price and then behave as LIMIT and MARKET orders; an IOC
  * order that does not fill at once is cancelled.  OPEN, TRIGGER PENDING,
  * COMPLETE, CANCELLED, REJECTED and every modification push Kite's order update on
- * the ticker (the postback shape).  A price or trigger price more than
- * 20% from the last price is accepted but the order is REJECTED (as
- * past an exchange's circuit limits), with a status_message.  At most ORD_MAX orders are kept (the
+ * the ticker (the postback shape).  A price or trigger price past the
+ * circuit limits (20% around the previous close, as /quote shows them)
+ * is accepted but the order is REJECTED, with a status_message.  At most ORD_MAX orders are kept (the
  * day's limit Kite states, 5000); past it placement is 400
  * OrderException.  Placements and modifications past conf.orders_per_s
  * accepted in the last second are 429 NetworkException "Too many
@@ -735,17 +735,17 @@ answer_id(struct sim_resp *r, const char *id)
 
 /*
  * Kite accepts the request but the exchange rejects a price past the
- * circuit limits: here a band of 20% around the last price.
+ * circuit limits (rest_band: 20% around the previous close).
  */
 static bool
 outside_band(const struct sim *s, const struct ord *d)
 {
-	int64_t ltp = sim_ltp(s, (size_t)d->ix);
 	int64_t p = d->price > 0 ? d->price : d->trigger;
 
-	if (ltp <= 0 || p <= 0)
+	if (p <= 0)
 		return false;
-	return p * 5 < ltp * 4 || p * 5 > ltp * 6;
+	return p < rest_band(s, (size_t)d->ix, false) ||
+	    p > rest_band(s, (size_t)d->ix, true);
 }
 
 static void
@@ -779,8 +779,7 @@ place(struct sim *s, struct rest_orders *o, const char *variety,
 	o->o[k].xts_s = t;
 	if (outside_band(s, &o->o[k])) {
 		scopy(o->o[k].msg, sizeof(o->o[k].msg), "RMS:Rule: Order "
-		    "price is outside the circuit limits (simulated band "
-		    "+-20%)");
+		    "price is outside the circuit limits");
 		o->o[k].xid[0] = '\0';
 		set_status(s, o, k, "REJECTED", true);
 	} else if (strcmp(d.otype, "SL") == 0 || strcmp(d.otype, "SL-M") == 0)
