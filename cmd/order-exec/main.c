@@ -82,6 +82,8 @@ static struct {
 };
 
 static struct entry *by_id[NBUCKET], *by_tag[NBUCKET];
+static struct entry **all;	/* in the order accepted */
+static size_t nall, capall;
 static struct entry **queue;
 static size_t nqueue, capqueue;
 static struct conn conns[MAXCONN];
@@ -178,6 +180,11 @@ entry_new(const struct kp_intent *in, const char *tag)
 	e->state = ST_QUEUED;
 	kp_backoff_init(&e->bo, (uint32_t)opt.backoff_base_ms,
 	    (uint32_t)opt.backoff_cap_ms, kp_rng_seed_auto() ^ hash(in->id));
+	if (nall == capall) {
+		capall = capall ? capall * 2 : 256;
+		all = kp_xrealloc(all, capall * sizeof(*all));
+	}
+	all[nall++] = e;
 	h = hash(in->id);
 	e->id_next = by_id[h];
 	by_id[h] = e;
@@ -554,6 +561,15 @@ transient(const struct oe_resp *r, int64_t now)
 	}
 }
 
+static void
+br_ok(void)
+{
+	if (breaker.state != OE_BR_CLOSED)
+		kp_info("breaker closed: a %s request succeeded",
+		    oe_breaker_name(breaker.state));
+	oe_breaker_success(&breaker);
+}
+
 /* One order-book look-up for a cancel whose earlier attempt is unknown:
  * an order already CANCELLED means that attempt worked. */
 static int
@@ -614,11 +630,11 @@ send_attempt(struct entry *e, int64_t now)
 	now = kp_mono_ms();
 	switch (r.kind) {
 	case OE_K_OK:
-		oe_breaker_success(&breaker);
+		br_ok();
 		finish_ok(e, r.order_id, 0);
 		return;
 	case OE_K_FINAL:
-		oe_breaker_success(&breaker);
+		br_ok();
 		if (e->in.op == KP_OP_CANCEL && e->attempts > 1 &&
 		    already_cancelled(e)) {
 			finish_ok(e, e->in.order_id, 1);
@@ -691,7 +707,7 @@ reconcile(struct entry *e, int64_t now)
 		free(o);
 		return;
 	}
-	oe_breaker_success(&breaker);
+	br_ok();
 	e->recon_fails = 0;
 	for (i = 0; i < n; i++)
 		if (!strcmp(o[i].tag, e->tag)) {
@@ -749,6 +765,10 @@ step(void)
 				wait = w;
 		}
 	if (e != NULL) {
+		if ((w = oe_breaker_wait(&breaker, now)) > 0)
+			return w;
+		if (!oe_breaker_allow(&breaker, now))
+			return 50;
 		reconcile(e, now);
 		return 0;
 	}
@@ -981,30 +1001,29 @@ print_status(void)
 	if (oe_journal_open(NULL, opt.journal_path, 0, 1, replay_rec, NULL,
 	    &cut, err) < 0)
 		kp_die(KP_EXIT_PERM, "%s", err);
-	for (i = 0; i < NBUCKET; i++)
-		for (e = by_id[i]; e != NULL; e = e->id_next) {
-			total++;
-			if (e->state == ST_DONE)
-				done++;
-			else if (e->state == ST_SENT)
-				unknown++;
-			else
-				queued++;
-		}
+	for (i = 0; i < nall; i++) {
+		e = all[i];
+		total++;
+		if (e->state == ST_DONE)
+			done++;
+		else if (e->state == ST_SENT)
+			unknown++;
+		else
+			queued++;
+	}
 	printf("{\"type\":\"journal\",\"path\":\"%s\",\"intents\":%zu,"
 	    "\"done\":%zu,\"queued\":%zu,\"unknown\":%zu,\"torn_bytes\":%llu}"
 	    "\n", opt.journal_path, total, done, queued, unknown,
 	    (unsigned long long)cut);
-	for (i = 0; i < NBUCKET; i++)
-		for (e = by_id[i]; e != NULL; e = e->id_next) {
-			if (e->state == ST_DONE)
-				continue;
-			printf("{\"type\":\"pending\",\"id\":\"%s\",\"op\":\"%s\","
-			    "\"tag\":\"%s\",\"attempts\":%d,\"state\":\"%s\"}\n",
-			    e->in.id, kp_intent_op_name(e->in.op), e->tag,
-			    e->attempts, e->state == ST_SENT ? "unknown" :
-			    "queued");
-		}
+	for (i = 0; i < nall; i++) {
+		e = all[i];
+		if (e->state == ST_DONE)
+			continue;
+		printf("{\"type\":\"pending\",\"id\":\"%s\",\"op\":\"%s\","
+		    "\"tag\":\"%s\",\"attempts\":%d,\"state\":\"%s\"}\n",
+		    e->in.id, kp_intent_op_name(e->in.op), e->tag,
+		    e->attempts, e->state == ST_SENT ? "unknown" : "queued");
+	}
 	if ((f = fopen(opt.dead_path, "r")) != NULL) {
 		while ((n = getline(&line, &cap, f)) > 0)
 			fwrite(line, 1, (size_t)n, stdout);
@@ -1229,19 +1248,15 @@ main(int argc, char **argv)
 	if (cut > 0)
 		kp_warn("journal %s: cut a torn last record (%llu bytes)",
 		    opt.journal_path, (unsigned long long)cut);
-	for (i = 0; i < NBUCKET; i++) {
-		struct entry *e;
+	for (n = 0; n < nall; n++) {
+		struct entry *e = all[n];
 
-		for (e = by_id[i]; e != NULL; e = e->id_next) {
-			if (e->state == ST_DONE)
-				continue;
-			enqueue(e);
-			pending_replay++;
-			if (e->state == ST_SENT) {
-				unknown_replay++;
-				e->next_ms = 0;
-			}
-		}
+		if (e->state == ST_DONE)
+			continue;
+		enqueue(e);
+		pending_replay++;
+		if (e->state == ST_SENT)
+			unknown_replay++;
 	}
 	kp_info("journal %s: %llu records, %zu unfinished intents, %zu with "
 	    "an unknown outcome (settled first)", opt.journal_path,
