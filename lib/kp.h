@@ -298,6 +298,9 @@ char *kp_out_room(struct kp_out *o, size_t n);
 void kp_out_commit(struct kp_out *o, size_t n);
 int kp_out_write(struct kp_out *o, const void *p, size_t n);
 int kp_out_flush(struct kp_out *o);
+/* Write what the descriptor takes now (non-blocking), never waiting;
+ * 0 when all is out, -1 otherwise (kp_out_error tells a real error). */
+int kp_out_flush_nowait(struct kp_out *o);
 int kp_out_error(const struct kp_out *o);
 
 /* Make sure descriptors 0, 1 and 2 are open (on /dev/null if not), so

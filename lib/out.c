@@ -37,8 +37,9 @@ wait_writable(int fd)
 	(void)poll(&p, 1, -1);
 }
 
-int
-kp_out_flush(struct kp_out *o)
+/* Write out the buffer; on EAGAIN wait for room, or (nowait) stop. */
+static int
+flush(struct kp_out *o, int nowait)
 {
 	size_t done = 0;
 
@@ -49,9 +50,11 @@ kp_out_flush(struct kp_out *o)
 			done += (size_t)n;
 			o->bytes += (uint64_t)n;
 		} else if (n < 0 && errno == EINTR) {
-			if (kp_sig_stopping())
+			if (!nowait && kp_sig_stopping())
 				break;
 		} else if (n < 0 && errno == EAGAIN) {
+			if (nowait)
+				break;
 			wait_writable(o->fd);
 		} else {
 			o->err = n < 0 ? errno : EIO;
@@ -66,6 +69,18 @@ kp_out_flush(struct kp_out *o)
 		return -1;
 	}
 	return o->len == 0 ? 0 : -1;
+}
+
+int
+kp_out_flush(struct kp_out *o)
+{
+	return flush(o, 0);
+}
+
+int
+kp_out_flush_nowait(struct kp_out *o)
+{
+	return flush(o, 1);
 }
 
 char *

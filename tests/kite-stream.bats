@@ -19,7 +19,7 @@ line() {
 @test "no arguments: usage on stderr, exit 100" {
 	run kite-stream
 	[ "$status" -eq 100 ]
-	[[ $output == *"usage: kite-stream -r FILE"* ]]
+	[[ $output == *"usage: kite-stream"* ]]
 }
 
 @test "-h: usage on stdout, exit 0" {

@@ -47,12 +47,22 @@ static void
 on_tick(void *arg, const struct kp_tick *t)
 {
 	struct ks_emit *e = arg;
-	char *p = kp_out_room(&e->out, KP_TICK_JSON_MAX);
-	char *end;
+	char *p, *end;
 
 	e->st.packets++;
+	if (e->cf != NULL && ks_conflate_active(e)) {
+		ks_conflate_put(e, t);
+		return;
+	}
+	p = kp_out_room(&e->out, KP_TICK_JSON_MAX);
 	if (p == NULL)
 		return;
+	if (t->exchange_timestamp != 0) {
+		int64_t lag = e->recv_us / 1000 -
+		    (int64_t)t->exchange_timestamp * 1000;
+
+		e->st.lag_ms = lag > 0 ? (uint64_t)lag : 0;
+	}
 	end = kp_tick_json_ts(p, t, e->ts, e->tslen);
 	kp_out_commit(&e->out, (size_t)(end - p));
 	e->st.lines_out++;
@@ -232,6 +242,22 @@ ks_emit_stats(struct ks_emit *e)
 		    &e->out.bytes, NULL },
 		{ "log_dropped", "log lines lost to a full stderr",
 		    KP_STAT_COUNTER, &dropped, NULL },
+		{ "connects", "ticker connections made", KP_STAT_COUNTER,
+		    &s->connects, NULL },
+		{ "reconnects", "connection attempts after the first",
+		    KP_STAT_COUNTER, &s->reconnects, NULL },
+		{ "disconnects", "connections lost or refused",
+		    KP_STAT_COUNTER, &s->disconnects, NULL },
+		{ "stale", "connections closed by the watchdog",
+		    KP_STAT_COUNTER, &s->stale, NULL },
+		{ "refused", "times the credentials were refused",
+		    KP_STAT_COUNTER, &s->refused, NULL },
+		{ "conflated", "ticks dropped by conflation", KP_STAT_COUNTER,
+		    &s->conflated, NULL },
+		{ "last_message_age_ms", "the quietest connection's silence",
+		    KP_STAT_GAUGE, &s->last_msg_age_ms, NULL },
+		{ "lag_ms", "exchange time to receive time, last tick",
+		    KP_STAT_GAUGE, &s->lag_ms, NULL },
 	};
 	size_t n = sizeof(v) / sizeof(v[0]);
 

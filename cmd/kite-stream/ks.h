@@ -9,6 +9,19 @@
 
 struct ks_opts {
 	const char *read_path;		/* -r: decode a capture */
+	const char *subs_path;		/* -f: subscription file */
+	const char *write_path;		/* -w: record a capture */
+	unsigned default_mode;		/* -m: 0 ltp, 1 quote, 2 full */
+	long long max_conns;		/* -C: connections (3) */
+	long long max_tokens;		/* -N: tokens a connection (3000) */
+	long long watchdog_ms;		/* -W: silence that means dead (10 s) */
+	long long connect_ms;		/* -T: connect timeout (10 s) */
+	long long backoff_ms;		/* first reconnect delay (500 ms) */
+	long long backoff_max_ms;	/* -B: longest (30 s) */
+	long long out_max;		/* -o: output buffer for ticks (4 MiB) */
+	int ready_fd;			/* -d: s6 readiness fd, -1 */
+	char **tokens;			/* subscriptions given as arguments */
+	int ntokens;
 	long long stats_ms;		/* -s: stats interval, 0 = off */
 	const char *prom_path;		/* -P: Prometheus textfile */
 	long long max_warn;		/* decode warnings before going quiet */
@@ -27,7 +40,19 @@ struct ks_stats {
 	uint64_t bad_text;
 	uint64_t lines_out;
 	uint64_t bytes_out;
+	/* the live client */
+	uint64_t connects;
+	uint64_t reconnects;
+	uint64_t disconnects;
+	uint64_t stale;
+	uint64_t refused;
+	uint64_t conflated;
+	uint64_t last_msg_age_ms;	/* the oldest connection's, a gauge */
+	uint64_t lag_ms;		/* exchange to receive, last tick */
 };
+
+/* Conflation of ticks while the consumer is behind (live only). */
+struct ks_conflate;
 
 /*
  * The output side shared by replay and (later) the live client: every
@@ -43,6 +68,7 @@ struct ks_emit {
 	size_t tslen;
 	const char *where;		/* "record 12 at byte 345" for warnings */
 	uint64_t warnings;
+	struct ks_conflate *cf;		/* live: NULL when not conflating */
 };
 
 void ks_emit_init(struct ks_emit *e, const struct ks_opts *o, int fd);
@@ -59,6 +85,38 @@ void ks_emit_status(struct ks_emit *e, const char *line, size_t len);
 void ks_emit_warn(struct ks_emit *e, const char *fmt, ...) KP_PRINTF(2, 3);
 /* Stats to stderr and the textfile. */
 void ks_emit_stats(struct ks_emit *e);
+
+/*
+ * Live conflation: a tick goes to the per-instrument table instead of the
+ * output while ks_conflate_active (the output is past its bound, or
+ * older conflated ticks still wait).
+ */
+int ks_conflate_active(struct ks_emit *e);
+void ks_conflate_put(struct ks_emit *e, const struct kp_tick *t);
+
+/* Subscriptions: sorted by token, one mode each. */
+#define KS_SUBS_MAX 100000u
+struct ks_sub {
+	uint32_t token;
+	uint8_t mode;			/* 0 ltp, 1 quote, 2 full */
+	int8_t conn;			/* the connection it is on, -1 */
+	uint32_t seq;
+};
+struct ks_subs {
+	struct ks_sub *v;
+	size_t n, cap;
+};
+const char *ks_mode_name(unsigned mode);
+int ks_mode_parse(const char *s, size_t n);
+/* "TOKEN[:MODE]"; 0, or -1 logged */
+int ks_subs_arg(struct ks_subs *s, const char *arg, unsigned dflt);
+/* A file of "TOKEN [MODE]" lines, '#' comments; 0, or -1 logged. */
+int ks_subs_file(struct ks_subs *s, const char *path, unsigned dflt);
+long ks_subs_find(const struct ks_subs *s, uint32_t token);
+void ks_subs_free(struct ks_subs *s);
+
+/* The live client; returns the exit code. */
+int ks_live(struct ks_emit *e, const struct ks_opts *o);
 
 /*
  * Decode the capture at path ("-": stdin) to stdout.  Return the exit

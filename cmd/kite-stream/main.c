@@ -1,6 +1,7 @@
 /*
  * kite-stream: Kite's ticker messages to NDJSON ticks (kitepipe-ticks(5)).
- * This build decodes captures (-r); see kite-stream(1).
+ * Live from Kite's ticker WebSocket, or from a capture (-r); see
+ * kite-stream(1).
  */
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
@@ -13,7 +14,10 @@
 
 #include "ks.h"
 
-#define USAGE "usage: kite-stream -r FILE [-qv] [-s INTERVAL] [-P FILE]"
+#define USAGE "usage: kite-stream [-qv] [-f FILE] [-m MODE] [-w CAPTURE] " \
+	"[-d FD] [-C N] [-N N] [-W TIME] [-T TIME] [-B TIME] [-o SIZE]\n" \
+	"                   [-s INTERVAL] [-P FILE] [TOKEN[:MODE]...]\n" \
+	"       kite-stream -r CAPTURE [-qv] [-s INTERVAL] [-P FILE]"
 
 static void
 usage(FILE *f)
@@ -22,7 +26,23 @@ usage(FILE *f)
 	if (f != stdout)
 		return;
 	fputs("\n"
-	    "Decode Kite ticker messages to NDJSON ticks on stdout.\n\n"
+	    "Stream Kite's ticker (or decode a capture) to NDJSON ticks on "
+	    "stdout.\n\n"
+	    "  TOKEN[:MODE] subscribe to an instrument (mode ltp, quote or "
+	    "full)\n"
+	    "  -f FILE      subscriptions, a token per line with an optional "
+	    "mode;\n"
+	    "               SIGHUP re-reads it and applies the difference\n"
+	    "  -m MODE      mode when none is given (quote)\n"
+	    "  -w CAPTURE   also record every raw message to CAPTURE\n"
+	    "  -d FD        write a newline to FD once subscribed (s6)\n"
+	    "  -C N         at most N connections (3); -N N tokens each "
+	    "(3000)\n"
+	    "  -W TIME      reconnect after TIME without any message (10s)\n"
+	    "  -T TIME      connect timeout (10s); -B TIME longest "
+	    "reconnect delay (30s)\n"
+	    "  -o SIZE      output held for a slow reader before ticks are "
+	    "conflated (4M)\n"
 	    "  -r FILE      decode the capture FILE (- for stdin) as fast "
 	    "as possible\n"
 	    "  -s INTERVAL  write a stats line to stderr every INTERVAL "
@@ -31,7 +51,9 @@ usage(FILE *f)
 	    "format\n"
 	    "  -q           quieter (warnings off); -v louder (debug)\n"
 	    "  -h           this help\n\n"
-	    "Environment: KITEPIPE_STATS_INTERVAL, KITEPIPE_PROM_FILE.\n"
+	    "Environment: KITE_WS_URL (wss://ws.kite.trade), KITE_API_KEY,\n"
+	    "KITE_ACCESS_TOKEN or KITE_ACCESS_TOKEN_FILE, "
+	    "KITEPIPE_STATS_INTERVAL,\nKITEPIPE_PROM_FILE.\n"
 	    "Exit: 0 ok, 1 some input rejected, 100 usage or bad input "
 	    "file, 111 system error.\n"
 	    "See kite-stream(1), kitepipe-ticks(5), kitepipe-capture(5).\n",
@@ -43,6 +65,16 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "read", required_argument, NULL, 'r' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "ready-fd", required_argument, NULL, 'd' },
+		{ "connections", required_argument, NULL, 'C' },
+		{ "tokens-per-connection", required_argument, NULL, 'N' },
+		{ "watchdog", required_argument, NULL, 'W' },
+		{ "connect-timeout", required_argument, NULL, 'T' },
+		{ "backoff-max", required_argument, NULL, 'B' },
+		{ "output-buffer", required_argument, NULL, 'o' },
 		{ "stats-interval", required_argument, NULL, 's' },
 		{ "prom-file", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -50,11 +82,47 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c, level = KP_LOG_INFO;
+	int c, m, level = KP_LOG_INFO;
 
-	while ((c = getopt_long(argc, argv, "+r:s:P:qvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+r:f:m:w:d:C:N:W:T:B:o:s:P:qvh",
+	    lopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->read_path = optarg; break;
+		case 'f': o->subs_path = optarg; break;
+		case 'm':
+			m = ks_mode_parse(optarg, strlen(optarg));
+			if (m < 0)
+				kp_die(KP_EXIT_PERM, "-m: unknown mode '%s' "
+				    "(ltp, quote, full)", optarg);
+			o->default_mode = (unsigned)m;
+			break;
+		case 'w': o->write_path = optarg; break;
+		case 'd':
+			o->ready_fd = (int)kp_opt_ll("-d", optarg, 3, 1 << 20);
+			if (kp_ready_check_fd(o->ready_fd) < 0)
+				kp_die(KP_EXIT_PERM, "-d %d: not an open file "
+				    "descriptor", o->ready_fd);
+			break;
+		case 'C': o->max_conns = kp_opt_ll("-C", optarg, 1, 16); break;
+		case 'N':
+			o->max_tokens = kp_opt_ll("-N", optarg, 1, 100000);
+			break;
+		case 'W':
+			o->watchdog_ms = kp_opt_duration_ms("-W", optarg, 100,
+			    3600000);
+			break;
+		case 'T':
+			o->connect_ms = kp_opt_duration_ms("-T", optarg, 100,
+			    600000);
+			break;
+		case 'B':
+			o->backoff_max_ms = kp_opt_duration_ms("-B", optarg, 100,
+			    3600000);
+			break;
+		case 'o':
+			o->out_max = kp_opt_size("-o", optarg, 64 << 10,
+			    1LL << 30);
+			break;
 		case 's':
 			o->stats_ms = kp_opt_duration_ms("-s", optarg, 0,
 			    86400000);
@@ -66,12 +134,14 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 		default: usage(stderr); exit(KP_EXIT_PERM);
 		}
 	}
-	if (optind != argc) {
+	if (o->read_path != NULL && optind != argc) {
 		kp_log(KP_LOG_FATAL, "unexpected argument '%s'", argv[optind]);
 		usage(stderr);
 		exit(KP_EXIT_PERM);
 	}
-	if (o->read_path == NULL) {
+	o->tokens = argv + optind;
+	o->ntokens = argc - optind;
+	if (o->read_path == NULL && o->subs_path == NULL && o->ntokens == 0) {
 		usage(stderr);
 		exit(KP_EXIT_PERM);
 	}
@@ -110,7 +180,18 @@ finish_output(struct ks_emit *e, int code)
 int
 main(int argc, char **argv)
 {
-	struct ks_opts o = { .max_warn = 1000 };
+	struct ks_opts o = {
+		.max_warn = 1000,
+		.default_mode = 1,
+		.max_conns = 3,
+		.max_tokens = 3000,
+		.watchdog_ms = 10000,
+		.connect_ms = 10000,
+		.backoff_ms = 500,
+		.backoff_max_ms = 30000,
+		.out_max = 4 << 20,
+		.ready_fd = -1,
+	};
 	struct ks_emit e;
 	const char *v;
 	int code;
@@ -127,7 +208,10 @@ main(int argc, char **argv)
 		kp_die(KP_EXIT_TEMP, "unable to set up signals:");
 	start_stats_timer(o.stats_ms);
 	ks_emit_init(&e, &o, 1);
-	code = ks_replay(&e, o.read_path);
+	if (o.read_path != NULL)
+		code = ks_replay(&e, o.read_path);
+	else
+		code = ks_live(&e, &o);
 	code = finish_output(&e, code);
 	if (o.stats_ms > 0 || o.prom_path != NULL ||
 	    kp_log_get_level() >= KP_LOG_DEBUG)

@@ -1,0 +1,1062 @@
+/*
+ * live.c: kite-stream's live client.  A pool of ticker WebSocket
+ * connections (libwebsockets), each with its share of the subscriptions,
+ * a watchdog, reconnects with backoff and jitter, resubscription, a
+ * patient answer to refused credentials, status lines for every gap, and
+ * output that never blocks the sockets: past a bound, ticks are conflated
+ * to the latest per instrument.  See kite-stream(1).
+ */
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ks.h"
+
+#define MAX_CONNS 16
+#define RX_MAX (4u << 20)
+#define PERIOD_US 50000		/* housekeeping every 50 ms */
+#define SUB_CHUNK 1000		/* tokens per subscribe message */
+
+enum conn_state {
+	C_IDLE,			/* not wanted (no tokens, not the first) */
+	C_WAIT,			/* waiting to (re)connect at retry_ms */
+	C_CONNECTING,
+	C_UP,			/* connected, subscriptions being sent */
+	C_SUBSCRIBED,		/* everything sent */
+	C_REFUSED		/* 403: waiting for new credentials */
+};
+
+struct msg {
+	struct msg *next;
+	size_t len;
+	char data[];
+};
+
+struct conn {
+	struct live *l;
+	unsigned id;
+	enum conn_state state;
+	struct lws *wsi;
+	struct kp_backoff bo;
+	int64_t retry_ms;
+	int64_t last_ms;		/* last message (or connect) */
+	uint64_t attempts;
+	bool ever_up;
+	bool closing;			/* we asked lws to close it */
+	const char *close_why;		/* our reason, for the status line */
+	int close_code;
+	size_t ntokens;			/* tokens assigned */
+	struct msg *q, **qtail;		/* text messages to send */
+	struct kp_buf rx;
+	bool rx_bin;
+};
+
+struct centry {
+	uint32_t token;
+	uint32_t order;			/* index in the order list + 1; 0 free */
+	struct kp_tick t;
+	char ts[KP_FMT_ROOM];
+	uint8_t tslen;
+};
+
+struct ks_conflate {
+	size_t hiwater;
+	struct centry *tab;
+	size_t mask;
+	uint32_t *order;		/* slots in arrival order */
+	size_t n;
+	uint64_t replaced;		/* ticks lost since the last report */
+};
+
+struct live {
+	struct ks_emit *e;
+	const struct ks_opts *o;
+	struct lws_context *cx;
+	lws_sorted_usec_list_t sul;
+	struct conn c[MAX_CONNS];
+	unsigned nconns;
+	struct ks_subs subs;
+	char *api_key;
+	char *token;
+	char host[256];
+	char path[512];
+	int port;
+	bool tls;
+	struct stat token_st;		/* of KITE_ACCESS_TOKEN_FILE */
+	const char *token_file;
+	bool ready;
+	bool stopping;
+	int cap_fd;
+	int64_t next_sec_ms;
+	struct ks_conflate cf;
+	int code;
+};
+
+/* Output ---------------------------------------------------------- */
+
+/* Write what the consumer takes now, never waiting. */
+static void
+flush_nb(struct live *l)
+{
+	(void)kp_out_flush_nowait(&l->e->out);
+}
+
+int
+ks_conflate_active(struct ks_emit *e)
+{
+	return e->cf->n > 0 || e->out.len >= e->cf->hiwater;
+}
+
+void
+ks_conflate_put(struct ks_emit *e, const struct kp_tick *t)
+{
+	struct ks_conflate *cf = e->cf;
+	size_t i = (t->token * 2654435761u) & cf->mask;
+
+	while (cf->tab[i].order != 0 && cf->tab[i].token != t->token)
+		i = (i + 1) & cf->mask;
+	if (cf->tab[i].order != 0) {
+		cf->replaced++;
+	} else {
+		if (cf->n > cf->mask / 2) {
+			/* more instruments than the table holds: the
+			 * output buffer takes it (never reached with
+			 * the subscription limits) */
+			char *p = kp_out_room(&e->out, KP_TICK_JSON_MAX);
+
+			if (p != NULL)
+				kp_out_commit(&e->out, (size_t)
+				    (kp_tick_json_ts(p, t, e->ts, e->tslen) -
+				    p));
+			return;
+		}
+		cf->tab[i].token = t->token;
+		cf->order[cf->n++] = (uint32_t)i;
+		cf->tab[i].order = (uint32_t)cf->n;
+	}
+	cf->tab[i].t = *t;
+	memcpy(cf->tab[i].ts, e->ts, e->tslen);
+	cf->tab[i].tslen = (uint8_t)e->tslen;
+}
+
+static void status_line(struct live *l, int conn, const char *event,
+    const char *extra);
+
+/* Once the output drained below half its bound, write the held ticks. */
+static void
+conflate_drain(struct live *l, bool force)
+{
+	struct ks_conflate *cf = &l->cf;
+	struct ks_emit *e = l->e;
+	char extra[64];
+	size_t k;
+
+	if (cf->n == 0 || (!force && e->out.len > cf->hiwater / 2))
+		return;
+	if (cf->replaced > 0) {
+		snprintf(extra, sizeof(extra), "\"count\":%llu",
+		    (unsigned long long)cf->replaced);
+		e->st.conflated += cf->replaced;
+		kp_warn("output fell behind: %llu ticks conflated",
+		    (unsigned long long)cf->replaced);
+		cf->replaced = 0;
+		status_line(l, -1, "conflated", extra);
+	}
+	for (k = 0; k < cf->n; k++) {
+		struct centry *c = &cf->tab[cf->order[k]];
+		char *p = kp_out_room(&e->out, KP_TICK_JSON_MAX);
+
+		if (p != NULL) {
+			kp_out_commit(&e->out, (size_t)(kp_tick_json_ts(p,
+			    &c->t, c->ts, c->tslen) - p));
+			e->st.lines_out++;
+		}
+		c->order = 0;
+	}
+	cf->n = 0;
+}
+
+/*
+ * A status line (kitepipe-ticks(5)): into the output, never dropped, and
+ * into the capture.  conn < 0: not about one connection.
+ */
+static void
+status_line(struct live *l, int conn, const char *event, const char *extra)
+{
+	struct ks_emit *e = l->e;
+	struct kp_buf b;
+	int64_t now = kp_time_us();
+
+	kp_buf_init(&b, 1024);
+	kp_buf_addstr(&b, "{\"type\":\"status\",\"program\":\"kite-stream\","
+	    "\"event\":");
+	kp_json_cstr(&b, event);
+	if (conn >= 0) {
+		kp_buf_addstr(&b, ",\"connection\":");
+		kp_json_i64(&b, conn);
+	}
+	if (extra != NULL && *extra != '\0') {
+		kp_buf_addc(&b, ',');
+		kp_buf_addstr(&b, extra);
+	}
+	kp_buf_addstr(&b, ",\"receive_timestamp\":");
+	kp_json_fixed(&b, now, 6);
+	kp_buf_addc(&b, '}');
+	if (l->cap_fd >= 0 && kp_cap_write(l->cap_fd, KP_CAP_STATUS,
+	    conn < 0 ? 0 : (unsigned)conn, now, b.p, b.len) < 0)
+		kp_warn("unable to write to %s:", l->o->write_path);
+	ks_emit_time(e, now);
+	ks_emit_status(e, b.p, b.len);
+	kp_buf_free(&b);
+	flush_nb(l);
+}
+
+/* Sending ----------------------------------------------------------- */
+
+static void
+queue_msg(struct conn *c, const char *s, size_t n)
+{
+	struct msg *m = kp_xmalloc(sizeof(*m) + n);
+
+	m->next = NULL;
+	m->len = n;
+	memcpy(m->data, s, n);
+	*c->qtail = m;
+	c->qtail = &m->next;
+	if (c->wsi != NULL && c->state >= C_UP)
+		lws_callback_on_writable(c->wsi);
+}
+
+static void
+queue_clear(struct conn *c)
+{
+	struct msg *m;
+
+	while ((m = c->q) != NULL) {
+		c->q = m->next;
+		free(m);
+	}
+	c->qtail = &c->q;
+}
+
+/*
+ * Queue {"a":ACTION,"v":[tokens]} (or, for a mode, {"a":"mode",
+ * "v":[MODE,[tokens]]}) for every token on connection c that matches
+ * (mode < 0: all), in chunks.
+ */
+static void
+queue_tokens(struct live *l, struct conn *c, const char *action, int mode,
+    const uint32_t *only, size_t nonly)
+{
+	struct kp_buf b;
+	size_t i, n = 0, total = nonly ? nonly : l->subs.n;
+
+	kp_buf_init(&b, 16 * SUB_CHUNK + 64);
+	for (i = 0; i < total; i++) {
+		uint32_t tok;
+
+		if (only != NULL) {
+			tok = only[i];
+		} else {
+			const struct ks_sub *s = &l->subs.v[i];
+
+			if (s->conn != (int8_t)c->id ||
+			    (mode >= 0 && s->mode != mode))
+				continue;
+			tok = s->token;
+		}
+		if (n == 0) {
+			kp_buf_reset(&b);
+			if (strcmp(action, "mode") == 0) {
+				kp_buf_addstr(&b, "{\"a\":\"mode\",\"v\":[\"");
+				kp_buf_addstr(&b, ks_mode_name((unsigned)mode));
+				kp_buf_addstr(&b, "\",[");
+			} else {
+				kp_buf_addstr(&b, "{\"a\":\"");
+				kp_buf_addstr(&b, action);
+				kp_buf_addstr(&b, "\",\"v\":[");
+			}
+		} else {
+			kp_buf_addc(&b, ',');
+		}
+		kp_json_u64(&b, tok);
+		if (++n == SUB_CHUNK) {
+			kp_buf_addstr(&b, strcmp(action, "mode") == 0 ? "]]}" :
+			    "]}");
+			queue_msg(c, b.p, b.len);
+			n = 0;
+		}
+	}
+	if (n > 0) {
+		kp_buf_addstr(&b, strcmp(action, "mode") == 0 ? "]]}" : "]}");
+		queue_msg(c, b.p, b.len);
+	}
+	kp_buf_free(&b);
+}
+
+/* Everything a fresh connection must send: subscribe, then modes. */
+static void
+queue_all(struct live *l, struct conn *c)
+{
+	int m;
+
+	queue_clear(c);
+	if (c->ntokens == 0)
+		return;
+	queue_tokens(l, c, "subscribe", -1, NULL, 0);
+	for (m = 0; m < 3; m++)
+		queue_tokens(l, c, "mode", m, NULL, 0);
+}
+
+static void
+send_next(struct conn *c)
+{
+	struct msg *m = c->q;
+	unsigned char *buf;
+
+	if (m == NULL) {
+		if (c->state == C_UP) {
+			char extra[64];
+
+			c->state = C_SUBSCRIBED;
+			snprintf(extra, sizeof(extra), "\"count\":%zu",
+			    c->ntokens);
+			status_line(c->l, (int)c->id, "subscribed", extra);
+		}
+		return;
+	}
+	buf = kp_xmalloc(LWS_PRE + m->len);
+	memcpy(buf + LWS_PRE, m->data, m->len);
+	if (lws_write(c->wsi, buf + LWS_PRE, m->len, LWS_WRITE_TEXT) <
+	    (int)m->len)
+		kp_warn("connection %u: unable to send a message", c->id);
+	free(buf);
+	c->q = m->next;
+	if (c->q == NULL)
+		c->qtail = &c->q;
+	free(m);
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Connections ------------------------------------------------------- */
+
+static const struct lws_protocols protocols[2];
+
+static void
+conn_start(struct live *l, struct conn *c)
+{
+	struct lws_client_connect_info ci;
+	char path[sizeof(l->path) + 1024];
+
+	snprintf(path, sizeof(path), "%s%capi_key=%s&access_token=%s",
+	    l->path, strchr(l->path, '?') ? '&' : '?', l->api_key, l->token);
+	memset(&ci, 0, sizeof(ci));
+	ci.context = l->cx;
+	ci.address = l->host;
+	ci.port = l->port;
+	ci.path = path;
+	ci.host = l->host;
+	ci.origin = l->host;
+	ci.ssl_connection = l->tls ? LCCSCF_USE_SSL : 0;
+	ci.protocol = NULL;
+	ci.local_protocol_name = protocols[0].name;
+	ci.opaque_user_data = c;
+	c->state = C_CONNECTING;
+	c->closing = false;
+	c->close_why = NULL;
+	c->close_code = 0;
+	c->attempts++;
+	c->last_ms = kp_mono_ms();
+	if (c->ever_up)
+		l->e->st.reconnects++;
+	kp_debug("connection %u: connecting to %s:%d (attempt %llu)", c->id,
+	    l->host, l->port, (unsigned long long)c->attempts);
+	c->wsi = lws_client_connect_via_info(&ci);
+	if (c->wsi == NULL) {
+		/* the error callback already ran, or it failed early */
+		if (c->state == C_CONNECTING) {
+			c->state = C_WAIT;
+			c->retry_ms = kp_mono_ms() + kp_backoff_next(&c->bo);
+		}
+	}
+}
+
+/* The connection is gone: say so and plan what comes next. */
+static void
+conn_lost(struct live *l, struct conn *c, const char *why, int http)
+{
+	char extra[256];
+	struct kp_buf b;
+	int64_t delay;
+
+	c->wsi = NULL;
+	queue_clear(c);
+	kp_buf_free(&c->rx);
+	kp_buf_init(&c->rx, RX_MAX);
+	if (l->stopping)
+		return;
+	l->e->st.disconnects++;
+	kp_buf_init(&b, 256);
+	kp_json_cstr(&b, why);
+	snprintf(extra, sizeof(extra), "\"reason\":%.*s", (int)b.len, b.p);
+	kp_buf_free(&b);
+	if (http == 403) {
+		if (c->state != C_REFUSED)
+			l->e->st.refused++;
+		c->state = C_REFUSED;
+		/* one line for all connections, not one per attempt */
+		if (c->id == 0 || l->c[0].state != C_REFUSED)
+			kp_log(KP_LOG_WARN, "connection %u: credentials "
+			    "refused (HTTP 403); waiting for a new access "
+			    "token (%s changes, or SIGHUP)", c->id,
+			    l->token_file ? l->token_file :
+			    "KITE_ACCESS_TOKEN_FILE");
+		status_line(l, (int)c->id, "disconnected", extra);
+		return;
+	}
+	delay = kp_backoff_next(&c->bo);
+	c->state = C_WAIT;
+	c->retry_ms = kp_mono_ms() + delay;
+	kp_warn("connection %u: %s; reconnecting in %lld ms", c->id, why,
+	    (long long)delay);
+	status_line(l, (int)c->id, "disconnected", extra);
+}
+
+static void check_ready(struct live *l);
+
+static void
+on_message(struct live *l, struct conn *c)
+{
+	struct ks_emit *e = l->e;
+	int64_t now = kp_time_us();
+
+	c->last_ms = kp_mono_ms();
+	ks_emit_time(e, now);
+	if (l->cap_fd >= 0 && kp_cap_write(l->cap_fd, c->rx_bin ?
+	    KP_CAP_BINARY : KP_CAP_TEXT, c->id, now, c->rx.p, c->rx.len) < 0)
+		kp_warn("unable to write to %s:", l->o->write_path);
+	if (c->rx_bin)
+		ks_emit_binary(e, (const uint8_t *)c->rx.p, c->rx.len);
+	else
+		ks_emit_text(e, c->rx.p, c->rx.len);
+	flush_nb(l);
+}
+
+/* The HTTP status of a failed upgrade, 0 when there was none. */
+static int
+http_status(struct lws *wsi, const char *in)
+{
+	int st = wsi != NULL ? (int)lws_http_client_http_response(wsi) : 0;
+
+	if (st == 0 && in != NULL && strstr(in, "403") != NULL)
+		st = 403;
+	return st;
+}
+
+static int
+callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct conn *c = lws_get_opaque_user_data(wsi);
+	struct live *l;
+	char why[160];
+	int st;
+
+	(void)user;
+	if (c == NULL)
+		return 0;
+	l = c->l;
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		st = http_status(wsi, in);
+		if (st != 0 && st != 101)
+			snprintf(why, sizeof(why), "upgrade refused: HTTP %d",
+			    st);
+		else
+			snprintf(why, sizeof(why), "unable to connect: %s",
+			    in != NULL ? (const char *)in : "error");
+		conn_lost(l, c, why, st);
+		break;
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		c->state = C_UP;
+		c->ever_up = true;
+		c->last_ms = kp_mono_ms();
+		kp_backoff_reset(&c->bo);
+		l->e->st.connects++;
+		kp_info("connection %u: connected", c->id);
+		status_line(l, (int)c->id, "connected", NULL);
+		queue_all(l, c);
+		lws_callback_on_writable(wsi);
+		break;
+	case LWS_CALLBACK_CLIENT_WRITEABLE:
+		if (c->closing) {
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
+			    NULL, 0);
+			return -1;
+		}
+		send_next(c);
+		check_ready(l);
+		break;
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (lws_is_first_fragment(wsi)) {
+			kp_buf_reset(&c->rx);
+			c->rx_bin = lws_frame_is_binary(wsi);
+		}
+		if (kp_buf_add(&c->rx, in, len) < 0) {
+			kp_warn("connection %u: a message over %u bytes; "
+			    "reconnecting", c->id, RX_MAX);
+			c->close_why = "message too long";
+			return -1;
+		}
+		if (lws_is_final_fragment(wsi))
+			on_message(l, c);
+		break;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (len >= 2)
+			c->close_code = ((const unsigned char *)in)[0] << 8 |
+			    ((const unsigned char *)in)[1];
+		break;
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (c->close_why != NULL)
+			snprintf(why, sizeof(why), "%s", c->close_why);
+		else
+			snprintf(why, sizeof(why), "closed by the server "
+			    "(code %d)", c->close_code ? c->close_code : 1006);
+		conn_lost(l, c, why, 0);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static const struct lws_protocols protocols[2] = {
+	{ "kite-stream", callback, 0, 0, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+/* Ask lws to close c (from outside its callbacks). */
+static void
+conn_close(struct conn *c, const char *why)
+{
+	if (c->wsi == NULL)
+		return;
+	c->closing = true;
+	c->close_why = why;
+	lws_callback_on_writable(c->wsi);
+	/* a peer that takes nothing is cut off anyway */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
+}
+
+/* Readiness: once every wanted connection is up and subscribed. */
+static void
+check_ready(struct live *l)
+{
+	unsigned i;
+
+	if (l->ready)
+		return;
+	for (i = 0; i < l->nconns; i++)
+		if (l->c[i].state != C_IDLE && l->c[i].state != C_SUBSCRIBED)
+			return;
+	l->ready = true;
+	kp_info("ready: %u connection(s), %zu instrument(s)", l->nconns,
+	    l->subs.n);
+	if (l->o->ready_fd >= 0 && kp_ready_notify(l->o->ready_fd) < 0)
+		kp_warn("unable to notify readiness on fd %d:",
+		    l->o->ready_fd);
+	kp_ready_sd("READY=1");
+}
+
+/* Subscriptions ----------------------------------------------------- */
+
+/*
+ * Put every token without a connection on the least loaded one, opening
+ * connections as needed.  Return -1 (nothing assigned) when they do not
+ * fit.
+ */
+static int
+assign(struct live *l)
+{
+	size_t i, need = 0, room = 0;
+	unsigned k, nc;
+
+	for (i = 0; i < l->subs.n; i++)
+		if (l->subs.v[i].conn < 0)
+			need++;
+	for (k = 0; k < (unsigned)l->o->max_conns; k++)
+		room += (size_t)l->o->max_tokens - (k < l->nconns ?
+		    l->c[k].ntokens : 0);
+	if (need > room)
+		return -1;
+	/* as many connections as the tokens need, each as full as the
+	 * others (opening a connection never moves a token) */
+	nc = l->nconns;
+	{
+		size_t total = need;
+
+		for (k = 0; k < l->nconns; k++)
+			total += l->c[k].ntokens;
+		while ((size_t)nc * (size_t)l->o->max_tokens < total)
+			nc++;
+	}
+	for (i = 0; i < l->subs.n; i++) {
+		struct ks_sub *s = &l->subs.v[i];
+		unsigned best = MAX_CONNS;
+
+		if (s->conn >= 0)
+			continue;
+		for (k = 0; k < nc; k++)
+			if (l->c[k].ntokens < (size_t)l->o->max_tokens &&
+			    (best == MAX_CONNS ||
+			    l->c[k].ntokens < l->c[best].ntokens))
+				best = k;
+		s->conn = (int8_t)best;
+		l->c[best].ntokens++;
+	}
+	if (nc == 0)
+		nc = 1;		/* one connection even without tokens:
+				 * order updates come on it */
+	for (k = l->nconns; k < nc; k++)
+		l->c[k].state = C_WAIT;
+	l->nconns = nc;
+	return 0;
+}
+
+static int
+load_subs(const struct ks_opts *o, struct ks_subs *s)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	if (o->subs_path != NULL && ks_subs_file(s, o->subs_path,
+	    o->default_mode) < 0)
+		return -1;
+	for (i = 0; i < o->ntokens; i++)
+		if (ks_subs_arg(s, o->tokens[i], o->default_mode) < 0)
+			return -1;
+	return 0;
+}
+
+/* SIGHUP: apply only the difference with the subscription file. */
+static void
+reload_subs(struct live *l)
+{
+	struct ks_subs nw, old = l->subs;
+	uint32_t *gone[MAX_CONNS] = { 0 }, *added[MAX_CONNS] = { 0 };
+	size_t ngone[MAX_CONNS] = { 0 }, nadded[MAX_CONNS] = { 0 }, i;
+	uint32_t *moded[MAX_CONNS][3] = { { 0 } };
+	size_t nmoded[MAX_CONNS][3] = { { 0 } };
+	unsigned k, m;
+	size_t before[MAX_CONNS];
+
+	if (load_subs(l->o, &nw) < 0) {
+		kp_warn("SIGHUP: the subscriptions were not changed");
+		ks_subs_free(&nw);
+		return;
+	}
+	for (i = 0; i < nw.n; i++)
+		nw.v[i].conn = -1;
+	/* keep each remaining token on its connection */
+	for (k = 0; k < l->nconns; k++)
+		before[k] = l->c[k].ntokens;
+	for (i = 0; i < old.n; i++) {
+		long j = ks_subs_find(&nw, old.v[i].token);
+		int8_t cn = old.v[i].conn;
+
+		if (j < 0) {
+			if (cn >= 0) {
+				gone[cn] = kp_xrealloc(gone[cn], (ngone[cn] +
+				    1) * sizeof(uint32_t));
+				gone[cn][ngone[cn]++] = old.v[i].token;
+				l->c[cn].ntokens--;
+			}
+			continue;
+		}
+		nw.v[j].conn = cn;
+		if (cn >= 0 && nw.v[j].mode != old.v[i].mode) {
+			m = nw.v[j].mode;
+			moded[cn][m] = kp_xrealloc(moded[cn][m],
+			    (nmoded[cn][m] + 1) * sizeof(uint32_t));
+			moded[cn][m][nmoded[cn][m]++] = nw.v[j].token;
+		}
+	}
+	l->subs = nw;
+	if (assign(l) < 0) {
+		kp_log(KP_LOG_WARN, "SIGHUP: %zu instruments do not fit in "
+		    "%lld connections of %lld; the subscriptions were not "
+		    "changed", nw.n, l->o->max_conns, l->o->max_tokens);
+		for (k = 0; k < l->nconns; k++)
+			l->c[k].ntokens = before[k];
+		l->subs = old;
+		ks_subs_free(&nw);
+		goto out;
+	}
+	for (i = 0; i < nw.n; i++) {
+		int8_t cn = nw.v[i].conn;
+
+		if (ks_subs_find(&old, nw.v[i].token) >= 0)
+			continue;
+		added[cn] = kp_xrealloc(added[cn], (nadded[cn] + 1) *
+		    sizeof(uint32_t));
+		added[cn][nadded[cn]++] = nw.v[i].token;
+		m = nw.v[i].mode;
+		moded[cn][m] = kp_xrealloc(moded[cn][m], (nmoded[cn][m] + 1) *
+		    sizeof(uint32_t));
+		moded[cn][m][nmoded[cn][m]++] = nw.v[i].token;
+	}
+	for (k = 0; k < l->nconns; k++) {
+		struct conn *c = &l->c[k];
+		size_t nm = 0;
+
+		for (m = 0; m < 3; m++)
+			nm += nmoded[k][m];
+		if (ngone[k] + nadded[k] + nm > 0)
+			kp_info("SIGHUP: connection %u: %zu unsubscribed, %zu "
+			    "subscribed, %zu mode changes", k, ngone[k],
+			    nadded[k], nm);
+		/* a connection that is not up sends everything on connect */
+		if (c->state != C_UP && c->state != C_SUBSCRIBED)
+			continue;
+		if (ngone[k] > 0)
+			queue_tokens(l, c, "unsubscribe", -1, gone[k],
+			    ngone[k]);
+		if (nadded[k] > 0)
+			queue_tokens(l, c, "subscribe", -1, added[k],
+			    nadded[k]);
+		for (m = 0; m < 3; m++)
+			if (nmoded[k][m] > 0)
+				queue_tokens(l, c, "mode", (int)m, moded[k][m],
+				    nmoded[k][m]);
+	}
+	ks_subs_free(&old);
+out:
+	for (k = 0; k < MAX_CONNS; k++) {
+		free(gone[k]);
+		free(added[k]);
+		for (m = 0; m < 3; m++)
+			free(moded[k][m]);
+	}
+}
+
+/* Credentials ------------------------------------------------------- */
+
+static int
+load_token(struct live *l, bool quiet)
+{
+	char err[KP_ERRLEN], *t;
+
+	t = kp_conf_secret("KITE_ACCESS_TOKEN", "KITE_ACCESS_TOKEN_FILE", err);
+	if (t == NULL) {
+		if (!quiet)
+			kp_log(KP_LOG_WARN, "access token: %s", err);
+		return -1;
+	}
+	free(l->token);
+	l->token = t;
+	if (l->token_file != NULL)
+		(void)stat(l->token_file, &l->token_st);
+	return 0;
+}
+
+static bool
+token_file_changed(struct live *l)
+{
+	struct stat st;
+
+	if (l->token_file == NULL || stat(l->token_file, &st) < 0)
+		return false;
+	return st.st_mtim.tv_sec != l->token_st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != l->token_st.st_mtim.tv_nsec ||
+	    st.st_ino != l->token_st.st_ino || st.st_size !=
+	    l->token_st.st_size;
+}
+
+/* New credentials: every refused connection tries again now. */
+static void
+retry_refused(struct live *l)
+{
+	unsigned k;
+
+	for (k = 0; k < l->nconns; k++)
+		if (l->c[k].state == C_REFUSED) {
+			l->c[k].state = C_WAIT;
+			l->c[k].retry_ms = kp_mono_ms();
+		}
+}
+
+/* Housekeeping ------------------------------------------------------ */
+
+static void
+stats(struct live *l)
+{
+	int64_t now = kp_mono_ms(), oldest = 0;
+	unsigned k;
+
+	for (k = 0; k < l->nconns; k++)
+		if (l->c[k].state >= C_UP && now - l->c[k].last_ms > oldest)
+			oldest = now - l->c[k].last_ms;
+	l->e->st.last_msg_age_ms = (uint64_t)oldest;
+	ks_emit_stats(l->e);
+}
+
+static void
+stop(struct live *l)
+{
+	unsigned k;
+
+	if (l->stopping)
+		return;
+	l->stopping = true;
+	kp_info("stopping");
+	for (k = 0; k < l->nconns; k++)
+		conn_close(&l->c[k], "stopping");
+}
+
+static void
+periodic(lws_sorted_usec_list_t *sul)
+{
+	struct live *l = lws_container_of(sul, struct live, sul);
+	int64_t now = kp_mono_ms();
+	unsigned k;
+	bool up = false;
+
+	if (kp_sig_stopping())
+		stop(l);
+	if (kp_sig_take(SIGUSR1) || kp_sig_take(SIGALRM))
+		stats(l);
+	if (!l->stopping && kp_sig_take(SIGHUP)) {
+		kp_info("SIGHUP: reloading");
+		if (load_token(l, false) == 0)
+			retry_refused(l);
+		reload_subs(l);
+	}
+	if (!l->stopping && now >= l->next_sec_ms) {
+		l->next_sec_ms = now + 1000;
+		if (token_file_changed(l)) {
+			kp_info("%s changed: reloading the access token",
+			    l->token_file);
+			if (load_token(l, false) == 0)
+				retry_refused(l);
+		}
+	}
+	for (k = 0; k < l->nconns && !l->stopping; k++) {
+		struct conn *c = &l->c[k];
+
+		if (c->state == C_WAIT && now >= c->retry_ms)
+			conn_start(l, c);
+		else if ((c->state == C_UP || c->state == C_SUBSCRIBED) &&
+		    now - c->last_ms > l->o->watchdog_ms && !c->closing) {
+			char extra[64];
+
+			l->e->st.stale++;
+			snprintf(extra, sizeof(extra), "\"silent_ms\":%lld",
+			    (long long)(now - c->last_ms));
+			kp_warn("connection %u: no message for %lld ms; "
+			    "reconnecting", k, (long long)(now - c->last_ms));
+			status_line(l, (int)k, "stale", extra);
+			conn_close(c, "watchdog: no message");
+		}
+	}
+	flush_nb(l);
+	conflate_drain(l, false);
+	flush_nb(l);
+	if (kp_out_error(&l->e->out) != 0) {
+		if (kp_out_error(&l->e->out) != EPIPE) {
+			errno = kp_out_error(&l->e->out);
+			kp_log(KP_LOG_WARN, "unable to write to stdout:");
+			l->code = KP_EXIT_TEMP;
+		}
+		stop(l);
+	}
+	for (k = 0; k < l->nconns; k++)
+		if (l->c[k].wsi != NULL)
+			up = true;
+	if (l->stopping && !up) {
+		lws_cancel_service(l->cx);
+		return;
+	}
+	lws_sul_schedule(l->cx, 0, &l->sul, periodic, PERIOD_US);
+}
+
+/* Setup ------------------------------------------------------------- */
+
+static void
+parse_url(struct live *l, const char *url)
+{
+	const char *p;
+	size_t hl;
+	long long port;
+	char num[8];
+
+	if (strncmp(url, "wss://", 6) == 0) {
+		l->tls = true;
+		l->port = 443;
+		p = url + 6;
+	} else if (strncmp(url, "ws://", 5) == 0) {
+		l->port = 80;
+		p = url + 5;
+	} else {
+		kp_die(KP_EXIT_PERM, "KITE_WS_URL: not a ws:// or wss:// URL: "
+		    "%s", url);
+	}
+	hl = strcspn(p, ":/?");
+	if (hl == 0 || hl >= sizeof(l->host))
+		kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad host in %s", url);
+	memcpy(l->host, p, hl);
+	l->host[hl] = '\0';
+	p += hl;
+	if (*p == ':') {
+		size_t n = strcspn(p + 1, "/?");
+
+		if (n == 0 || n >= sizeof(num))
+			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad port in %s",
+			    url);
+		memcpy(num, p + 1, n);
+		num[n] = '\0';
+		if (kp_num_ll(num, 1, 65535, &port) < 0)
+			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad port in %s",
+			    url);
+		l->port = (int)port;
+		p += 1 + n;
+	}
+	if (strlen(p) + 2 > sizeof(l->path))
+		kp_die(KP_EXIT_PERM, "KITE_WS_URL: path too long");
+	snprintf(l->path, sizeof(l->path), "%s%s", *p == '/' ? "" : "/", p);
+}
+
+static void
+lws_logger(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	kp_log(level == LLL_ERR ? KP_LOG_WARN : KP_LOG_DEBUG, "lws: %.*s",
+	    (int)n, line);
+}
+
+int
+ks_live(struct ks_emit *e, const struct ks_opts *o)
+{
+	static struct live l;
+	struct lws_context_creation_info info;
+	const char *url, *key;
+	char err[KP_ERRLEN];
+	unsigned k;
+	uint64_t cut = 0;
+	size_t tab;
+	int fl;
+
+	memset(&l, 0, sizeof(l));
+	l.e = e;
+	l.o = o;
+	l.cap_fd = -1;
+	l.code = KP_EXIT_OK;
+	url = kp_env("KITE_WS_URL");
+	parse_url(&l, url != NULL ? url : "wss://ws.kite.trade");
+	key = kp_env("KITE_API_KEY");
+	if (key == NULL || *key == '\0')
+		kp_die(KP_EXIT_PERM, "KITE_API_KEY is not set");
+	l.api_key = kp_xstrdup(key);
+	l.token_file = kp_env("KITE_ACCESS_TOKEN_FILE");
+	if (kp_env("KITE_ACCESS_TOKEN") != NULL)
+		l.token_file = NULL;
+	if (load_token(&l, false) < 0)
+		return KP_EXIT_PERM;
+	if (load_subs(o, &l.subs) < 0)
+		return KP_EXIT_PERM;
+	for (size_t i = 0; i < l.subs.n; i++)
+		l.subs.v[i].conn = -1;
+	if (assign(&l) < 0) {
+		kp_log(KP_LOG_FATAL, "%zu instruments do not fit in %lld "
+		    "connections of %lld (Kite allows 3 of 3000 per API "
+		    "key); subscribe fewer", l.subs.n, o->max_conns,
+		    o->max_tokens);
+		ks_subs_free(&l.subs);
+		return KP_EXIT_PERM;
+	}
+	if (o->write_path != NULL) {
+		l.cap_fd = kp_cap_open_append(o->write_path, &cut, err);
+		if (l.cap_fd < 0)
+			kp_die(KP_EXIT_PERM, "%s", err);
+		if (cut > 0)
+			kp_warn("%s: cut %llu bytes of a truncated last "
+			    "record", o->write_path, (unsigned long long)cut);
+	}
+	/* the conflation table: twice the instruments we may hold */
+	for (tab = 1024; tab < 2 * (size_t)(o->max_conns * o->max_tokens) +
+	    2; tab *= 2)
+		;
+	l.cf.tab = kp_xcalloc(tab, sizeof(l.cf.tab[0]));
+	l.cf.order = kp_xcalloc(tab, sizeof(l.cf.order[0]));
+	l.cf.mask = tab - 1;
+	l.cf.hiwater = (size_t)o->out_max;
+	e->cf = &l.cf;
+	kp_out_free(&e->out);
+	/* ticks stop at out_max; text and status lines have the rest */
+	kp_out_init(&e->out, 1, (size_t)o->out_max + (1u << 20));
+	fl = fcntl(1, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(1, F_SETFL, fl | O_NONBLOCK);
+
+	lws_set_log_level(kp_log_get_level() >= KP_LOG_DEBUG ?
+	    LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, lws_logger);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	info.timeout_secs = (unsigned)((o->connect_ms + 999) / 1000);
+	info.connect_timeout_secs = (unsigned)((o->connect_ms + 999) / 1000);
+	info.fd_limit_per_thread = 64;
+	l.cx = lws_create_context(&info);
+	if (l.cx == NULL)
+		kp_die(KP_EXIT_TEMP, "unable to create the libwebsockets "
+		    "context");
+	for (k = 0; k < MAX_CONNS; k++) {
+		l.c[k].l = &l;
+		l.c[k].id = k;
+		l.c[k].qtail = &l.c[k].q;
+		kp_buf_init(&l.c[k].rx, RX_MAX);
+		kp_backoff_init(&l.c[k].bo, (uint32_t)o->backoff_ms,
+		    (uint32_t)o->backoff_max_ms, kp_rng_seed_auto() + k);
+	}
+	kp_info("%zu instrument(s) over %u connection(s) to %s:%d",
+	    l.subs.n, l.nconns, l.host, l.port);
+	lws_sul_schedule(l.cx, 0, &l.sul, periodic, 1);
+	while (lws_service(l.cx, 0) >= 0) {
+		bool up = false;
+
+		for (k = 0; k < l.nconns; k++)
+			if (l.c[k].wsi != NULL)
+				up = true;
+		if (l.stopping && !up)
+			break;
+	}
+	lws_context_destroy(l.cx);
+	conflate_drain(&l, true);
+	if (fl >= 0)
+		(void)fcntl(1, F_SETFL, fl);
+	kp_out_flush(&e->out);
+	if (l.cap_fd >= 0 && close(l.cap_fd) < 0)
+		kp_warn("unable to close %s:", o->write_path);
+	for (k = 0; k < MAX_CONNS; k++) {
+		queue_clear(&l.c[k]);
+		kp_buf_free(&l.c[k].rx);
+	}
+	free(l.cf.tab);
+	free(l.cf.order);
+	e->cf = NULL;
+	ks_subs_free(&l.subs);
+	free(l.api_key);
+	free(l.token);
+	return l.code;
+}
