@@ -20,6 +20,7 @@ struct ks_opts {
 	long long backoff_max_ms;	/* -B: longest (30 s) */
 	long long out_max;		/* -o: output buffer for ticks (4 MiB) */
 	int ready_fd;			/* -d: s6 readiness fd, -1 */
+	const char *control_path;	/* -c: control socket */
 	char **tokens;			/* subscriptions given as arguments */
 	int ntokens;
 	long long stats_ms;		/* -s: stats interval, 0 = off */
@@ -113,6 +114,9 @@ int ks_subs_arg(struct ks_subs *s, const char *arg, unsigned dflt);
 /* A file of "TOKEN [MODE]" lines, '#' comments; 0, or -1 logged. */
 int ks_subs_file(struct ks_subs *s, const char *path, unsigned dflt);
 long ks_subs_find(const struct ks_subs *s, uint32_t token);
+/* Append (unsorted until ks_subs_sort; of duplicates the last wins). */
+void ks_subs_put(struct ks_subs *s, uint32_t token, unsigned mode);
+void ks_subs_sort(struct ks_subs *s);
 void ks_subs_free(struct ks_subs *s);
 
 /* The live client; returns the exit code. */

@@ -15,8 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "ks.h"
 
@@ -76,8 +80,18 @@ struct ks_conflate {
 	uint64_t replaced;		/* ticks lost since the last report */
 };
 
+#define CTL_MAX_CLIENTS 16
+#define CTL_LINE_MAX (1u << 20)
+
+struct ctl_client {
+	int fd;
+	struct kp_line lr;
+};
+
 struct live {
 	struct ks_emit *e;
+	int ctl_fd;
+	struct ctl_client ctl[CTL_MAX_CLIENTS];
 	const struct ks_opts *o;
 	struct lws_context *cx;
 	lws_sorted_usec_list_t sul;
@@ -646,23 +660,23 @@ load_subs(const struct ks_opts *o, struct ks_subs *s)
 	return 0;
 }
 
-/* SIGHUP: apply only the difference with the subscription file. */
-static void
-reload_subs(struct live *l)
+/*
+ * Make nw (sorted, owned by us from now on) the subscriptions, sending
+ * only the difference on the live connections.  Return 0, or -1 when nw
+ * does not fit (nothing changed).  who names the caller in logs.
+ */
+static int
+apply_subs(struct live *l, struct ks_subs nw, const char *who)
 {
-	struct ks_subs nw, old = l->subs;
+	struct ks_subs old = l->subs;
 	uint32_t *gone[MAX_CONNS] = { 0 }, *added[MAX_CONNS] = { 0 };
 	size_t ngone[MAX_CONNS] = { 0 }, nadded[MAX_CONNS] = { 0 }, i;
 	uint32_t *moded[MAX_CONNS][3] = { { 0 } };
 	size_t nmoded[MAX_CONNS][3] = { { 0 } };
 	unsigned k, m;
 	size_t before[MAX_CONNS];
+	int rc = 0;
 
-	if (load_subs(l->o, &nw) < 0) {
-		kp_warn("SIGHUP: the subscriptions were not changed");
-		ks_subs_free(&nw);
-		return;
-	}
 	for (i = 0; i < nw.n; i++)
 		nw.v[i].conn = -1;
 	/* keep each remaining token on its connection */
@@ -691,13 +705,14 @@ reload_subs(struct live *l)
 	}
 	l->subs = nw;
 	if (assign(l) < 0) {
-		kp_log(KP_LOG_WARN, "SIGHUP: %zu instruments do not fit in "
+		kp_log(KP_LOG_WARN, "%s: %zu instruments do not fit in "
 		    "%lld connections of %lld; the subscriptions were not "
-		    "changed", nw.n, l->o->max_conns, l->o->max_tokens);
+		    "changed", who, nw.n, l->o->max_conns, l->o->max_tokens);
 		for (k = 0; k < l->nconns; k++)
 			l->c[k].ntokens = before[k];
 		l->subs = old;
 		ks_subs_free(&nw);
+		rc = -1;
 		goto out;
 	}
 	for (i = 0; i < nw.n; i++) {
@@ -720,8 +735,8 @@ reload_subs(struct live *l)
 		for (m = 0; m < 3; m++)
 			nm += nmoded[k][m];
 		if (ngone[k] + nadded[k] + nm > 0)
-			kp_info("SIGHUP: connection %u: %zu unsubscribed, %zu "
-			    "subscribed, %zu mode changes", k, ngone[k],
+			kp_info("%s: connection %u: %zu unsubscribed, %zu "
+			    "subscribed, %zu mode changes", who, k, ngone[k],
 			    nadded[k], nm);
 		/* a connection that is not up sends everything on connect */
 		if (c->state != C_UP && c->state != C_SUBSCRIBED)
@@ -744,6 +759,267 @@ out:
 		free(added[k]);
 		for (m = 0; m < 3; m++)
 			free(moded[k][m]);
+	}
+	return rc;
+}
+
+/* SIGHUP: apply only the difference with the subscription file. */
+static void
+reload_subs(struct live *l)
+{
+	struct ks_subs nw;
+
+	if (load_subs(l->o, &nw) < 0) {
+		kp_warn("SIGHUP: the subscriptions were not changed");
+		ks_subs_free(&nw);
+		return;
+	}
+	(void)apply_subs(l, nw, "SIGHUP");
+}
+
+/* The control socket ----------------------------------------------- */
+
+static void
+ctl_open(struct live *l, const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		kp_die(KP_EXIT_PERM, "-c %s: path too long", path);
+	strcpy(sa.sun_path, path);
+	/* a socket left by an earlier run is replaced; anything else not */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			kp_die(KP_EXIT_PERM, "-c %s: exists and is not a "
+			    "socket", path);
+		(void)unlink(path);
+	}
+	l->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (l->ctl_fd < 0)
+		kp_die(KP_EXIT_TEMP, "-c %s: socket:", path);
+	old = umask(077);
+	if (bind(l->ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		kp_die(KP_EXIT_TEMP, "-c %s: bind:", path);
+	umask(old);
+	if (listen(l->ctl_fd, 8) < 0)
+		kp_die(KP_EXIT_TEMP, "-c %s: listen:", path);
+}
+
+static void
+ctl_answer(struct ctl_client *cc, struct kp_buf *b)
+{
+	size_t done = 0;
+
+	kp_buf_addc(b, '\n');
+	while (done < b->len) {
+		ssize_t n = write(cc->fd, b->p + done, b->len - done);
+
+		if (n > 0)
+			done += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else
+			break;	/* a client that does not read loses answers */
+	}
+}
+
+static void
+ctl_error(struct ctl_client *cc, const char *why)
+{
+	struct kp_buf b;
+
+	kp_buf_init(&b, 512);
+	kp_buf_addstr(&b, "{\"ok\":false,\"error\":");
+	kp_json_cstr(&b, why);
+	kp_buf_addc(&b, '}');
+	ctl_answer(cc, &b);
+	kp_buf_free(&b);
+}
+
+/* Read the tokens of a JSON array into *out; -1 on anything else. */
+static int
+ctl_tokens(json_t *a, uint32_t **out, size_t *n)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(a) || json_array_size(a) > KS_SUBS_MAX)
+		return -1;
+	*n = json_array_size(a);
+	*out = kp_xcalloc(*n + 1, sizeof(uint32_t));
+	json_array_foreach(a, i, v) {
+		json_int_t t;
+
+		if (!json_is_integer(v))
+			goto bad;
+		t = json_integer_value(v);
+		if (t < 1 || t > (json_int_t)UINT32_MAX)
+			goto bad;
+		(*out)[i] = (uint32_t)t;
+	}
+	return 0;
+bad:
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
+/*
+ * One control line, in Kite's own shapes: {"a":"subscribe","v":[...]},
+ * {"a":"unsubscribe","v":[...]}, {"a":"mode","v":["full",[...]]}.
+ */
+static void
+ctl_line(struct live *l, struct ctl_client *cc, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(line, len, 0, &jerr), *v;
+	const char *a;
+	uint32_t *tok = NULL;
+	size_t n = 0, i;
+	struct ks_subs nw;
+	int mode = (int)l->o->default_mode;
+	char why[200];
+	struct kp_buf b;
+
+	if (j == NULL) {
+		snprintf(why, sizeof(why), "not JSON: %s", jerr.text);
+		ctl_error(cc, why);
+		return;
+	}
+	a = json_string_value(json_object_get(j, "a"));
+	v = json_object_get(j, "v");
+	if (a == NULL) {
+		ctl_error(cc, "no \"a\": expected subscribe, unsubscribe or "
+		    "mode");
+		goto out;
+	}
+	if (strcmp(a, "mode") == 0) {
+		const char *ms = json_string_value(json_array_get(v, 0));
+
+		mode = ms != NULL ? ks_mode_parse(ms, strlen(ms)) : -1;
+		if (mode < 0 || json_array_size(v) != 2) {
+			ctl_error(cc, "mode: expected {\"a\":\"mode\",\"v\":"
+			    "[\"ltp|quote|full\",[tokens]]}");
+			goto out;
+		}
+		v = json_array_get(v, 1);
+	} else if (strcmp(a, "subscribe") != 0 &&
+	    strcmp(a, "unsubscribe") != 0) {
+		ctl_error(cc, "unknown \"a\": expected subscribe, unsubscribe "
+		    "or mode");
+		goto out;
+	}
+	if (ctl_tokens(v, &tok, &n) < 0) {
+		ctl_error(cc, "\"v\": expected an array of instrument tokens");
+		goto out;
+	}
+	memset(&nw, 0, sizeof(nw));
+	for (i = 0; i < l->subs.n; i++)
+		ks_subs_put(&nw, l->subs.v[i].token, l->subs.v[i].mode);
+	if (strcmp(a, "unsubscribe") == 0) {
+		size_t k = 0;
+
+		ks_subs_sort(&nw);
+		for (i = 0; i < nw.n; i++) {
+			size_t t;
+			bool drop = false;
+
+			for (t = 0; t < n && !drop; t++)
+				drop = tok[t] == nw.v[i].token;
+			if (!drop)
+				nw.v[k++] = nw.v[i];
+		}
+		nw.n = k;
+	} else {
+		for (i = 0; i < n; i++) {
+			long at = ks_subs_find(&l->subs, tok[i]);
+
+			/* subscribe keeps a subscribed token's mode */
+			ks_subs_put(&nw, tok[i], strcmp(a, "subscribe") == 0 &&
+			    at >= 0 ? l->subs.v[at].mode : (unsigned)mode);
+		}
+		ks_subs_sort(&nw);
+	}
+	if (apply_subs(l, nw, "control") < 0) {
+		snprintf(why, sizeof(why), "%s: more instruments than %lld "
+		    "connections of %lld hold; nothing changed", a,
+		    l->o->max_conns, l->o->max_tokens);
+		ctl_error(cc, why);
+		goto out;
+	}
+	kp_buf_init(&b, 256);
+	kp_buf_addstr(&b, "{\"ok\":true,\"a\":");
+	kp_json_cstr(&b, a);
+	kp_buf_addstr(&b, ",\"count\":");
+	kp_json_u64(&b, n);
+	kp_buf_addstr(&b, ",\"total\":");
+	kp_json_u64(&b, l->subs.n);
+	kp_buf_addc(&b, '}');
+	ctl_answer(cc, &b);
+	kp_buf_free(&b);
+out:
+	free(tok);
+	json_decref(j);
+}
+
+static void
+ctl_close(struct ctl_client *cc)
+{
+	kp_line_free(&cc->lr);
+	close(cc->fd);
+	cc->fd = -1;
+}
+
+/* Accept and serve what is ready, never waiting. */
+static void
+ctl_poll(struct live *l)
+{
+	unsigned k;
+	int fd;
+
+	if (l->ctl_fd < 0)
+		return;
+	while ((fd = accept(l->ctl_fd, NULL, NULL)) >= 0) {
+		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			close(fd);
+			continue;
+		}
+		for (k = 0; k < CTL_MAX_CLIENTS && l->ctl[k].fd >= 0; k++)
+			;
+		if (k == CTL_MAX_CLIENTS ||
+		    kp_line_init(&l->ctl[k].lr, fd, CTL_LINE_MAX) < 0) {
+			kp_warn("control: more than %d clients; one refused",
+			    CTL_MAX_CLIENTS);
+			close(fd);
+			continue;
+		}
+		l->ctl[k].fd = fd;
+	}
+	for (k = 0; k < CTL_MAX_CLIENTS; k++) {
+		struct ctl_client *cc = &l->ctl[k];
+		char *line;
+		size_t len;
+		int rc;
+
+		while (cc->fd >= 0) {
+			rc = kp_line_next(&cc->lr, &line, &len);
+			if (rc == KP_LINE_OK) {
+				if (len > 0)
+					ctl_line(l, cc, line, len);
+			} else if (rc == KP_LINE_TOOLONG) {
+				ctl_error(cc, "line too long");
+			} else if (rc == KP_LINE_AGAIN) {
+				break;
+			} else {
+				ctl_close(cc);
+			}
+		}
 	}
 }
 
@@ -866,6 +1142,8 @@ periodic(lws_sorted_usec_list_t *sul)
 			conn_close(c, "watchdog: no message");
 		}
 	}
+	if (!l->stopping)
+		ctl_poll(l);
 	flush_nb(l);
 	conflate_drain(l, false);
 	flush_nb(l);
@@ -960,6 +1238,9 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	l.e = e;
 	l.o = o;
 	l.cap_fd = -1;
+	l.ctl_fd = -1;
+	for (k = 0; k < CTL_MAX_CLIENTS; k++)
+		l.ctl[k].fd = -1;
 	l.code = KP_EXIT_OK;
 	url = kp_env("KITE_WS_URL");
 	parse_url(&l, url != NULL ? url : "wss://ws.kite.trade");
@@ -992,6 +1273,8 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 			kp_warn("%s: cut %llu bytes of a truncated last "
 			    "record", o->write_path, (unsigned long long)cut);
 	}
+	if (o->control_path != NULL)
+		ctl_open(&l, o->control_path);
 	/* the conflation table: twice the instruments we may hold */
 	for (tab = 1024; tab < 2 * (size_t)(o->max_conns * o->max_tokens) +
 	    2; tab *= 2)
@@ -1051,6 +1334,13 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	for (k = 0; k < MAX_CONNS; k++) {
 		queue_clear(&l.c[k]);
 		kp_buf_free(&l.c[k].rx);
+	}
+	for (k = 0; k < CTL_MAX_CLIENTS; k++)
+		if (l.ctl[k].fd >= 0)
+			ctl_close(&l.ctl[k]);
+	if (l.ctl_fd >= 0) {
+		close(l.ctl_fd);
+		(void)unlink(o->control_path);
 	}
 	free(l.cf.tab);
 	free(l.cf.order);

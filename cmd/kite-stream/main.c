@@ -15,7 +15,7 @@
 #include "ks.h"
 
 #define USAGE "usage: kite-stream [-qv] [-f FILE] [-m MODE] [-w CAPTURE] " \
-	"[-d FD] [-C N] [-N N] [-W TIME] [-T TIME] [-B TIME] [-o SIZE]\n" \
+	"[-d FD] [-c SOCKET] [-C N] [-N N] [-W TIME] [-T TIME] [-B TIME] [-o SIZE]\n" \
 	"                   [-s INTERVAL] [-P FILE] [TOKEN[:MODE]...]\n" \
 	"       kite-stream -r CAPTURE [-qv] [-s INTERVAL] [-P FILE]"
 
@@ -36,6 +36,9 @@ usage(FILE *f)
 	    "  -m MODE      mode when none is given (quote)\n"
 	    "  -w CAPTURE   also record every raw message to CAPTURE\n"
 	    "  -d FD        write a newline to FD once subscribed (s6)\n"
+	    "  -c SOCKET    control socket: Kite's subscribe, unsubscribe "
+	    "and mode\n               messages, one JSON line each, "
+	    "answered\n"
 	    "  -C N         at most N connections (3); -N N tokens each "
 	    "(3000)\n"
 	    "  -W TIME      reconnect after TIME without any message (10s)\n"
@@ -69,6 +72,7 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "ready-fd", required_argument, NULL, 'd' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "connections", required_argument, NULL, 'C' },
 		{ "tokens-per-connection", required_argument, NULL, 'N' },
 		{ "watchdog", required_argument, NULL, 'W' },
@@ -84,7 +88,7 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 	};
 	int c, m, level = KP_LOG_INFO;
 
-	while ((c = getopt_long(argc, argv, "+r:f:m:w:d:C:N:W:T:B:o:s:P:qvh",
+	while ((c = getopt_long(argc, argv, "+r:f:m:w:d:c:C:N:W:T:B:o:s:P:qvh",
 	    lopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->read_path = optarg; break;
@@ -97,6 +101,7 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 			o->default_mode = (unsigned)m;
 			break;
 		case 'w': o->write_path = optarg; break;
+		case 'c': o->control_path = optarg; break;
 		case 'd':
 			o->ready_fd = (int)kp_opt_ll("-d", optarg, 3, 1 << 20);
 			if (kp_ready_check_fd(o->ready_fd) < 0)

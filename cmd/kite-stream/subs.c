@@ -42,8 +42,8 @@ ks_subs_free(struct ks_subs *s)
 }
 
 /* Add token in mode; a token given twice keeps its last mode. */
-static void
-add(struct ks_subs *s, uint32_t token, unsigned mode)
+void
+ks_subs_put(struct ks_subs *s, uint32_t token, unsigned mode)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 256;
@@ -55,8 +55,8 @@ add(struct ks_subs *s, uint32_t token, unsigned mode)
 }
 
 /* Sort by token; of duplicates the last one given wins. */
-static void
-finish(struct ks_subs *s)
+void
+ks_subs_sort(struct ks_subs *s)
 {
 	size_t i, j;
 
@@ -132,8 +132,8 @@ ks_subs_arg(struct ks_subs *s, const char *arg, unsigned dflt)
 		kp_log(KP_LOG_FATAL, "subscription '%s': %s", arg, why);
 		return -1;
 	}
-	add(s, token, mode);
-	finish(s);
+	ks_subs_put(s, token, mode);
+	ks_subs_sort(s);
 	return 0;
 }
 
@@ -175,7 +175,7 @@ ks_subs_file(struct ks_subs *s, const char *path, unsigned dflt)
 			bad = 1;
 			continue;
 		}
-		add(s, token, mode);
+		ks_subs_put(s, token, mode);
 		if (s->n > KS_SUBS_MAX) {
 			kp_log(KP_LOG_WARN, "%s: more than %u tokens", path,
 			    KS_SUBS_MAX);
@@ -189,7 +189,7 @@ ks_subs_file(struct ks_subs *s, const char *path, unsigned dflt)
 		return -1;
 	}
 	fclose(f);
-	finish(s);
+	ks_subs_sort(s);
 	return bad ? -1 : 0;
 }
 
