@@ -22,7 +22,7 @@ setup() {
 teardown() {
 	sim_stop
 	local p
-	for p in ${BG:-} ${BG2:-}; do
+	for p in ${BG:-} ${BG2:-} ${BG3:-}; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
@@ -154,20 +154,21 @@ eventually() {
 
 @test "modes: ltp, quote and full packets, decoded by lib's decoder" {
 	sim_start
-	run --separate-stderr kws -t 15 -c 12 "$(sub "$NIFTY,$BANK,$RELIANCE,$INFY")" \
+	run --separate-stderr kws -t 15 -c 16 "$(sub "$NIFTY,$BANK,$RELIANCE,$INFY")" \
 		"$(mode ltp "$NIFTY")" "$(mode full "$BANK,$RELIANCE")"
 	[ "$status" -eq 0 ]
-	m() { jq -r "select(.instrument_token == $1) | .mode" <<<"$output" | sort -u; }
+	# (the first message may go out before the mode messages arrive)
+	m() { jq -rs "map(select(.instrument_token == $1)) | last | .mode" <<<"$output"; }
 	[ "$(m $NIFTY)" = ltp ]
 	[ "$(m $BANK)" = full ]
 	[ "$(m $RELIANCE)" = full ]
 	[ "$(m $INFY)" = quote ]
-	full=$(jq -c "select(.instrument_token == $RELIANCE)" <<<"$output" | head -1)
+	full=$(jq -c "select(.instrument_token == $RELIANCE)" <<<"$output" | tail -1)
 	[ "$(jq '.depth.buy | length' <<<"$full")" -eq 5 ]
 	[ "$(jq '.depth.sell | length' <<<"$full")" -eq 5 ]
 	[ "$(jq '.depth.buy[0].price < .depth.sell[0].price' <<<"$full")" = true ]
 	[ "$(jq '.exchange_timestamp > 1000000000' <<<"$full")" = true ]
-	bfull=$(jq -c "select(.instrument_token == $BANK)" <<<"$output" | head -1)
+	bfull=$(jq -c "select(.instrument_token == $BANK)" <<<"$output" | tail -1)
 	[ "$(jq '.exchange_timestamp > 1000000000' <<<"$bfull")" = true ]
 	[ "$(jq -r 'has("depth")' <<<"$bfull")" = false ]
 }
@@ -547,4 +548,100 @@ conns_are() {
 	[ "$(sim_ctl 'delay-ms 0')" = ok ]
 	run kws -t 10 -H 1
 	[ "$status" -eq 0 ]
+}
+
+@test "limit: 3 connections per api_key by default, the 4th gets 429" {
+	sim_start
+	kws -t 30 -H 100 >/dev/null 2>&1 &
+	BG=$!
+	kws -t 30 -H 100 >/dev/null 2>&1 &
+	BG2=$!
+	kws -t 30 -H 100 >/dev/null 2>&1 &
+	BG3=$!
+	eventually 10 conns_are 3
+	run --separate-stderr kws -t 10
+	kill "$BG3"; wait "$BG3" || true
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"HTTP 429"* ]]
+}
+
+@test "full mode fields evolve plausibly: volume grows, OI within its day range" {
+	sim_start -r 5 --speed 30
+	opt=$(curl -sS "$KITE_API_URL/sim/instruments" |
+		jq -r 'select(.name == "NIFTY" and .instrument_type == "PE") | .instrument_token' |
+		sed -n 21p)
+	run --separate-stderr kws -t 20 -c 8 "$(sub "$opt")" "$(mode full "$opt")"
+	[ "$status" -eq 0 ]
+	jq -s -e 'map(select(.mode == "full")) | length >= 6 and
+		all(.[]; .oi_day_low <= .oi and .oi <= .oi_day_high) and
+		all(.[]; .ohlc.low <= .last_price and .last_price <= .ohlc.high) and
+		all(.[]; .depth.buy[0].price < .depth.sell[0].price) and
+		all(.[]; .oi > 0 and .volume_traded > 0) and
+		([.[].volume_traded] | . == sort) and
+		([.[].exchange_timestamp] | . == sort) and
+		(.[-1].volume_traded > .[0].volume_traded)' <<<"$output"
+}
+
+@test "--start and --speed: timestamps from the simulated clock" {
+	# 2025-11-24T10:00 IST is 1763958600
+	sim_start --start 2025-11-24T10:00 --speed 100 -r 2
+	run --separate-stderr kws -t 20 -c 4 "$(sub "$RELIANCE")" "$(mode full "$RELIANCE")"
+	[ "$status" -eq 0 ]
+	ts=$(jq 'select(.mode == "full") | .exchange_timestamp' <<<"$output")
+	first=$(head -1 <<<"$ts")
+	last=$(tail -1 <<<"$ts")
+	[ "$first" -ge 1763958600 ]
+	[ "$first" -lt $((1763958600 + 3600)) ]
+	# two timer periods of 0.5 s at least, 100 times faster
+	[ $((last - first)) -ge 80 ]
+}
+
+@test "a port already in use: exit 111, naming it" {
+	sim_start
+	run kite-sim -p "$SIM_PORT"
+	[ "$status" -eq 111 ]
+	[[ $output == *"port $SIM_PORT"* ]]
+}
+
+# POST a paper market order: place TRADINGSYMBOL [CURL-ARGS...]
+place() {
+	local sym=$1
+	shift
+	curl -sS -H "X-Kite-Version: 3" \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		-d exchange=NSE -d "tradingsymbol=$sym" -d transaction_type=BUY \
+		-d quantity=1 -d order_type=MARKET -d product=CNC -d tag=simtest \
+		"$@" "$KITE_API_URL/orders/regular"
+}
+
+@test "order updates from the REST side arrive on the ticker as text messages" {
+	sim_start
+	kws -t 30 -m 1 >"$T/k" 2>/dev/null &
+	BG=$!
+	eventually 10 conns_are 1
+	id=$(place INFY | jq -er .data.order_id)
+	rc=0
+	wait "$BG" || rc=$?
+	BG=
+	[ "$rc" -eq 0 ]
+	[ "$(jq -r .type "$T/k")" = order ]
+	[ "$(jq -r .data.order_id "$T/k")" = "$id" ]
+	[ "$(jq -r .data.tag "$T/k")" = simtest ]
+}
+
+@test "ambiguous never: the order is recorded, the answer held until the client gives up" {
+	sim_start
+	[ "$(sim_ctl 'ambiguous 1 never')" = ok ]
+	# (6 s: longer than lws's own 5 s timeouts; 52 would mean the server
+	# closed the connection instead of holding it)
+	run place INFY -m 6
+	[ "$status" -eq 28 ]
+	# the order exists all the same
+	run curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$KITE_API_URL/orders"
+	[ "$(jq '[.data[] | select(.tag == "simtest")] | length' <<<"$output")" -eq 1 ]
+	# only one placement was affected; the server goes on
+	run place INFY -m 10
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = success ]
 }

@@ -321,10 +321,13 @@ credentials(struct sim_conf *cf, char **owned)
 		kp_log_redact(owned[1]);
 		cf->api_secret = owned[1];
 	}
-	if (demo && strcmp(cf->api_key, DEMO_KEY) == 0 &&
-	    strcmp(cf->access_token, DEMO_TOKEN) == 0)
+	/* demo values are public: say which ones are expected */
+	if (demo)
 		kp_info("demo credentials: api_key=%s access_token=%s "
-		    "api_secret=%s", DEMO_KEY, DEMO_TOKEN,
+		    "api_secret=%s", strcmp(cf->api_key, DEMO_KEY) == 0 ?
+		    DEMO_KEY : "(from KITE_API_KEY)",
+		    strcmp(cf->access_token, DEMO_TOKEN) == 0 ? DEMO_TOKEN :
+		    "(from KITE_ACCESS_TOKEN)",
 		    strcmp(cf->api_secret, DEMO_SECRET) == 0 ? DEMO_SECRET :
 		    "(from KITE_API_SECRET)");
 }
@@ -481,6 +484,7 @@ start_lws(struct sim *s, struct main_opts *o, int *port)
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.timeout_secs = 30;
 	info.pt_serv_buf_size = 64 * 1024;
+	info.max_http_header_data = 16 * 1024;	/* long queries */
 	cx = lws_create_context(&info);
 	if (cx == NULL)
 		kp_die(KP_EXIT_TEMP, "unable to listen on %s port %lld",
