@@ -272,6 +272,9 @@ main(int argc, char **argv)
 	if ((p = kp_instr_new(on_row, on_bad, &s)) == NULL)
 		kp_die(KP_EXIT_TEMP, "out of memory");
 
+	if (o.mode == IS_LIST && o.csv)
+		kp_out_write(&s.out, KP_INSTR_CSV_HEADER,
+		    sizeof KP_INSTR_CSV_HEADER - 1);
 	if (o.file != NULL) {
 		char err[KP_ERRLEN];
 		struct kp_instr_parser *q = p;
