@@ -123,6 +123,11 @@ is_chain(struct is_sink *s)
 	int64_t spot = o->spot, *strikes, best;
 	char text[256], sp[KP_FMT_ROOM];
 
+	if (s->nkeep == 0) {
+		kp_log(KP_LOG_FATAL, "no instruments named %s in the list",
+		    o->chain);
+		return KP_EXIT_PERM;
+	}
 	qsort(k, s->nkeep, sizeof *k, by_expiry_strike);
 	for (i = 0; i < s->nkeep; i++)
 		if (k[i].type == KP_INSTR_FUT && fut == NULL)
@@ -132,7 +137,10 @@ is_chain(struct is_sink *s)
 	for (i = 0; spot == 0 && i < s->nkeep && k[i].type == KP_INSTR_EQ;
 	    i++)
 		spot = k[i].last_price;
-	if (spot <= 0) {
+	for (i = 0; i < s->nkeep; i++)
+		if (k[i].type == KP_INSTR_CE || k[i].type == KP_INSTR_PE)
+			break;
+	if (spot <= 0 && i < s->nkeep) {
 		kp_log(KP_LOG_FATAL, "no spot price for %s in the list; "
 		    "give --spot", o->chain);
 		return KP_EXIT_PERM;

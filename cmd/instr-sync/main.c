@@ -181,6 +181,20 @@ is_filter(const struct is_opts *o, const struct kp_instr *in)
 	return 1;
 }
 
+/* The CSV header, once: before the first row, or at the end of a list
+ * without rows (never on a 304, which writes nothing). */
+static void
+csv_header(struct is_sink *s)
+{
+	static int done;
+
+	if (!s->o->csv || done)
+		return;
+	done = 1;
+	kp_out_write(&s->out, KP_INSTR_CSV_HEADER,
+	    sizeof KP_INSTR_CSV_HEADER - 1);
+}
+
 static int
 list_row(struct is_sink *s, const struct kp_instr *in)
 {
@@ -188,6 +202,7 @@ list_row(struct is_sink *s, const struct kp_instr *in)
 
 	if (!is_filter(s->o, in))
 		return 0;
+	csv_header(s);
 	kp_buf_reset(&s->line);
 	if (s->o->csv) {
 		if (kp_instr_csv(&s->line, in) < 0)
@@ -272,9 +287,6 @@ main(int argc, char **argv)
 	if ((p = kp_instr_new(on_row, on_bad, &s)) == NULL)
 		kp_die(KP_EXIT_TEMP, "out of memory");
 
-	if (o.mode == IS_LIST && o.csv)
-		kp_out_write(&s.out, KP_INSTR_CSV_HEADER,
-		    sizeof KP_INSTR_CSV_HEADER - 1);
 	if (o.file != NULL) {
 		char err[KP_ERRLEN];
 		struct kp_instr_parser *q = p;
@@ -308,8 +320,8 @@ main(int argc, char **argv)
 		kp_instr_counts(p, &n);
 		kp_instr_free(p);
 	}
-	if (s.out_rows == 0 && o.mode == IS_LIST)
-		kp_debug("no rows matched");
+	if (o.mode == IS_LIST)
+		csv_header(&s);
 	if (o.mode == IS_CHAIN)
 		code = is_chain(&s);
 	else if (o.mode == IS_SYNC)
