@@ -296,29 +296,29 @@ main(int argc, char **argv)
 		snprintf(source, sizeof source, "file:%s", o.file);
 		rc = kp_instr_parse_file(o.file, on_row, on_bad, &s, &n, err);
 		if (rc < 0) {
-			finish_output(&s, 0);
-			kp_die(strstr(err, "column") || strstr(err, "header") ?
-			    KP_EXIT_PERM : KP_EXIT_TEMP, "%s", err);
+			kp_log(KP_LOG_FATAL, "%s", err);
+			code = finish_output(&s, strstr(err, "column") ||
+			    strstr(err, "header") ? KP_EXIT_PERM :
+			    KP_EXIT_TEMP);
+			goto done;
 		}
 	} else {
 		snprintf(source, sizeof source, "%s/instruments%s%s",
 		    o.api_url, o.exchange ? "/" : "",
 		    o.exchange ? o.exchange : "");
 		rc = is_fetch(&o, p, &s, &f);
+		kp_instr_counts(p, &n);
+		kp_instr_free(p);
 		if (rc == 1) {
 			kp_debug("%s: not modified since the cached copy; "
 			    "nothing to do", source);
-			is_fetch_free(f);
-			kp_instr_free(p);
-			return finish_output(&s, KP_EXIT_OK);
+			code = finish_output(&s, KP_EXIT_OK);
+			goto done;
 		}
 		if (rc != 0) {
-			is_fetch_free(f);
-			kp_instr_free(p);
-			return finish_output(&s, rc);
+			code = finish_output(&s, rc);
+			goto done;
 		}
-		kp_instr_counts(p, &n);
-		kp_instr_free(p);
 	}
 	if (o.mode == IS_LIST)
 		csv_header(&s);
@@ -335,15 +335,13 @@ main(int argc, char **argv)
 		    (unsigned long long)n.rows, (unsigned long long)n.good,
 		    (unsigned long long)n.bad,
 		    (unsigned long long)s.out_rows);
-	if (f != NULL) {
-		if (code == KP_EXIT_OK || code == KP_EXIT_REJECTED)
-			is_fetch_commit(f);
-		is_fetch_free(f);
-	}
+	if (f != NULL && (code == KP_EXIT_OK || code == KP_EXIT_REJECTED))
+		is_fetch_commit(f);
+done:
+	is_fetch_free(f);
 	kp_out_free(&s.out);
 	kp_buf_free(&s.line);
 	kp_buf_free(&s.copy);
 	free(s.keep);
-	free(s.toks);
 	return code;
 }
