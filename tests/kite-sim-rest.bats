@@ -596,4 +596,16 @@ status_is() {
 	api /orders >/dev/null
 	[ "$(jq -r '[.data[] | select(.tag == "amb43")] | length' "$T/body")" -eq 1 ]
 	grep -q 'ambiguous placement' "$T/sim.err"
+	# ms 0: Kite's "timed out" 400 at once, and yet the order stands
+	[ "$(sim_ctl 'ambiguous 1 0')" = ok ]
+	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
+		quantity=1 order_type=MARKET product=CNC tag=amb44
+	[ "$output" = 400 ]
+	[[ $(jq -r .message "$T/body") == *"check the order book"* ]]
+	api /orders >/dev/null
+	[ "$(jq -r '[.data[] | select(.tag == "amb44")] | length' "$T/body")" -eq 1 ]
+	# the fault is spent: the next placement is answered normally
+	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
+		quantity=1 order_type=MARKET product=CNC tag=amb45
+	[ "$output" = 200 ]
 }

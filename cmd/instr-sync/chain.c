@@ -12,13 +12,36 @@
 
 #include "is.h"
 
+/* Index options name the index otherwise than its own row does. */
+static const char *const index_of[][2] = {
+	{ "NIFTY", "NIFTY 50" },
+	{ "BANKNIFTY", "NIFTY BANK" },
+	{ "FINNIFTY", "NIFTY FIN SERVICE" },
+	{ "MIDCPNIFTY", "NIFTY MID SELECT" },
+};
+
+static int
+is_underlying(const char *chain, const struct kp_instr *in)
+{
+	size_t i;
+
+	if (in->type != KP_INSTR_EQ)
+		return 0;
+	for (i = 0; i < sizeof index_of / sizeof index_of[0]; i++)
+		if (strcmp(chain, index_of[i][0]) == 0 &&
+		    strcmp(in->tradingsymbol, index_of[i][1]) == 0)
+			return 1;
+	return strcmp(in->tradingsymbol, chain) == 0;
+}
+
 int
 is_chain_row(struct is_sink *s, const struct kp_instr *in)
 {
 	const struct is_opts *o = s->o;
 
-	if (strcmp(in->name, o->chain) != 0 &&
-	    strcmp(in->tradingsymbol, o->chain) != 0)
+	if (strcmp(in->name, o->chain) != 0 && !is_underlying(o->chain, in))
+		return 0;
+	if (in->type == KP_INSTR_EQ && !is_underlying(o->chain, in))
 		return 0;
 	if (o->exchange && strcmp(o->exchange, in->exchange) != 0)
 		return 0;
@@ -100,6 +123,11 @@ is_chain(struct is_sink *s)
 	int64_t spot = o->spot, *strikes, best;
 	char text[256], sp[KP_FMT_ROOM];
 
+	if (s->nkeep == 0) {
+		kp_log(KP_LOG_FATAL, "no instruments named %s in the list",
+		    o->chain);
+		return KP_EXIT_PERM;
+	}
 	qsort(k, s->nkeep, sizeof *k, by_expiry_strike);
 	for (i = 0; i < s->nkeep; i++)
 		if (k[i].type == KP_INSTR_FUT && fut == NULL)
@@ -109,7 +137,10 @@ is_chain(struct is_sink *s)
 	for (i = 0; spot == 0 && i < s->nkeep && k[i].type == KP_INSTR_EQ;
 	    i++)
 		spot = k[i].last_price;
-	if (spot <= 0) {
+	for (i = 0; i < s->nkeep; i++)
+		if (k[i].type == KP_INSTR_CE || k[i].type == KP_INSTR_PE)
+			break;
+	if (spot <= 0 && i < s->nkeep) {
 		kp_log(KP_LOG_FATAL, "no spot price for %s in the list; "
 		    "give --spot", o->chain);
 		return KP_EXIT_PERM;

@@ -181,7 +181,7 @@ migrate(PGconn *c)
 		return KP_EXIT_PERM;
 	}
 	for (i = (size_t)have; i < NMIGRATIONS; i++) {
-		kp_info("migrating the schema to version %zu", i + 1);
+		kp_debug("migrating the schema to version %zu", i + 1);
 		snprintf(sql, sizeof sql, "INSERT INTO schema_version "
 		    "(version) VALUES (%zu)", i + 1);
 		if (exec_ok(c, migrations[i], "migration", NULL) < 0 ||

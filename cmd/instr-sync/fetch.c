@@ -308,5 +308,6 @@ is_fetch_free(struct is_fetch *f)
 		return;
 	if (f->curl != NULL)
 		curl_easy_cleanup(f->curl);
+	curl_global_cleanup();
 	free(f);
 }

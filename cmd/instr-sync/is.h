@@ -42,10 +42,8 @@ struct is_sink {
 	/* chain: the rows of the underlying */
 	struct kp_instr *keep;
 	size_t nkeep, capkeep;
-	/* sync: COPY text and the tokens seen, with their lines */
+	/* sync: the list as COPY text */
 	struct kp_buf copy;
-	struct is_tok { uint32_t token; uint32_t line; } *toks;
-	size_t ntoks, captoks;
 	int feeding;			/* the parser has had bytes */
 };
 

@@ -181,6 +181,20 @@ is_filter(const struct is_opts *o, const struct kp_instr *in)
 	return 1;
 }
 
+/* The CSV header, once: before the first row, or at the end of a list
+ * without rows (never on a 304, which writes nothing). */
+static void
+csv_header(struct is_sink *s)
+{
+	static int done;
+
+	if (!s->o->csv || done)
+		return;
+	done = 1;
+	kp_out_write(&s->out, KP_INSTR_CSV_HEADER,
+	    sizeof KP_INSTR_CSV_HEADER - 1);
+}
+
 static int
 list_row(struct is_sink *s, const struct kp_instr *in)
 {
@@ -188,6 +202,7 @@ list_row(struct is_sink *s, const struct kp_instr *in)
 
 	if (!is_filter(s->o, in))
 		return 0;
+	csv_header(s);
 	kp_buf_reset(&s->line);
 	if (s->o->csv) {
 		if (kp_instr_csv(&s->line, in) < 0)
@@ -281,32 +296,32 @@ main(int argc, char **argv)
 		snprintf(source, sizeof source, "file:%s", o.file);
 		rc = kp_instr_parse_file(o.file, on_row, on_bad, &s, &n, err);
 		if (rc < 0) {
-			finish_output(&s, 0);
-			kp_die(strstr(err, "column") || strstr(err, "header") ?
-			    KP_EXIT_PERM : KP_EXIT_TEMP, "%s", err);
+			kp_log(KP_LOG_FATAL, "%s", err);
+			code = finish_output(&s, strstr(err, "column") ||
+			    strstr(err, "header") ? KP_EXIT_PERM :
+			    KP_EXIT_TEMP);
+			goto done;
 		}
 	} else {
 		snprintf(source, sizeof source, "%s/instruments%s%s",
 		    o.api_url, o.exchange ? "/" : "",
 		    o.exchange ? o.exchange : "");
 		rc = is_fetch(&o, p, &s, &f);
+		kp_instr_counts(p, &n);
+		kp_instr_free(p);
 		if (rc == 1) {
 			kp_debug("%s: not modified since the cached copy; "
 			    "nothing to do", source);
-			is_fetch_free(f);
-			kp_instr_free(p);
-			return finish_output(&s, KP_EXIT_OK);
+			code = finish_output(&s, KP_EXIT_OK);
+			goto done;
 		}
 		if (rc != 0) {
-			is_fetch_free(f);
-			kp_instr_free(p);
-			return finish_output(&s, rc);
+			code = finish_output(&s, rc);
+			goto done;
 		}
-		kp_instr_counts(p, &n);
-		kp_instr_free(p);
 	}
-	if (s.out_rows == 0 && o.mode == IS_LIST)
-		kp_debug("no rows matched");
+	if (o.mode == IS_LIST)
+		csv_header(&s);
 	if (o.mode == IS_CHAIN)
 		code = is_chain(&s);
 	else if (o.mode == IS_SYNC)
@@ -320,15 +335,13 @@ main(int argc, char **argv)
 		    (unsigned long long)n.rows, (unsigned long long)n.good,
 		    (unsigned long long)n.bad,
 		    (unsigned long long)s.out_rows);
-	if (f != NULL) {
-		if (code == KP_EXIT_OK || code == KP_EXIT_REJECTED)
-			is_fetch_commit(f);
-		is_fetch_free(f);
-	}
+	if (f != NULL && (code == KP_EXIT_OK || code == KP_EXIT_REJECTED))
+		is_fetch_commit(f);
+done:
+	is_fetch_free(f);
 	kp_out_free(&s.out);
 	kp_buf_free(&s.line);
 	kp_buf_free(&s.copy);
 	free(s.keep);
-	free(s.toks);
 	return code;
 }

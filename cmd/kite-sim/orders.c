@@ -790,6 +790,13 @@ place(struct sim *s, struct rest_orders *o, const char *variety,
 	evaluate(s, o, k, true);
 	answer_id(r, o->o[k].id);
 	if (s->faults.ambiguous_n != 0) {
+		/*
+		 * ms 0: Kite's own ambiguous answer, at once (the order
+		 * stands; the error_type Kite uses here is not documented)
+		 */
+		if (s->faults.ambiguous_ms == 0)
+			rest_err(r, 400, "OrderException", "Order request "
+			    "timed out. Please check the order book.");
 		r->delay_ms = s->faults.ambiguous_ms < 0 ? -1 :
 		    s->faults.ambiguous_ms;
 		if (s->faults.ambiguous_n > 0)
