@@ -273,3 +273,29 @@ has() { [ "$(count "$1")" -ge "${2:-1}" ]; }
 	has '.event=="conflated" and .count>0'
 	grep -q '"conflated":[1-9]' "$T/err"
 }
+
+@test "live: the control socket takes Kite's messages and answers each" {
+	sim_start
+	ks_start -c "$T/ks.ctl" $INFY:ltp
+	eventually 20 has '.event=="subscribed"'
+	[ "$(stat -c %a "$T/ks.ctl")" = 600 ]
+	printf '%s\n' "{\"a\":\"subscribe\",\"v\":[$NIFTY,$RELIANCE]}" \
+		"{\"a\":\"mode\",\"v\":[\"full\",[$RELIANCE]]}" \
+		"{\"a\":\"unsubscribe\",\"v\":[$INFY]}" \
+		'{"a":"bogus"}' 'not json' '{"a":"subscribe","v":["x"]}' |
+		oe-uclient "$T/ks.ctl" >"$T/answers"
+	run cat "$T/answers"
+	[ "${#lines[@]}" -eq 6 ]
+	[ "$(jq -c '[.ok,.a,.count,.total]' <<<"${lines[0]}")" = '[true,"subscribe",2,3]' ]
+	[ "$(jq -c '[.ok,.a,.count,.total]' <<<"${lines[1]}")" = '[true,"mode",1,3]' ]
+	[ "$(jq -c '[.ok,.a,.count,.total]' <<<"${lines[2]}")" = '[true,"unsubscribe",1,2]' ]
+	for i in 3 4 5; do
+		[ "$(jq -r .ok <<<"${lines[$i]}")" = false ]
+		[ -n "$(jq -r .error <<<"${lines[$i]}")" ]
+	done
+	eventually 20 has ".type==\"tick\" and .instrument_token==$RELIANCE and .mode==\"full\""
+	eventually 20 has ".type==\"tick\" and .instrument_token==$NIFTY"
+	ks_stop
+	[ "$(count '.event=="connected"')" -eq 1 ]
+	[ ! -e "$T/ks.ctl" ]
+}

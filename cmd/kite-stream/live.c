@@ -806,6 +806,8 @@ ctl_open(struct live *l, const char *path)
 	if (bind(l->ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		kp_die(KP_EXIT_TEMP, "-c %s: bind:", path);
 	umask(old);
+	if (chmod(path, 0600) < 0)
+		kp_die(KP_EXIT_TEMP, "-c %s: chmod:", path);
 	if (listen(l->ctl_fd, 8) < 0)
 		kp_die(KP_EXIT_TEMP, "-c %s: listen:", path);
 }
