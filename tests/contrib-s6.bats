@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# contrib/s6 under a real s6-svscan: kite-sim, the ingest pipeline
+# (kite-stream | tick-publish into a private redis-server) and ws-fanout
+# come up and signal readiness, a killed kite-stream is restarted, and a
+# clean shutdown leaves no process behind.
+
+load helper
+load services
+bats_require_minimum_version 1.5.0
+
+setup() {
+	require_cmd s6-svscan s6
+	require_cmd jq jq
+	require_cmd curl curl
+	kp_redis_start
+	SVC=$T/svc
+	cp -R "$KP_ROOT/contrib/s6" "$SVC"
+	rm -rf "$SVC/instr-sync"	# runs on a schedule; not part of this test
+	E=$T/env
+	mkdir -p "$E" "$T/state"
+	simport=$(_kp_free_port)
+	wsport=$(_kp_free_port)
+	printf '%s' s6key >"$E/KITE_API_KEY"
+	printf '%s' s6-access-token >"$E/KITE_ACCESS_TOKEN"
+	printf '%s' s6secret >"$E/KITE_API_SECRET"
+	printf '%s' "$simport" >"$E/KITE_SIM_PORT"
+	printf '%s' "ws://127.0.0.1:$simport" >"$E/KITE_WS_URL"
+	printf '%s' "$REDIS_URL" >"$E/REDIS_URL"
+	printf '%s' "$wsport" >"$E/KITEPIPE_WS_PORT"
+	printf '%s' "$T/subs" >"$E/KITEPIPE_SUBS"
+	head -c 48 /dev/urandom | base64 >"$T/jwt.secret"
+	printf '%s' "$T/jwt.secret" >"$E/KITEPIPE_JWT_SECRET_FILE"
+	printf '256265 full\n408065 quote\n' >"$T/subs"
+	SCAN_PID=
+}
+
+teardown() {
+	if [ -n "$SCAN_PID" ]; then
+		s6-svscanctl -t "$SVC" 2>/dev/null || true
+		for _ in $(seq 100); do
+			kill -0 "$SCAN_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$SCAN_PID" 2>/dev/null || true
+	fi
+	pkill -9 -f "$SVC" 2>/dev/null || true
+	kp_services_stop
+}
+
+up() {
+	for _ in $(seq 100); do
+		[ -e "$SVC/$1/supervise/status" ] && break
+		sleep 0.1
+	done
+	s6-svwait -U -t 30000 "$SVC/$1"
+}
+pid_of() { s6-svstat -o pid "$SVC/$1"; }
+
+@test "s6: readiness, restart after a kill, clean shutdown" {
+	KITEPIPE_ENVDIR=$E s6-svscan "$SVC" >"$T/scan.log" 2>&1 &
+	SCAN_PID=$!
+	up kite-sim
+	up kitepipe-stream
+	up ws-fanout
+	# ticks reach Redis through the supervised pipeline
+	timeout 20 redis-cli -s "${REDIS_URL#unix://}" --raw \
+		SUBSCRIBE ticks:256265 | head -n 6 >"$T/sub" || true
+	[ "$(sed -n 6p "$T/sub" | jq -r .instrument_token)" = 256265 ]
+	curl -fsS "http://127.0.0.1:$(cat "$E/KITEPIPE_WS_PORT")/health" >/dev/null
+	# logs go through s6-log, with timestamps
+	grep -q 'kite-stream: info: ready' "$SVC/kitepipe-stream/log/main/current"
+	# kill -9 kite-stream: the whole pipeline is started again
+	old=$(pid_of kitepipe-stream)
+	ks=$(pgrep -P "$old" -x kite-stream)
+	kill -9 "$ks"
+	for _ in $(seq 100); do
+		new=$(pid_of kitepipe-stream)
+		[ "$new" != "$old" ] && [ "$new" != -1 ] && break
+		sleep 0.1
+	done
+	[ "$new" != "$old" ]
+	up kitepipe-stream
+	new_ks=$(pgrep -P "$(pid_of kitepipe-stream)" -x kite-stream)
+	[ -n "$new_ks" ] && [ "$new_ks" != "$ks" ]
+	# clean shutdown: everything exits, nothing is left
+	pids="$(pid_of kite-sim) $(pid_of kitepipe-stream) $(pid_of ws-fanout) $new_ks"
+	pids="$pids $(pgrep -P "$(pid_of kitepipe-stream)" -x tick-publish)"
+	s6-svscanctl -t "$SVC"
+	for _ in $(seq 150); do
+		kill -0 "$SCAN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$SCAN_PID" 2>/dev/null
+	SCAN_PID=
+	for p in $pids; do
+		! kill -0 "$p" 2>/dev/null
+	done
+	! pgrep -f "s6-supervise $SVC"
+	! pgrep -f "s6-log .*$SVC"
+}
