@@ -1125,15 +1125,16 @@ parse_args(int argc, char **argv)
 			opt.notify_fd = (int)kp_opt_ll("-d", optarg, 3, 1024);
 			break;
 		case O_PS:
-			opt.per_s = kp_opt_ll("--per-second", optarg, 0, 1000000);
+			opt.per_s = kp_opt_ll("--per-second", optarg, 0,
+			    OE_WINDOW_MAX);
 			break;
 		case O_PM:
 			opt.per_min = kp_opt_ll("--per-minute", optarg, 0,
-			    100000000);
+			    OE_WINDOW_MAX);
 			break;
 		case O_PD:
 			opt.per_day = kp_opt_ll("--per-day", optarg, 0,
-			    1000000000);
+			    OE_WINDOW_MAX);
 			break;
 		case O_BR:
 			opt.br_threshold = kp_opt_ll("--breaker", optarg, 1,
@@ -1263,7 +1264,7 @@ main(int argc, char **argv)
 	    (unsigned long long)journal.records, pending_replay,
 	    unknown_replay);
 	oe_limits_init(&limits, (long)opt.per_s, (long)opt.per_min,
-	    (long)opt.per_day, kp_mono_ms());
+	    (long)opt.per_day);
 	oe_breaker_init(&breaker, (int)opt.br_threshold, opt.br_cooldown_ms);
 	if (opt.listen_path != NULL)
 		do_listen();
@@ -1354,6 +1355,7 @@ main(int argc, char **argv)
 		    "they go on at the next start", nqueue);
 	kp_stats_log(PROG, stats, NSTATS);
 	oe_journal_close(&journal);
+	oe_limits_free(&limits);
 	oe_kite_free(kite);
 	if (listen_fd >= 0)
 		unlink(opt.listen_path);
