@@ -236,3 +236,37 @@ eventually() {
 	echo "${lines[1]}" | jq -e '.type == "dead" and .answer.id == "z1" and .intent.tradingsymbol == "INFY"'
 	[[ $stderr != *t0123456789* ]]
 }
+
+@test "order-exec: modify and cancel an open order; a second cancel of it is rejected" {
+	sim_start
+	run --separate-stderr oe <<-'EOF'
+	{"id":"l1","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":2,"product":"CNC","order_type":"LIMIT","price":1}
+	EOF
+	[ "$status" -eq 0 ]
+	oid=$(echo "$output" | jq -r 'select(.result == "placed") | .order_id')
+	[ -n "$oid" ]
+	run --separate-stderr oe < <(
+		printf '{"id":"m1","op":"modify","variety":"regular","order_id":"%s","price":"1.05","quantity":3}\n' "$oid"
+		printf '{"id":"c1","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
+	[ "$status" -eq 0 ]
+	echo "${lines[0]}" | jq -e --arg o "$oid" '.id == "m1" and .result == "modified" and .order_id == $o'
+	echo "${lines[1]}" | jq -e --arg o "$oid" '.id == "c1" and .result == "cancelled" and .order_id == $o'
+	run curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" "$KITE_API_URL/orders"
+	echo "$output" | jq -e --arg o "$oid" '[.data[] | select(.order_id == $o)][0] | .status == "CANCELLED" and .quantity == 3'
+	run --separate-stderr oe < <(printf '{"id":"c2","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.result == "rejected" and (.error_type | length) > 0'
+}
+
+@test "order-exec: a full queue answers busy at once, and the id can come back" {
+	sim_start
+	[ "$(sim_ctl 'ambiguous 1 1500')" = ok ]
+	run --separate-stderr oe -Q 1 < <(place q1; place q2)
+	[ "$status" -eq 0 ]
+	echo "${lines[0]}" | jq -e '.id == "q2" and .result == "busy" and .reason == "queue full"'
+	echo "${lines[1]}" | jq -e '.id == "q1" and .result == "placed"'
+	run --separate-stderr oe -Q 1 < <(place q2)
+	echo "$output" | jq -e '.id == "q2" and .result == "placed"'
+	echo "$output" > "$T/out"
+	one_order_each "$T/out" q2
+}
