@@ -1011,10 +1011,18 @@ print_status(void)
 		else
 			queued++;
 	}
-	printf("{\"type\":\"journal\",\"path\":\"%s\",\"intents\":%zu,"
-	    "\"done\":%zu,\"queued\":%zu,\"unknown\":%zu,\"torn_bytes\":%llu}"
-	    "\n", opt.journal_path, total, done, queued, unknown,
-	    (unsigned long long)cut);
+	{
+		struct kp_buf p;
+
+		kp_buf_init(&p, 16384);
+		kp_json_cstr(&p, opt.journal_path);
+		kp_buf_addc(&p, 0);
+		printf("{\"type\":\"journal\",\"path\":%s,\"intents\":%zu,"
+		    "\"done\":%zu,\"queued\":%zu,\"unknown\":%zu,"
+		    "\"torn_bytes\":%llu}\n", p.p ? p.p : "null", total, done,
+		    queued, unknown, (unsigned long long)cut);
+		kp_buf_free(&p);
+	}
 	for (i = 0; i < nall; i++) {
 		e = all[i];
 		if (e->state == ST_DONE)
