@@ -270,3 +270,26 @@ eventually() {
 	echo "$output" > "$T/out"
 	one_order_each "$T/out" q2
 }
+
+@test "order-exec: a refused token is final (TokenException); SIGHUP reloads the token file" {
+	sim_start
+	good=$KITE_ACCESS_TOKEN
+	echo "wrong-token-0123456789" > "$T/token"
+	mkfifo "$T/in"
+	KITE_ACCESS_TOKEN= KITE_ACCESS_TOKEN_FILE=$T/token \
+		order-exec -j "$J" <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	OE_PID=$!
+	exec 7>"$T/in"
+	place h1 >&7
+	eventually 30 grep -q '"id":"h1"' "$T/out"
+	grep '"id":"h1"' "$T/out" | jq -e '.result == "rejected" and .error_type == "TokenException" and .http == 403'
+	echo "$good" > "$T/token"
+	kill -HUP "$OE_PID"
+	eventually 30 grep -q "credentials reloaded" "$T/err"
+	place h2 >&7
+	exec 7>&-
+	wait "$OE_PID"
+	OE_PID=
+	one_order_each "$T/out" h2
+	! grep -q -e wrong-token -e "$good" "$T/err"
+}

@@ -1043,6 +1043,41 @@ print_status(void)
 
 /* main --------------------------------------------------------------- */
 
+/*
+ * The credentials as "api_key:access_token" (registered for redaction),
+ * or NULL with err filled.
+ */
+static char *
+load_auth(char err[KP_ERRLEN])
+{
+	char *key, *token, *auth;
+	size_t n;
+
+	if ((key = kp_conf_secret("KITE_API_KEY", "KITE_API_KEY_FILE",
+	    err)) == NULL)
+		return NULL;
+	if ((token = kp_conf_secret("KITE_ACCESS_TOKEN",
+	    "KITE_ACCESS_TOKEN_FILE", err)) == NULL) {
+		free(key);
+		return NULL;
+	}
+	n = strlen(key) + strlen(token) + 2;
+	auth = kp_xmalloc(n);
+	snprintf(auth, n, "%s:%s", key, token);
+	kp_log_redact(auth);
+	memset(token, 0, strlen(token));
+	free(token);
+	free(key);
+	return auth;
+}
+
+static void
+free_auth(char *auth)
+{
+	memset(auth, 0, strlen(auth));
+	free(auth);
+}
+
 static void
 usage(FILE *f)
 {
@@ -1200,7 +1235,7 @@ dead_default(const char *journal_path)
 int
 main(int argc, char **argv)
 {
-	char err[KP_ERRLEN], *key, *token, *auth, *dead = NULL;
+	char err[KP_ERRLEN], *auth, *dead = NULL;
 	const char *url;
 	struct pollfd pfd[MAXCONN + 2];
 	int slot[MAXCONN + 2];
@@ -1220,16 +1255,8 @@ main(int argc, char **argv)
 		return i;
 	}
 	crash_at = kp_env("KP_ORDER_EXEC_CRASH_AT");
-	if ((key = kp_conf_secret("KITE_API_KEY", "KITE_API_KEY_FILE",
-	    err)) == NULL)
+	if ((auth = load_auth(err)) == NULL)
 		kp_die(KP_EXIT_PERM, "%s", err);
-	if ((token = kp_conf_secret("KITE_ACCESS_TOKEN",
-	    "KITE_ACCESS_TOKEN_FILE", err)) == NULL)
-		kp_die(KP_EXIT_PERM, "%s", err);
-	n = strlen(key) + strlen(token) + 2;
-	auth = kp_xmalloc(n);
-	snprintf(auth, n, "%s:%s", key, token);
-	kp_log_redact(auth);
 	url = kp_env("KITE_API_URL");
 	if (url == NULL)
 		url = "https://api.kite.trade";
@@ -1245,10 +1272,7 @@ main(int argc, char **argv)
 		kite = oe_kite_new(u, auth, (long)opt.timeout_ms);
 		free(u);
 	}
-	memset(auth, 0, strlen(auth));
-	free(auth);
-	free(token);
-	free(key);
+	free_auth(auth);
 	if ((sigfd = kp_sig_init()) < 0)
 		kp_die(KP_EXIT_TEMP, "signals:");
 	if (oe_journal_open(&journal, opt.journal_path, opt.fsync_on, 0,
@@ -1286,6 +1310,16 @@ main(int argc, char **argv)
 	for (;;) {
 		if (kp_sig_take(SIGUSR1))
 			kp_stats_log(PROG, stats, NSTATS);
+		if (kp_sig_take(SIGHUP)) {
+			if ((auth = load_auth(err)) == NULL) {
+				kp_warn("SIGHUP: %s; keeping the old "
+				    "credentials", err);
+			} else {
+				oe_kite_set_auth(kite, auth);
+				free_auth(auth);
+				kp_info("SIGHUP: credentials reloaded");
+			}
+		}
 		if (kp_sig_stopping())
 			break;
 		/* close clients that are gone and owed nothing */

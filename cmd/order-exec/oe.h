@@ -145,6 +145,8 @@ struct oe_kite;
 struct oe_kite *oe_kite_new(const char *base, const char *auth,
     long timeout_ms);
 void oe_kite_free(struct oe_kite *k);
+/* Replace the credentials (a reloaded access token). */
+void oe_kite_set_auth(struct oe_kite *k, const char *auth);
 /* method "POST", "PUT" or "DELETE"; path "/orders/regular..."; body
  * form-encoded (may be empty). */
 void oe_kite_order(struct oe_kite *k, const char *method, const char *path,
