@@ -1239,7 +1239,7 @@ main(int argc, char **argv)
 	const char *url;
 	struct pollfd pfd[MAXCONN + 2];
 	int slot[MAXCONN + 2];
-	int sigfd, i, np, stdin_slot;
+	int sigfd, i, np, stdin_slot, stdin_flags;
 	uint64_t cut;
 	size_t n, pending_replay = 0, unknown_replay = 0;
 	int64_t wait;
@@ -1300,7 +1300,10 @@ main(int argc, char **argv)
 	oe_breaker_init(&breaker, (int)opt.br_threshold, opt.br_cooldown_ms);
 	if (opt.listen_path != NULL)
 		do_listen();
-	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	/* stdin's file description may be shared: its flags go back at exit */
+	stdin_flags = fcntl(0, F_GETFL);
+	if (stdin_flags >= 0)
+		fcntl(0, F_SETFL, stdin_flags | O_NONBLOCK);
 	stdin_slot = conn_open(0, 1);
 	if (opt.notify_fd >= 0 && kp_ready_notify(opt.notify_fd) < 0)
 		kp_warn("readiness notification:");
@@ -1392,6 +1395,8 @@ main(int argc, char **argv)
 			conn_flush(i);
 			conn_close(i);
 		}
+	if (stdin_flags >= 0)
+		fcntl(0, F_SETFL, stdin_flags);
 	if (nqueue > 0)
 		kp_info("stopping with %zu unfinished intents in the journal; "
 		    "they go on at the next start", nqueue);
