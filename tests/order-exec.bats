@@ -179,7 +179,9 @@ eventually() {
 	sim_start
 	[ "$(sim_ctl 'http-5xx 1')" = ok ]
 	mkfifo "$T/in"
-	oe --breaker 3 --breaker-cooldown 300ms -a 50 <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	order-exec -j "$J" --reconcile-window 1s --reconcile-polls 3 \
+		--backoff-base 20ms --backoff-cap 200ms --breaker 3 \
+		--breaker-cooldown 300ms -a 50 <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
 	OE_PID=$!
 	exec 7>"$T/in"
 	place b1 >&7
@@ -207,7 +209,9 @@ eventually() {
 
 @test "order-exec: concurrent clients on the socket each get their own results" {
 	sim_start
-	oe -l "$T/sock" </dev/null >"$T/stdout" 2>"$T/err" 3>&- &
+	# order-exec itself in the background (not the oe function), so that
+	# OE_PID is its pid and teardown's kill reaches it
+	order-exec -j "$J" -l "$T/sock" </dev/null >"$T/stdout" 2>"$T/err" 3>&- &
 	OE_PID=$!
 	eventually 20 test -S "$T/sock"
 	[ "$(stat -c %a "$T/sock")" = 600 ]
