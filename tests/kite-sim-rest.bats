@@ -115,6 +115,15 @@ status_is() {
 	[ "$(jq -r .status "$T/body")" = error ]
 	[ "$(err_type)" = GeneralException ]
 	[ -n "$(jq -r .message "$T/body")" ]
+	# a known path with the wrong method
+	run api -X DELETE /instruments
+	[ "$output" = 405 ]
+	[ "$(jq -r .status "$T/body")" = error ]
+	run api -X PATCH /orders
+	[ "$output" = 405 ]
+	run api /user/profile
+	[ "$output" = 200 ]
+	[ -n "$(jq -r .data.user_id "$T/body")" ]
 }
 
 @test "instruments: Kite's 12 columns for exactly the simulated universe" {

@@ -645,3 +645,26 @@ place() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .status <<<"$output")" = success ]
 }
+
+@test "--flat-out: messages back to back, no waiting for the tick timer" {
+	# at the default 1 tick/s, 300 messages would take 5 minutes
+	sim_start --flat-out
+	run --separate-stderr kws -e -t 60 -b 300 "$(sub "$NIFTY,$RELIANCE")"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '"kws":"message"' <<<"$output")" -eq 300 ]
+}
+
+@test "--replay -: the capture from standard input" {
+	mkcap -s 5 random:20:5 > "$T/s.cap"
+	kite-stream -r "$T/s.cap" | jq -c 'del(.receive_timestamp)' > "$T/want"
+	# (an explicit redirection: bash gives background jobs /dev/null)
+	kite-sim -p 0 --port-file "$T/sim.port" --replay - --replay-speed max \
+		< "$T/s.cap" >/dev/null 2>"$T/sim.err" &
+	SIM_PID=$!
+	eventually 10 test -s "$T/sim.port"
+	export KITE_WS_URL=ws://127.0.0.1:$(cat "$T/sim.port")
+	run --separate-stderr kws -t 20 -c 20
+	[ "$status" -eq 0 ]
+	jq -c 'del(.receive_timestamp)' <<<"$output" > "$T/got"
+	diff -u "$T/want" "$T/got"
+}

@@ -125,7 +125,33 @@ is_sync_row(struct is_sink *s, const struct kp_instr *in)
 		    b->max);
 		return -1;
 	}
+	if (s->ntoks == s->captoks) {
+		s->captoks = s->captoks ? 2 * s->captoks : 4096;
+		s->toks = kp_xrealloc(s->toks, s->captoks * sizeof *s->toks);
+	}
+	s->toks[s->ntoks++] = in->instrument_token;
 	s->out_rows++;
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Whether a token is listed more than once. */
+static int
+has_dups(struct is_sink *s)
+{
+	size_t i;
+
+	qsort(s->toks, s->ntoks, sizeof *s->toks, cmp_u32);
+	for (i = 1; i < s->ntoks; i++)
+		if (s->toks[i] == s->toks[i - 1])
+			return 1;
 	return 0;
 }
 
@@ -250,7 +276,11 @@ static const char sql_counts[] =
 
 static const char sql_upsert[] =
 	"INSERT INTO instruments AS i (" COLS ")"
-	" SELECT " COLS " FROM instr_uniq"
+	" SELECT n.instrument_token, n.exchange_token, n.tradingsymbol,"
+	" n.name, n.last_price, n.expiry, n.strike, n.tick_size, n.lot_size,"
+	" n.instrument_type, n.segment, n.exchange"
+	" FROM instr_uniq n LEFT JOIN instruments i USING (instrument_token)"
+	" WHERE i.instrument_token IS NULL OR " DIFFERS
 	" ON CONFLICT (instrument_token) DO UPDATE SET"
 	" exchange_token = EXCLUDED.exchange_token,"
 	" tradingsymbol = EXCLUDED.tradingsymbol, name = EXCLUDED.name,"
@@ -270,6 +300,36 @@ static const char sql_upsert[] =
 	" EXCLUDED.last_price, EXCLUDED.expiry, EXCLUDED.strike,"
 	" EXCLUDED.tick_size, EXCLUDED.lot_size, EXCLUDED.instrument_type,"
 	" EXCLUDED.segment, EXCLUDED.exchange, true)";
+
+/* A token listed twice: the first row counts, the others are bad. */
+static int
+dedup(PGconn *c, long long cnt[6])
+{
+	PGresult *r;
+	int i;
+
+	if (exec_ok(c, "CREATE TEMP TABLE instr_uniq ON COMMIT DROP AS"
+	    " SELECT DISTINCT ON (instrument_token) * FROM instr_new"
+	    " ORDER BY instrument_token, line", "dedup", NULL) < 0 ||
+	    exec_ok(c, "ANALYZE instr_uniq", "analyze", NULL) < 0)
+		return KP_EXIT_TEMP;
+	if (exec_ok(c, "SELECT n.line, n.instrument_token FROM instr_new n"
+	    " JOIN instr_uniq u USING (instrument_token)"
+	    " WHERE n.line <> u.line ORDER BY n.line LIMIT 100",
+	    "duplicates", &r) < 0)
+		return KP_EXIT_TEMP;
+	for (i = 0; i < PQntuples(r); i++)
+		kp_warn("line %s: instrument_token %s listed again; the "
+		    "first row counts", PQgetvalue(r, i, 0),
+		    PQgetvalue(r, i, 1));
+	PQclear(r);
+	if (exec_ok(c, "SELECT (SELECT count(*) FROM instr_new) -"
+	    " (SELECT count(*) FROM instr_uniq)", "duplicates", &r) < 0)
+		return KP_EXIT_TEMP;
+	cnt[5] = val(r, 0);
+	PQclear(r);
+	return 0;
+}
 
 static int
 txn(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
@@ -307,29 +367,16 @@ txn(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
 	    " exchange text, line bigint) ON COMMIT DROP",
 	    "create temp table", NULL) < 0 || copy_in(c, &s->copy) < 0)
 		return KP_EXIT_TEMP;
-	/* a token listed twice: the first row counts, the others are bad */
-	if (exec_ok(c, "CREATE TEMP TABLE instr_uniq ON COMMIT DROP AS"
-	    " SELECT DISTINCT ON (instrument_token) * FROM instr_new"
-	    " ORDER BY instrument_token, line", "dedup", NULL) < 0 ||
-	    exec_ok(c, "ALTER TABLE instr_uniq ADD PRIMARY KEY"
-	    " (instrument_token)", "index", NULL) < 0 ||
-	    exec_ok(c, "ANALYZE instr_uniq", "analyze", NULL) < 0)
-		return KP_EXIT_TEMP;
-	if (exec_ok(c, "SELECT n.line, n.instrument_token FROM instr_new n"
-	    " JOIN instr_uniq u USING (instrument_token)"
-	    " WHERE n.line <> u.line ORDER BY n.line LIMIT 100",
-	    "duplicates", &r) < 0)
-		return KP_EXIT_TEMP;
-	for (rc = 0; rc < PQntuples(r); rc++)
-		kp_warn("line %s: instrument_token %s listed again; the "
-		    "first row counts", PQgetvalue(r, rc, 0),
-		    PQgetvalue(r, rc, 1));
-	PQclear(r);
-	if (exec_ok(c, "SELECT (SELECT count(*) FROM instr_new) -"
-	    " (SELECT count(*) FROM instr_uniq)", "duplicates", &r) < 0)
-		return KP_EXIT_TEMP;
-	cnt[5] = val(r, 0);
-	PQclear(r);
+	if (!has_dups(s)) {
+		/* the usual case: the list is its own set of tokens */
+		cnt[5] = 0;
+		if (exec_ok(c, "ALTER TABLE instr_new RENAME TO instr_uniq",
+		    "rename", NULL) < 0 ||
+		    exec_ok(c, "ANALYZE instr_uniq", "analyze", NULL) < 0)
+			return KP_EXIT_TEMP;
+	} else if ((rc = dedup(c, cnt)) != 0) {
+		return rc;
+	}
 	if (exec_ok(c, sql_counts, "count changes", &r) < 0)
 		return KP_EXIT_TEMP;
 	for (rc = 0; rc < 4; rc++)

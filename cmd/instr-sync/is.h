@@ -42,8 +42,10 @@ struct is_sink {
 	/* chain: the rows of the underlying */
 	struct kp_instr *keep;
 	size_t nkeep, capkeep;
-	/* sync: the list as COPY text */
+	/* sync: the list as COPY text, and its tokens */
 	struct kp_buf copy;
+	uint32_t *toks;
+	size_t ntoks, captoks;
 	int feeding;			/* the parser has had bytes */
 };
 

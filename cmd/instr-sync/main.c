@@ -343,5 +343,6 @@ done:
 	kp_buf_free(&s.line);
 	kp_buf_free(&s.copy);
 	free(s.keep);
+	free(s.toks);
 	return code;
 }

@@ -44,7 +44,6 @@ struct oe_kite *
 oe_kite_new(const char *base, const char *auth, long timeout_ms)
 {
 	struct oe_kite *k = kp_xcalloc(1, sizeof(*k));
-	struct kp_buf h;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	k->h = curl_easy_init();
@@ -52,6 +51,18 @@ oe_kite_new(const char *base, const char *auth, long timeout_ms)
 		kp_die(KP_EXIT_TEMP, "curl_easy_init failed");
 	k->base = kp_xstrdup(base);
 	k->timeout_ms = timeout_ms;
+	oe_kite_set_auth(k, auth);
+	kp_buf_init(&k->body, RESP_MAX);
+	return k;
+}
+
+void
+oe_kite_set_auth(struct oe_kite *k, const char *auth)
+{
+	struct kp_buf h;
+
+	curl_slist_free_all(k->hdrs);
+	k->hdrs = NULL;
 	kp_buf_init(&h, 8192);
 	kp_buf_addstr(&h, "Authorization: token ");
 	kp_buf_addstr(&h, auth);
@@ -62,8 +73,6 @@ oe_kite_new(const char *base, const char *auth, long timeout_ms)
 	k->hdrs = curl_slist_append(k->hdrs, "Expect:");
 	memset(h.p, 0, h.len);
 	kp_buf_free(&h);
-	kp_buf_init(&k->body, RESP_MAX);
-	return k;
 }
 
 void

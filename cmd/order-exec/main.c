@@ -1011,10 +1011,18 @@ print_status(void)
 		else
 			queued++;
 	}
-	printf("{\"type\":\"journal\",\"path\":\"%s\",\"intents\":%zu,"
-	    "\"done\":%zu,\"queued\":%zu,\"unknown\":%zu,\"torn_bytes\":%llu}"
-	    "\n", opt.journal_path, total, done, queued, unknown,
-	    (unsigned long long)cut);
+	{
+		struct kp_buf p;
+
+		kp_buf_init(&p, 16384);
+		kp_json_cstr(&p, opt.journal_path);
+		kp_buf_addc(&p, 0);
+		printf("{\"type\":\"journal\",\"path\":%s,\"intents\":%zu,"
+		    "\"done\":%zu,\"queued\":%zu,\"unknown\":%zu,"
+		    "\"torn_bytes\":%llu}\n", p.p ? p.p : "null", total, done,
+		    queued, unknown, (unsigned long long)cut);
+		kp_buf_free(&p);
+	}
 	for (i = 0; i < nall; i++) {
 		e = all[i];
 		if (e->state == ST_DONE)
@@ -1034,6 +1042,41 @@ print_status(void)
 }
 
 /* main --------------------------------------------------------------- */
+
+/*
+ * The credentials as "api_key:access_token" (registered for redaction),
+ * or NULL with err filled.
+ */
+static char *
+load_auth(char err[KP_ERRLEN])
+{
+	char *key, *token, *auth;
+	size_t n;
+
+	if ((key = kp_conf_secret("KITE_API_KEY", "KITE_API_KEY_FILE",
+	    err)) == NULL)
+		return NULL;
+	if ((token = kp_conf_secret("KITE_ACCESS_TOKEN",
+	    "KITE_ACCESS_TOKEN_FILE", err)) == NULL) {
+		free(key);
+		return NULL;
+	}
+	n = strlen(key) + strlen(token) + 2;
+	auth = kp_xmalloc(n);
+	snprintf(auth, n, "%s:%s", key, token);
+	kp_log_redact(auth);
+	memset(token, 0, strlen(token));
+	free(token);
+	free(key);
+	return auth;
+}
+
+static void
+free_auth(char *auth)
+{
+	memset(auth, 0, strlen(auth));
+	free(auth);
+}
 
 static void
 usage(FILE *f)
@@ -1125,15 +1168,16 @@ parse_args(int argc, char **argv)
 			opt.notify_fd = (int)kp_opt_ll("-d", optarg, 3, 1024);
 			break;
 		case O_PS:
-			opt.per_s = kp_opt_ll("--per-second", optarg, 0, 1000000);
+			opt.per_s = kp_opt_ll("--per-second", optarg, 0,
+			    OE_WINDOW_MAX);
 			break;
 		case O_PM:
 			opt.per_min = kp_opt_ll("--per-minute", optarg, 0,
-			    100000000);
+			    OE_WINDOW_MAX);
 			break;
 		case O_PD:
 			opt.per_day = kp_opt_ll("--per-day", optarg, 0,
-			    1000000000);
+			    OE_WINDOW_MAX);
 			break;
 		case O_BR:
 			opt.br_threshold = kp_opt_ll("--breaker", optarg, 1,
@@ -1191,11 +1235,11 @@ dead_default(const char *journal_path)
 int
 main(int argc, char **argv)
 {
-	char err[KP_ERRLEN], *key, *token, *auth, *dead = NULL;
+	char err[KP_ERRLEN], *auth, *dead = NULL;
 	const char *url;
 	struct pollfd pfd[MAXCONN + 2];
 	int slot[MAXCONN + 2];
-	int sigfd, i, np, stdin_slot;
+	int sigfd, i, np, stdin_slot, stdin_flags;
 	uint64_t cut;
 	size_t n, pending_replay = 0, unknown_replay = 0;
 	int64_t wait;
@@ -1211,16 +1255,8 @@ main(int argc, char **argv)
 		return i;
 	}
 	crash_at = kp_env("KP_ORDER_EXEC_CRASH_AT");
-	if ((key = kp_conf_secret("KITE_API_KEY", "KITE_API_KEY_FILE",
-	    err)) == NULL)
+	if ((auth = load_auth(err)) == NULL)
 		kp_die(KP_EXIT_PERM, "%s", err);
-	if ((token = kp_conf_secret("KITE_ACCESS_TOKEN",
-	    "KITE_ACCESS_TOKEN_FILE", err)) == NULL)
-		kp_die(KP_EXIT_PERM, "%s", err);
-	n = strlen(key) + strlen(token) + 2;
-	auth = kp_xmalloc(n);
-	snprintf(auth, n, "%s:%s", key, token);
-	kp_log_redact(auth);
 	url = kp_env("KITE_API_URL");
 	if (url == NULL)
 		url = "https://api.kite.trade";
@@ -1236,10 +1272,7 @@ main(int argc, char **argv)
 		kite = oe_kite_new(u, auth, (long)opt.timeout_ms);
 		free(u);
 	}
-	memset(auth, 0, strlen(auth));
-	free(auth);
-	free(token);
-	free(key);
+	free_auth(auth);
 	if ((sigfd = kp_sig_init()) < 0)
 		kp_die(KP_EXIT_TEMP, "signals:");
 	if (oe_journal_open(&journal, opt.journal_path, opt.fsync_on, 0,
@@ -1263,11 +1296,14 @@ main(int argc, char **argv)
 	    (unsigned long long)journal.records, pending_replay,
 	    unknown_replay);
 	oe_limits_init(&limits, (long)opt.per_s, (long)opt.per_min,
-	    (long)opt.per_day, kp_mono_ms());
+	    (long)opt.per_day);
 	oe_breaker_init(&breaker, (int)opt.br_threshold, opt.br_cooldown_ms);
 	if (opt.listen_path != NULL)
 		do_listen();
-	fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+	/* stdin's file description may be shared: its flags go back at exit */
+	stdin_flags = fcntl(0, F_GETFL);
+	if (stdin_flags >= 0)
+		fcntl(0, F_SETFL, stdin_flags | O_NONBLOCK);
 	stdin_slot = conn_open(0, 1);
 	if (opt.notify_fd >= 0 && kp_ready_notify(opt.notify_fd) < 0)
 		kp_warn("readiness notification:");
@@ -1277,6 +1313,16 @@ main(int argc, char **argv)
 	for (;;) {
 		if (kp_sig_take(SIGUSR1))
 			kp_stats_log(PROG, stats, NSTATS);
+		if (kp_sig_take(SIGHUP)) {
+			if ((auth = load_auth(err)) == NULL) {
+				kp_warn("SIGHUP: %s; keeping the old "
+				    "credentials", err);
+			} else {
+				oe_kite_set_auth(kite, auth);
+				free_auth(auth);
+				kp_info("SIGHUP: credentials reloaded");
+			}
+		}
 		if (kp_sig_stopping())
 			break;
 		/* close clients that are gone and owed nothing */
@@ -1349,11 +1395,14 @@ main(int argc, char **argv)
 			conn_flush(i);
 			conn_close(i);
 		}
+	if (stdin_flags >= 0)
+		fcntl(0, F_SETFL, stdin_flags);
 	if (nqueue > 0)
 		kp_info("stopping with %zu unfinished intents in the journal; "
 		    "they go on at the next start", nqueue);
 	kp_stats_log(PROG, stats, NSTATS);
 	oe_journal_close(&journal);
+	oe_limits_free(&limits);
 	oe_kite_free(kite);
 	if (listen_fd >= 0)
 		unlink(opt.listen_path);

@@ -5,7 +5,7 @@
  *   main.c       options, the event loop, clients (stdin, the socket),
  *                the scheduler: intents -> journal -> Kite -> results
  *   journal.c    the write-ahead journal: CRC'd lines, fsync, replay
- *   ratelimit.c  token buckets (per second, minute, day)
+ *   ratelimit.c  sliding-window limits (per second, minute, day)
  *   breaker.c    the circuit breaker over transient failures
  *   kite.c       Kite's order endpoints over libcurl, answers classified
  */
@@ -19,30 +19,35 @@
 
 /* ratelimit.c ------------------------------------------------------- */
 
-/* A token bucket holding at most cap tokens, refilled at cap per period. */
-struct oe_bucket {
-	double tokens;
-	double cap;
-	double per_ms;
-	int64_t last_ms;
+/*
+ * A sliding-window limit: at most n requests in any period_ms (a log of
+ * the last n send times, so the limit holds over every window, not just
+ * on average as a token bucket's would: Kite answers 429 to an 11th
+ * order within any second).
+ */
+struct oe_window {
+	int64_t *t;		/* ring of the last n send times */
+	long n;			/* 0: no limit */
+	long head, count;
+	int64_t period_ms;
 };
 
-#define OE_NBUCKETS 3
+#define OE_NWINDOWS 3
+#define OE_WINDOW_MAX 1000000	/* largest n (8 MB of log) */
 
 struct oe_limits {
-	struct oe_bucket b[OE_NBUCKETS];
+	struct oe_window w[OE_NWINDOWS];
 };
 
-void oe_bucket_init(struct oe_bucket *b, double cap, int64_t period_ms,
-    int64_t now_ms);
 /* Per second, per minute, per day; a limit <= 0 is no limit. */
 void oe_limits_init(struct oe_limits *l, long per_s, long per_min,
-    long per_day, int64_t now_ms);
-/* Milliseconds until every bucket holds a token (0: now). */
-int64_t oe_limits_wait(struct oe_limits *l, int64_t now_ms);
-/* Take one token from each bucket (call when oe_limits_wait says 0). */
+    long per_day);
+void oe_limits_free(struct oe_limits *l);
+/* Milliseconds until a request may go under every limit (0: now). */
+int64_t oe_limits_wait(const struct oe_limits *l, int64_t now_ms);
+/* Record a request sent now. */
 void oe_limits_take(struct oe_limits *l, int64_t now_ms);
-/* Kite said 429: empty the per-second bucket so sending pauses. */
+/* Kite said 429: count the last second as full, so sending pauses. */
 void oe_limits_drain(struct oe_limits *l, int64_t now_ms);
 
 /* breaker.c --------------------------------------------------------- */
@@ -140,6 +145,8 @@ struct oe_kite;
 struct oe_kite *oe_kite_new(const char *base, const char *auth,
     long timeout_ms);
 void oe_kite_free(struct oe_kite *k);
+/* Replace the credentials (a reloaded access token). */
+void oe_kite_set_auth(struct oe_kite *k, const char *auth);
 /* method "POST", "PUT" or "DELETE"; path "/orders/regular..."; body
  * form-encoded (may be empty). */
 void oe_kite_order(struct oe_kite *k, const char *method, const char *path,

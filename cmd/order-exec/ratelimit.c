@@ -1,61 +1,66 @@
-/* ratelimit.c: token buckets for Kite's order limits (10/s, 400/min,
+/* ratelimit.c: sliding-window limits for Kite's orders (10/s, 400/min,
  * 5000/day by default: kite-connect.md 2.5). */
 /* SPDX-License-Identifier: MIT */
-#include <math.h>
+#include <stdlib.h>
 
 #include "oe.h"
 
-void
-oe_bucket_init(struct oe_bucket *b, double cap, int64_t period_ms,
-    int64_t now_ms)
-{
-	b->cap = cap;
-	b->tokens = cap;
-	b->per_ms = cap > 0 && period_ms > 0 ? cap / (double)period_ms : 0;
-	b->last_ms = now_ms;
-}
-
 static void
-refill(struct oe_bucket *b, int64_t now_ms)
+window_init(struct oe_window *w, long n, int64_t period_ms)
 {
-	if (now_ms > b->last_ms) {
-		b->tokens += (double)(now_ms - b->last_ms) * b->per_ms;
-		if (b->tokens > b->cap)
-			b->tokens = b->cap;
-		b->last_ms = now_ms;
-	}
+	if (n > OE_WINDOW_MAX)
+		n = OE_WINDOW_MAX;
+	w->n = n > 0 ? n : 0;
+	w->t = w->n ? kp_xcalloc((size_t)w->n, sizeof(*w->t)) : NULL;
+	w->head = w->count = 0;
+	w->period_ms = period_ms;
 }
 
 void
-oe_limits_init(struct oe_limits *l, long per_s, long per_min, long per_day,
-    int64_t now_ms)
+oe_limits_init(struct oe_limits *l, long per_s, long per_min, long per_day)
 {
-	oe_bucket_init(&l->b[0], (double)per_s, 1000, now_ms);
-	oe_bucket_init(&l->b[1], (double)per_min, 60000, now_ms);
-	oe_bucket_init(&l->b[2], (double)per_day, 86400000, now_ms);
+	window_init(&l->w[0], per_s, 1000);
+	window_init(&l->w[1], per_min, 60000);
+	window_init(&l->w[2], per_day, 86400000);
+}
+
+void
+oe_limits_free(struct oe_limits *l)
+{
+	int i;
+
+	for (i = 0; i < OE_NWINDOWS; i++) {
+		free(l->w[i].t);
+		l->w[i].t = NULL;
+	}
 }
 
 int64_t
-oe_limits_wait(struct oe_limits *l, int64_t now_ms)
+oe_limits_wait(const struct oe_limits *l, int64_t now_ms)
 {
-	int64_t w = 0, x;
+	int64_t wait = 0, age;
 	int i;
 
-	for (i = 0; i < OE_NBUCKETS; i++) {
-		struct oe_bucket *b = &l->b[i];
+	for (i = 0; i < OE_NWINDOWS; i++) {
+		const struct oe_window *w = &l->w[i];
 
-		if (b->cap <= 0)
+		if (w->n == 0 || w->count < w->n)
 			continue;
-		refill(b, now_ms);
-		if (b->tokens >= 1.0)
-			continue;
-		x = (int64_t)ceil((1.0 - b->tokens) / b->per_ms);
-		if (x < 1)
-			x = 1;
-		if (x > w)
-			w = x;
+		/* full: the oldest of the last n is at head */
+		age = now_ms - w->t[w->head];
+		if (age < w->period_ms && w->period_ms - age > wait)
+			wait = w->period_ms - age;
 	}
-	return w;
+	return wait;
+}
+
+static void
+push(struct oe_window *w, int64_t now_ms)
+{
+	w->t[w->head] = now_ms;
+	w->head = (w->head + 1) % w->n;
+	if (w->count < w->n)
+		w->count++;
 }
 
 void
@@ -63,20 +68,17 @@ oe_limits_take(struct oe_limits *l, int64_t now_ms)
 {
 	int i;
 
-	for (i = 0; i < OE_NBUCKETS; i++) {
-		if (l->b[i].cap <= 0)
-			continue;
-		refill(&l->b[i], now_ms);
-		l->b[i].tokens -= 1.0;
-	}
+	for (i = 0; i < OE_NWINDOWS; i++)
+		if (l->w[i].n > 0)
+			push(&l->w[i], now_ms);
 }
 
 void
 oe_limits_drain(struct oe_limits *l, int64_t now_ms)
 {
-	if (l->b[0].cap <= 0)
-		return;
-	refill(&l->b[0], now_ms);
-	if (l->b[0].tokens > 0)
-		l->b[0].tokens = 0;
+	struct oe_window *w = &l->w[0];
+	long i;
+
+	for (i = 0; i < w->n; i++)
+		push(w, now_ms);
 }

@@ -137,22 +137,34 @@ test_limits(void)
 	struct oe_limits l;
 	int i, n = 0;
 
-	oe_limits_init(&l, 10, 400, 5000, 1000);
+	oe_limits_init(&l, 10, 400, 5000);
 	for (i = 0; i < 20; i++)
-		if (oe_limits_wait(&l, 1000) == 0) {
-			oe_limits_take(&l, 1000);
+		if (oe_limits_wait(&l, 1000 + i) == 0) {
+			oe_limits_take(&l, 1000 + i);
 			n++;
 		}
-	T_EQ_INT(n, 10, "10 tokens at once");
-	T_EQ_INT(oe_limits_wait(&l, 1000), 100, "next in 100 ms");
-	T_EQ_INT(oe_limits_wait(&l, 1100), 0, "refilled after 100 ms");
-	oe_limits_init(&l, 1000, 5, 0, 0);
+	T_EQ_INT(n, 10, "10 requests in the first second");
+	T_EQ_INT(oe_limits_wait(&l, 1500), 500, "the 11th waits for the "
+	    "first to leave the window");
+	T_EQ_INT(oe_limits_wait(&l, 2000), 0, "and then goes");
+	oe_limits_take(&l, 2000);
+	T_EQ_INT(oe_limits_wait(&l, 2000), 1, "the 12th: one more ms");
+	oe_limits_free(&l);
+	oe_limits_init(&l, 1000, 5, 0);
 	for (i = 0; i < 5; i++)
 		oe_limits_take(&l, 0);
-	T_EQ_INT(oe_limits_wait(&l, 0), 12000, "per-minute bucket binds");
-	oe_limits_init(&l, 10, 0, 0, 0);
+	T_EQ_INT(oe_limits_wait(&l, 0), 60000, "per-minute window binds");
+	T_EQ_INT(oe_limits_wait(&l, 59999), 1, "until a minute has passed");
+	oe_limits_free(&l);
+	oe_limits_init(&l, 10, 0, 0);
 	oe_limits_drain(&l, 0);
-	T_EQ_INT(oe_limits_wait(&l, 0), 100, "drained by a 429");
+	T_EQ_INT(oe_limits_wait(&l, 0), 1000, "a 429 pauses a second");
+	oe_limits_free(&l);
+	oe_limits_init(&l, 0, 0, 0);
+	T_EQ_INT(oe_limits_wait(&l, 0), 0, "no limits");
+	oe_limits_take(&l, 0);
+	oe_limits_drain(&l, 0);
+	T_EQ_INT(oe_limits_wait(&l, 0), 0, "still none");
 }
 
 static void

@@ -1,0 +1,299 @@
+#!/usr/bin/env bats
+# order-exec against kite-sim: placements, duplicates, ambiguous answers,
+# crashes at every step, 429 storms, the breaker, final errors, malformed
+# intents and concurrent socket clients.  What counts is the order book
+# (GET /orders on kite-sim, by our tag), never order-exec's own word.
+
+load helper
+load kite-sim
+bats_require_minimum_version 1.5.0
+
+setup() {
+	require_cmd jq jq
+	require_cmd curl curl
+	J=$T/journal
+	OE_PID=
+}
+
+teardown() {
+	if [ -n "${OE_PID:-}" ]; then
+		kill "$OE_PID" 2>/dev/null || true
+		wait "$OE_PID" 2>/dev/null || true
+	fi
+	sim_stop
+}
+
+# place ID [QTY]: a MARKET buy intent
+place() {
+	printf '{"id":"%s","op":"place","variety":"regular","exchange":"NSE",' "$1"
+	printf '"tradingsymbol":"INFY","transaction_type":"BUY","quantity":%s,' "${2:-1}"
+	printf '"product":"CNC","order_type":"MARKET","market_protection":-1}\n'
+}
+
+# oe ARGS...: order-exec with fast test timings; stdin from the caller
+oe() {
+	order-exec -j "$J" --reconcile-window 1s --reconcile-polls 3 \
+		--backoff-base 20ms --backoff-cap 200ms "$@"
+}
+
+# The orders in kite-sim's book carrying TAG.
+orders_tagged() {
+	curl -sS -m 10 -H "X-Kite-Version: 3" \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$KITE_API_URL/orders" |
+		jq --arg t "$1" '[.data[] | select(.tag == $t or ((.tags // []) | index($t)))] | length'
+}
+
+# Check: every id in the answers file has exactly one placed answer and
+# exactly one order in the book.
+one_order_each() {
+	local f=$1 id tag n
+	shift
+	for id in "$@"; do
+		n=$(jq -s --arg id "$id" '[.[] | select(.id == $id and .result == "placed")] | length' "$f")
+		[ "$n" -ge 1 ] || { echo "no placed answer for $id" >&2; return 1; }
+		tag=$(jq -r -s --arg id "$id" '[.[] | select(.id == $id and .result == "placed")][0].tag' "$f")
+		n=$(orders_tagged "$tag")
+		[ "$n" = 1 ] || { echo "$id ($tag): $n orders" >&2; return 1; }
+	done
+}
+
+eventually() {
+	local i
+	for i in $(seq 1 $(($1 * 10))); do
+		"${@:2}" && return 0
+		sleep 0.1
+	done
+	"${@:2}"
+}
+
+@test "order-exec: -h, and usage errors exit 100" {
+	run order-exec -h
+	[ "$status" -eq 0 ]
+	[[ $output == *"-j FILE"* ]]
+	run order-exec
+	[ "$status" -eq 100 ]
+	run order-exec -j "$J" -m 999
+	[ "$status" -eq 100 ]
+}
+
+@test "order-exec: malformed intents are answered invalid with line numbers, never sent" {
+	sim_start
+	run --separate-stderr oe <<-'EOF'
+	{"id":"a","op":"place","variety":"regular"}
+	not json
+
+	{"id":"b","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"LIMIT"}
+	{"id":"bad id!","op":"cancel"}
+	{"id":"c","op":"cancel","variety":"regular","order_id":"1","quantiy":2}
+	EOF
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | jq -s 'length')" = 5 ]
+	[ "$(echo "$output" | jq -s '[.[] | select(.result == "invalid")] | length')" = 5 ]
+	[ "$(echo "$output" | jq -c -s '[.[].line]')" = "[1,2,4,5,6]" ]
+	echo "$output" | jq -e -s '.[3].id == null and .[0].id == "a"'
+	echo "$output" | jq -e -s '.[2].error | test("price")'
+	[[ $stderr == *"line 6: invalid intent: quantiy: unknown field"* ]]
+	run curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" "$KITE_API_URL/orders"
+	[ "$(echo "$output" | jq '.data | length')" = 0 ]
+}
+
+@test "order-exec: places orders, one per id, with a tag derived from the id" {
+	sim_start
+	run --separate-stderr oe < <(place p1; place p2 3)
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -s 'length')" = 2 ]
+	echo "$output" | jq -e -s 'all(.[]; .result == "placed" and (.order_id | length) > 0 and (.tag | test("^[0-9a-z]{1,20}$")))'
+	echo "$output" > "$T/out"
+	one_order_each "$T/out" p1 p2
+	run order-exec -j "$J" --status
+	[ "$status" -eq 0 ]
+	echo "${lines[0]}" | jq -e '.intents == 2 and .done == 2 and .unknown == 0'
+}
+
+@test "order-exec: a duplicate id gets the first result, in the same run and after a restart" {
+	sim_start
+	run --separate-stderr oe < <(place d1; place d1 5)
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "${lines[1]}" ]
+	first=${lines[0]}
+	run --separate-stderr oe < <(place d1 7)
+	[ "$status" -eq 0 ]
+	[ "$output" = "$first" ]
+	echo "$first" > "$T/out"
+	one_order_each "$T/out" d1
+}
+
+@test "order-exec: a placement answered after the client's timeout gives one order" {
+	sim_start
+	[ "$(sim_ctl 'ambiguous 1 3000')" = ok ]
+	run --separate-stderr oe -t 1s < <(place a1; place a2)
+	[ "$status" -eq 0 ]
+	echo "$output" > "$T/out"
+	echo "$output" | jq -e -s '.[0].reconciled == true'
+	one_order_each "$T/out" a1 a2
+	[[ $stderr == *"unknown outcome id=a1"* ]]
+}
+
+@test "order-exec: a placement never answered gives one order" {
+	sim_start
+	[ "$(sim_ctl 'ambiguous 2 never')" = ok ]
+	run --separate-stderr oe -t 1s < <(place n1; place n2; place n3)
+	[ "$status" -eq 0 ]
+	echo "$output" > "$T/out"
+	one_order_each "$T/out" n1 n2 n3
+}
+
+@test "order-exec: kill -9 at each step, then a restart: one order and one result per id" {
+	sim_start
+	local at k=0
+	for at in accepted presend sent done; do
+		k=$((k + 1))
+		J=$T/journal-$at
+		run --separate-stderr env KP_ORDER_EXEC_CRASH_AT=$at order-exec -j "$J" \
+			--reconcile-window 1s --reconcile-polls 3 < <(place "$at-1"; place "$at-2")
+		[ "$status" -eq 137 ] || { echo "$at: status $status" >&2; false; }
+		[[ $stderr == *"crash hook: SIGKILL at $at"* ]]
+		run --separate-stderr oe < <(place "$at-1"; place "$at-2")
+		[ "$status" -eq 0 ] || { echo "$stderr" >&2; false; }
+		echo "$output" > "$T/out-$at"
+		[ "$(jq -s 'length' "$T/out-$at")" = 2 ]
+		one_order_each "$T/out-$at" "$at-1" "$at-2"
+	done
+}
+
+@test "order-exec: a 429 storm is absorbed (rate limiter, retries)" {
+	sim_start
+	[ "$(sim_ctl 'http-429 0.5')" = ok ]
+	ids=()
+	for i in $(seq 1 12); do ids+=("s$i"); done
+	run --separate-stderr oe -a 40 < <(for id in "${ids[@]}"; do place "$id"; done)
+	[ "$status" -eq 0 ]
+	echo "$output" > "$T/out"
+	[ "$(sim_ctl 'http-429 0')" = ok ]	# for our own look at the book
+	one_order_each "$T/out" "${ids[@]}"
+	echo "$stderr" | grep '"type":"stats"' | jq -e '.http_429 > 0 and .placed == 12'
+}
+
+@test "order-exec: a 5xx burst opens the breaker, a probe closes it; one order" {
+	sim_start
+	[ "$(sim_ctl 'http-5xx 1')" = ok ]
+	mkfifo "$T/in"
+	order-exec -j "$J" --reconcile-window 1s --reconcile-polls 3 \
+		--backoff-base 20ms --backoff-cap 200ms --breaker 3 \
+		--breaker-cooldown 300ms -a 50 <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	OE_PID=$!
+	exec 7>"$T/in"
+	place b1 >&7
+	eventually 30 grep -q "breaker open" "$T/err"
+	place b2 >&7
+	eventually 30 grep -q '"id":"b2","result":"busy","reason":"breaker open"' "$T/out"
+	[ "$(sim_ctl 'http-5xx 0')" = ok ]
+	eventually 30 grep -q '"id":"b1","result":"placed"' "$T/out"
+	exec 7>&-
+	wait "$OE_PID"
+	OE_PID=
+	grep -q "breaker closed" "$T/err"
+	one_order_each "$T/out" b1
+}
+
+@test "order-exec: an InputException is final, not retried" {
+	sim_start
+	run --separate-stderr oe <<-'EOF'
+	{"id":"x1","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"NOSUCHSYMBOL","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"MARKET","market_protection":-1}
+	EOF
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.result == "rejected" and .error_type == "InputException"'
+	echo "$stderr" | grep '"type":"stats"' | jq -e '.requests == 1 and .retries == 0'
+}
+
+@test "order-exec: concurrent clients on the socket each get their own results" {
+	sim_start
+	# order-exec itself in the background (not the oe function), so that
+	# OE_PID is its pid and teardown's kill reaches it
+	order-exec -j "$J" -l "$T/sock" </dev/null >"$T/stdout" 2>"$T/err" 3>&- &
+	OE_PID=$!
+	eventually 20 test -S "$T/sock"
+	[ "$(stat -c %a "$T/sock")" = 600 ]
+	for c in 1 2 3; do
+		(for i in 1 2 3 4; do place "c$c-$i"; done) | oe-uclient "$T/sock" >"$T/c$c" 3>&- &
+		eval "P$c=\$!"
+	done
+	wait "$P1" "$P2" "$P3"
+	for c in 1 2 3; do
+		[ "$(jq -s 'length' "$T/c$c")" = 4 ]
+		jq -e -s --arg p "c$c-" 'all(.[]; .id | startswith($p))' "$T/c$c"
+		one_order_each "$T/c$c" "c$c-1" "c$c-2" "c$c-3" "c$c-4"
+	done
+	grep -q "connected uid=$(id -u)" "$T/err"
+	[ ! -s "$T/stdout" ]
+}
+
+@test "order-exec: retries used up go to the dead letters, and --status shows them" {
+	KITE_API_KEY=k KITE_ACCESS_TOKEN=t0123456789 KITE_API_URL=http://127.0.0.1:1 \
+		run --separate-stderr oe -a 2 < <(place z1)
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.result == "dead" and .attempts == 2 and .maybe_placed == false'
+	run order-exec -j "$J" --status
+	[ "$status" -eq 0 ]
+	echo "${lines[0]}" | jq -e '.done == 1'
+	echo "${lines[1]}" | jq -e '.type == "dead" and .answer.id == "z1" and .intent.tradingsymbol == "INFY"'
+	[[ $stderr != *t0123456789* ]]
+}
+
+@test "order-exec: modify and cancel an open order; a second cancel of it is rejected" {
+	sim_start
+	run --separate-stderr oe <<-'EOF'
+	{"id":"l1","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":2,"product":"CNC","order_type":"LIMIT","price":1}
+	EOF
+	[ "$status" -eq 0 ]
+	oid=$(echo "$output" | jq -r 'select(.result == "placed") | .order_id')
+	[ -n "$oid" ]
+	run --separate-stderr oe < <(
+		printf '{"id":"m1","op":"modify","variety":"regular","order_id":"%s","price":"1.05","quantity":3}\n' "$oid"
+		printf '{"id":"c1","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
+	[ "$status" -eq 0 ]
+	echo "${lines[0]}" | jq -e --arg o "$oid" '.id == "m1" and .result == "modified" and .order_id == $o'
+	echo "${lines[1]}" | jq -e --arg o "$oid" '.id == "c1" and .result == "cancelled" and .order_id == $o'
+	run curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" "$KITE_API_URL/orders"
+	echo "$output" | jq -e --arg o "$oid" '[.data[] | select(.order_id == $o)][0] | .status == "CANCELLED" and .quantity == 3'
+	run --separate-stderr oe < <(printf '{"id":"c2","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.result == "rejected" and (.error_type | length) > 0'
+}
+
+@test "order-exec: a full queue answers busy at once, and the id can come back" {
+	sim_start
+	[ "$(sim_ctl 'ambiguous 1 1500')" = ok ]
+	run --separate-stderr oe -Q 1 < <(place q1; place q2)
+	[ "$status" -eq 0 ]
+	echo "${lines[0]}" | jq -e '.id == "q2" and .result == "busy" and .reason == "queue full"'
+	echo "${lines[1]}" | jq -e '.id == "q1" and .result == "placed"'
+	run --separate-stderr oe -Q 1 < <(place q2)
+	echo "$output" | jq -e '.id == "q2" and .result == "placed"'
+	echo "$output" > "$T/out"
+	one_order_each "$T/out" q2
+}
+
+@test "order-exec: a refused token is final (TokenException); SIGHUP reloads the token file" {
+	sim_start
+	good=$KITE_ACCESS_TOKEN
+	echo "wrong-token-0123456789" > "$T/token"
+	mkfifo "$T/in"
+	KITE_ACCESS_TOKEN= KITE_ACCESS_TOKEN_FILE=$T/token \
+		order-exec -j "$J" <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	OE_PID=$!
+	exec 7>"$T/in"
+	place h1 >&7
+	eventually 30 grep -q '"id":"h1"' "$T/out"
+	grep '"id":"h1"' "$T/out" | jq -e '.result == "rejected" and .error_type == "TokenException" and .http == 403'
+	echo "$good" > "$T/token"
+	kill -HUP "$OE_PID"
+	eventually 30 grep -q "credentials reloaded" "$T/err"
+	place h2 >&7
+	exec 7>&-
+	wait "$OE_PID"
+	OE_PID=
+	one_order_each "$T/out" h2
+	! grep -q -e wrong-token -e "$good" "$T/err"
+}
