@@ -56,6 +56,21 @@ up() {
 }
 pid_of() { s6-svstat -o pid "$SVC/$1"; }
 
+# gone PID...: wait (up to 15 s) until every PID has exited.
+gone() {
+	local p i
+	for p in "$@"; do
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$p" 2>/dev/null; then
+			echo "still running: $p $(cat "/proc/$p/cmdline" | tr '\0' ' ')" >&2
+			return 1
+		fi
+	done
+}
+
 @test "s6: readiness, restart after a kill, clean shutdown" {
 	KITEPIPE_ENVDIR=$E s6-svscan "$SVC" >"$T/scan.log" 2>&1 &
 	SCAN_PID=$!
@@ -68,33 +83,33 @@ pid_of() { s6-svstat -o pid "$SVC/$1"; }
 	[ "$(sed -n 6p "$T/sub" | jq -r .instrument_token)" = 256265 ]
 	curl -fsS "http://127.0.0.1:$(cat "$E/KITEPIPE_WS_PORT")/health" >/dev/null
 	# logs go through s6-log, with timestamps
-	grep -q 'kite-stream: info: ready' "$SVC/kitepipe-stream/log/main/current"
-	# kill -9 kite-stream: the whole pipeline is started again
-	old=$(pid_of kitepipe-stream)
-	ks=$(pgrep -P "$old" -x kite-stream)
+	grep -q '^20[0-9-]* [0-9:.]*  kite-stream: info: ready' \
+		"$SVC/kitepipe-stream/log/main/current"
+	# kill -9 kite-stream (the service's process): its tick-publish sees
+	# EOF and exits, and s6 starts the pair again
+	ks=$(pid_of kitepipe-stream)
+	tp=$(pgrep -P "$ks" -x tick-publish)
+	[ -n "$tp" ]
 	kill -9 "$ks"
 	for _ in $(seq 100); do
 		new=$(pid_of kitepipe-stream)
-		[ "$new" != "$old" ] && [ "$new" != -1 ] && break
+		[ "$new" != "$ks" ] && [ "$new" != -1 ] && break
 		sleep 0.1
 	done
-	[ "$new" != "$old" ]
+	[ "$new" != "$ks" ]
 	up kitepipe-stream
-	new_ks=$(pgrep -P "$(pid_of kitepipe-stream)" -x kite-stream)
-	[ -n "$new_ks" ] && [ "$new_ks" != "$ks" ]
+	gone "$tp"
+	[ "$(cat "/proc/$new/comm")" = kite-stream ]
 	# clean shutdown: everything exits, nothing is left
-	pids="$(pid_of kite-sim) $(pid_of kitepipe-stream) $(pid_of ws-fanout) $new_ks"
-	pids="$pids $(pgrep -P "$(pid_of kitepipe-stream)" -x tick-publish)"
+	pids="$(pid_of kite-sim) $new $(pid_of ws-fanout)"
+	pids="$pids $(pgrep -P "$new" -x tick-publish)"
+	[ "$(wc -w <<<"$pids")" -eq 4 ]
 	s6-svscanctl -t "$SVC"
-	for _ in $(seq 150); do
-		kill -0 "$SCAN_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$SCAN_PID" 2>/dev/null
+	gone "$SCAN_PID"
 	SCAN_PID=
-	for p in $pids; do
-		! kill -0 "$p" 2>/dev/null
-	done
-	! pgrep -f "s6-supervise $SVC"
-	! pgrep -f "s6-log .*$SVC"
+	gone $pids
+	[ -z "$(pgrep -f "s6-supervise $SVC")" ]
+	[ -z "$(pgrep -f "s6-log .*$SVC")" ]
+	# tick-publish drained: the last line in its log is not an error
+	run ! grep -q 'tick-publish: fatal' "$SVC/kitepipe-stream/log/main/current"
 }
