@@ -4,6 +4,7 @@
 #   make                  libkp.a, the programs, unit tests and test tools
 #   make check            deps, all, then tests/run ("N passed, N failed")
 #   make check SAN=1      the same under ASan and UBSan, in build-san/
+#   make demo             deps, all, then the toolchain against kite-sim
 #   make WERROR=1         warnings are errors (CI)
 #   make fuzz             build and run every fuzz/*.c with libFuzzer (clang)
 #   make bench            all, then bench/run
@@ -173,7 +174,7 @@ $(UNIT) $(TOOLS): $(B)/%: $(B)/%.o $(LIB)
 -include $(ALL_OBJ:.o=.d)
 
 # make check installs missing packages before anything is compiled.
-ifneq ($(filter check,$(MAKECMDGOALS)),)
+ifneq ($(filter check demo,$(MAKECMDGOALS)),)
 $(ALL_OBJ): | deps
 endif
 
@@ -182,6 +183,10 @@ check: deps all
 
 deps:
 	sh mk/deps.sh
+
+# The whole toolchain against kite-sim, until Ctrl-C (mk/demo.sh).
+demo: deps all
+	B='$(B)' bash mk/demo.sh
 
 bench: all
 	@if [ -e bench/run ]; then \
@@ -265,5 +270,5 @@ lint-man:
 clean:
 	rm -rf build build-san build-clang $(FB) $(B)
 
-.PHONY: all check deps bench fuzz fuzz-build $(FUZZ_RUN) install uninstall \
+.PHONY: all check demo deps bench fuzz fuzz-build $(FUZZ_RUN) install uninstall \
 	lint-man clean

@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# make demo (mk/demo.sh): everything comes up, ticks flow from kite-sim
+# through the pipeline into Redis and out of ws-fanout, the printed URL
+# and redis-cli line work, and stopping leaves no process behind.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+setup() {
+	require_cmd jq jq
+	require_cmd curl curl
+	require_cmd redis-server redis-server
+	require_cmd redis-cli redis-tools
+	require_cmd openssl openssl
+}
+
+teardown() {
+	[ -n "${DEMO:-}" ] && kill -TERM "$DEMO" 2>/dev/null || true
+	[ -n "${DEMO:-}" ] && wait "$DEMO" 2>/dev/null || true
+}
+
+@test "demo: up, ticks through Redis and ws-fanout, page served, clean stop" {
+	KP_DEMO_PORT=$(( 20000 + RANDOM % 20000 )) KP_DEMO_SECONDS=600 \
+		bash "$KP_ROOT/mk/demo.sh" >"$T/out" 2>"$T/err" &
+	DEMO=$!
+	for _ in $(seq 300); do
+		grep -q 'Ctrl-C stops everything' "$T/out" && break
+		kill -0 "$DEMO" || { cat "$T/err" >&2; false; }
+		sleep 0.1
+	done
+	grep -q 'Ctrl-C stops everything' "$T/out"
+	url=$(sed -n 's/^  The live option chain: *//p' "$T/out")
+	sock=$(sed -n "s/^  Watch the ticks: *redis-cli -s \([^ ]*\) .*/\1/p" "$T/out")
+	dir=$(dirname "$sock")
+	base=${url%%/#*}
+	[[ $url == http://127.0.0.1:*/#token=*.*.* ]]
+	# the page and /health, and the chain the page draws
+	curl -fsS "$base/health" >/dev/null
+	curl -fsS "$base/" | grep -qi '<html'
+	[ "$(curl -fsS "$base/chain" | jq -s 'length')" -gt 10 ]
+	# ticks of the chain arrive in Redis's last-value hash
+	for _ in $(seq 100); do
+		n=$(redis-cli -s "$sock" HLEN ticks:last)
+		[ "$n" -gt 10 ] && break
+		sleep 0.2
+	done
+	[ "$n" -gt 10 ]
+	redis-cli -s "$sock" HVALS ticks:last | head -n 1 | jq -e '.type == "tick"'
+	# a WebSocket client with the demo token gets ticks
+	tok=${url#*#token=}
+	some=$(redis-cli -s "$sock" HKEYS ticks:last | head -n 1)
+	printf '%s\n' "$tok" >"$T/tok"
+	run timeout 30 wsc -a "$T/tok" -t 20s -c 3 \
+		-s "{\"action\":\"subscribe\",\"tokens\":[$some]}" \
+		"ws://${base#http://}/"
+	echo "$output" | grep -q '"type":"tick"'
+	# stop: nothing is left
+	pids=$(pgrep -f "$dir" || true)
+	kill -TERM "$DEMO"
+	wait "$DEMO"
+	DEMO=
+	[ ! -e "$dir" ]
+	for p in $pids; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$p" 2>/dev/null; then
+			echo "left behind: $(tr '\0' ' ' <"/proc/$p/cmdline")" >&2
+			false
+		fi
+	done
+}
