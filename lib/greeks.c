@@ -37,36 +37,54 @@ degenerate(int call, double S, double K, double T, double sigma,
 	return 1;
 }
 
+/*
+ * Undiscounted Black price from the normalised Black function: the out-
+ * of-the-money part without cancellation, plus the intrinsic value.
+ * x = ln(F/K) and F - K come accurately from the caller.
+ */
+static double
+black_price(int call, double F, double K, double FmK, double x, double sT)
+{
+	double otm = sqrt(F * K) * kp_normalised_black(-fabs(x), sT);
+
+	if (call)
+		return x > 0 ? FmK + otm : otm;
+	return x < 0 ? -FmK + otm : otm;
+}
+
 void
 kp_greeks_bsm(int call, double S, double K, double T, double r, double q,
     double sigma, struct kp_greeks *g)
 {
 	double df = exp(-r * T), dq = exp(-q * T), sq = sqrt(T);
-	double sT = sigma * sq, d1, d2, nd1, Nd1, Nd2;
+	double sT = sigma * sq, mu = (r - q) * T, x, d1, nd1, Nd1;
 
 	if (degenerate(call, S, K, T, sigma, df, dq, r, q, g))
 		return;
-	d1 = (log(S / K) + (r - q) * T) / sT + 0.5 * sT;
-	d2 = d1 - sT;
+	x = log1p((S - K) / K) + mu;
+	d1 = x / sT + 0.5 * sT;
 	nd1 = kp_norm_pdf(d1);
+	g->price = df * black_price(call, S * exp(mu), K,
+	    (S - K) + S * expm1(mu), x, sT);
 	g->gamma = dq * nd1 / (S * sT);
 	g->vega = S * dq * nd1 * sq;
+	/*
+	 * theta from the pricing equation, theta = r V - (r - q) S delta -
+	 * sigma^2 S^2 gamma / 2, written so that r V and the delta term
+	 * do not cancel deep in the money
+	 */
 	if (call) {
 		Nd1 = kp_norm_cdf(d1);
-		Nd2 = kp_norm_cdf(d2);
-		g->price = kp_bsm_price(1, S, K, T, r, q, sigma);
 		g->delta = dq * Nd1;
-		g->theta = -S * dq * nd1 * sigma / (2 * sq) -
-		    r * K * df * Nd2 + q * S * dq * Nd1;
-		g->rho = K * T * df * Nd2;
+		g->theta = -S * dq * nd1 * sigma / (2 * sq) + r * g->price -
+		    (r - q) * S * dq * Nd1;
+		g->rho = K * T * df * kp_norm_cdf(d1 - sT);
 	} else {
 		Nd1 = kp_norm_cdf(-d1);
-		Nd2 = kp_norm_cdf(-d2);
-		g->price = kp_bsm_price(0, S, K, T, r, q, sigma);
 		g->delta = -dq * Nd1;
-		g->theta = -S * dq * nd1 * sigma / (2 * sq) +
-		    r * K * df * Nd2 - q * S * dq * Nd1;
-		g->rho = -K * T * df * Nd2;
+		g->theta = -S * dq * nd1 * sigma / (2 * sq) + r * g->price +
+		    (r - q) * S * dq * Nd1;
+		g->rho = -K * T * df * kp_norm_cdf(sT - d1);
 	}
 	quote(g);
 }
@@ -75,7 +93,7 @@ void
 kp_greeks_black76(int call, double F, double K, double T, double r,
     double sigma, struct kp_greeks *g)
 {
-	double df = exp(-r * T), sq = sqrt(T), sT = sigma * sq, d1, nd1;
+	double df = exp(-r * T), sq = sqrt(T), sT = sigma * sq, x, d1, nd1;
 
 	if (degenerate(call, F * df, K, T, sigma, df, df, r, r, g)) {
 		/* F is held fixed: rho is -T times the price */
@@ -85,9 +103,10 @@ kp_greeks_black76(int call, double F, double K, double T, double r,
 		quote(g);
 		return;
 	}
-	d1 = log(F / K) / sT + 0.5 * sT;
+	x = log1p((F - K) / K);
+	d1 = x / sT + 0.5 * sT;
 	nd1 = kp_norm_pdf(d1);
-	g->price = kp_black76_price(call, F, K, T, r, sigma);
+	g->price = df * black_price(call, F, K, F - K, x, sT);
 	g->delta = call ? df * kp_norm_cdf(d1) : -df * kp_norm_cdf(-d1);
 	g->gamma = df * nd1 / (F * sT);
 	g->vega = F * df * nd1 * sq;
