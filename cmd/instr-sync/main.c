@@ -1,0 +1,347 @@
+/*
+ * instr-sync: Kite's instrument list (the daily CSV dump) to NDJSON or
+ * CSV, an option chain for kite-stream's subscription file, or an atomic
+ * sync into PostgreSQL; see instr-sync(1).
+ */
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "is.h"
+
+#define USAGE "usage: instr-sync [-qv] [-f FILE | -x EXCHANGE] [--cache DIR] " \
+	"[filters] [--csv]\n" \
+	"       instr-sync --chain NAME [--spot PRICE] [--strikes N] " \
+	"[--expiries K] [--subs MODE] ...\n" \
+	"       instr-sync --sync [--db URL] [--dry-run] [--no-wait] ..."
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "%s\n", USAGE);
+	if (f != stdout)
+		return;
+	fputs("\n"
+	    "Read Kite's instrument list and write it as NDJSON (or CSV),\n"
+	    "pick an option chain, or sync it into PostgreSQL.\n\n"
+	    "  -f FILE            read a local CSV (- for stdin), not Kite\n"
+	    "  -x, --exchange EX  fetch /instruments/EX; keep exchange EX\n"
+	    "  --segment S, --name N, --type T, --expiry-within DAYS\n"
+	    "                     keep only matching rows\n"
+	    "  --csv              write CSV, not NDJSON\n"
+	    "  --cache DIR        conditional GET; nothing new: exit 0\n"
+	    "  --chain NAME       options of NAME around the money\n"
+	    "  --spot PRICE       the spot for --chain (default: the dump's\n"
+	    "                     last_price of the nearest future)\n"
+	    "  --strikes N        strikes either side of ATM (default 5)\n"
+	    "  --expiries K       nearest K expiries (default 1)\n"
+	    "  --subs MODE        write a kite-stream subscription file\n"
+	    "                     (ltp, quote or full) instead of NDJSON\n"
+	    "  --today DATE       the date for expiries (default today, IST)\n"
+	    "  --sync             sync into PostgreSQL (DATABASE_URL, PG*)\n"
+	    "  --db URL           the database (implies --sync)\n"
+	    "  --dry-run          count the changes, commit nothing\n"
+	    "  --no-wait          fail (111) if another sync holds the lock\n"
+	    "  -q, -v             quieter, louder; -h this help\n\n"
+	    "Environment: KITE_API_URL, KITE_API_KEY, KITE_ACCESS_TOKEN(_FILE),\n"
+	    "DATABASE_URL, PG*, INSTR_SYNC_TIMEOUT, INSTR_SYNC_RETRIES.\n"
+	    "Exit: 0 ok (or nothing new), 1 some rows rejected, 100 usage or\n"
+	    "permanent error, 111 temporary error (network, HTTP, database).\n"
+	    "See instr-sync(1).\n", f);
+}
+
+enum {
+	O_SEGMENT = 256, O_NAME, O_TYPE, O_WITHIN, O_CSV, O_CACHE, O_CHAIN,
+	O_SPOT, O_STRIKES, O_EXPIRIES, O_SUBS, O_TODAY, O_SYNC, O_DB,
+	O_DRY, O_NOWAIT
+};
+
+static int32_t
+today_ist(void)
+{
+	return (int32_t)(((long long)time(NULL) + 19800) / 86400);
+}
+
+static void
+parse_args(struct is_opts *o, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "exchange", required_argument, NULL, 'x' },
+		{ "segment", required_argument, NULL, O_SEGMENT },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "type", required_argument, NULL, O_TYPE },
+		{ "expiry-within", required_argument, NULL, O_WITHIN },
+		{ "csv", no_argument, NULL, O_CSV },
+		{ "cache", required_argument, NULL, O_CACHE },
+		{ "chain", required_argument, NULL, O_CHAIN },
+		{ "spot", required_argument, NULL, O_SPOT },
+		{ "strikes", required_argument, NULL, O_STRIKES },
+		{ "expiries", required_argument, NULL, O_EXPIRIES },
+		{ "subs", required_argument, NULL, O_SUBS },
+		{ "today", required_argument, NULL, O_TODAY },
+		{ "sync", no_argument, NULL, O_SYNC },
+		{ "db", required_argument, NULL, O_DB },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "no-wait", no_argument, NULL, O_NOWAIT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, level = KP_LOG_INFO, sync = 0;
+
+	while ((c = getopt_long(argc, argv, "+f:x:qvh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->file = optarg; break;
+		case 'x': o->exchange = optarg; break;
+		case O_SEGMENT: o->segment = optarg; break;
+		case O_NAME: o->name = optarg; break;
+		case O_TYPE: o->type = optarg; break;
+		case O_WITHIN:
+			o->expiry_within = kp_opt_ll("--expiry-within", optarg,
+			    0, 100000);
+			break;
+		case O_CSV: o->csv = 1; break;
+		case O_CACHE: o->cache = optarg; break;
+		case O_CHAIN: o->chain = optarg; break;
+		case O_SPOT:
+			if (kp_instr_price(optarg, strlen(optarg), &o->spot) < 0
+			    || o->spot <= 0)
+				kp_die(KP_EXIT_PERM, "--spot: bad price '%s'",
+				    optarg);
+			break;
+		case O_STRIKES:
+			o->strikes = kp_opt_ll("--strikes", optarg, 0, 500);
+			break;
+		case O_EXPIRIES:
+			o->expiries = kp_opt_ll("--expiries", optarg, 1, 100);
+			break;
+		case O_SUBS:
+			if (strcmp(optarg, "ltp") && strcmp(optarg, "quote") &&
+			    strcmp(optarg, "full"))
+				kp_die(KP_EXIT_PERM, "--subs: mode '%s' is not "
+				    "ltp, quote or full", optarg);
+			o->subs_mode = optarg;
+			break;
+		case O_TODAY:
+			if (kp_instr_date(optarg, strlen(optarg), &o->today) < 0)
+				kp_die(KP_EXIT_PERM, "--today: bad date '%s' "
+				    "(want YYYY-MM-DD)", optarg);
+			break;
+		case O_SYNC: sync = 1; break;
+		case O_DB: o->db = optarg; sync = 1; break;
+		case O_DRY: o->dry_run = 1; break;
+		case O_NOWAIT: o->no_wait = 1; break;
+		case 'q': level--; break;
+		case 'v': level++; break;
+		case 'h': usage(stdout); exit(KP_EXIT_OK);
+		default: usage(stderr); exit(KP_EXIT_PERM);
+		}
+	}
+	if (optind != argc) {
+		kp_log(KP_LOG_FATAL, "unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		exit(KP_EXIT_PERM);
+	}
+	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+	if (sync && o->chain != NULL)
+		kp_die(KP_EXIT_PERM, "--chain and --sync do not go together");
+	if (sync && (o->segment || o->name || o->type ||
+	    o->expiry_within >= 0 || o->csv))
+		kp_die(KP_EXIT_PERM, "--sync takes the whole list (or one "
+		    "exchange with -x); filters and --csv do not apply");
+	if ((o->dry_run || o->no_wait) && !sync)
+		kp_die(KP_EXIT_PERM, "--dry-run and --no-wait need --sync");
+	if (o->subs_mode != NULL && o->chain == NULL)
+		kp_die(KP_EXIT_PERM, "--subs needs --chain");
+	o->mode = sync ? IS_SYNC : o->chain != NULL ? IS_CHAIN : IS_LIST;
+}
+
+int
+is_filter(const struct is_opts *o, const struct kp_instr *in)
+{
+	if (o->exchange && strcmp(o->exchange, in->exchange) != 0)
+		return 0;
+	if (o->segment && strcmp(o->segment, in->segment) != 0)
+		return 0;
+	if (o->name && strcmp(o->name, in->name) != 0)
+		return 0;
+	if (o->type && strcmp(o->type, kp_instr_type_name(in->type)) != 0)
+		return 0;
+	if (o->expiry_within >= 0 && (in->expiry == KP_INSTR_NOEXP ||
+	    in->expiry < o->today ||
+	    in->expiry > o->today + o->expiry_within))
+		return 0;
+	return 1;
+}
+
+/* The CSV header, once: before the first row, or at the end of a list
+ * without rows (never on a 304, which writes nothing). */
+static void
+csv_header(struct is_sink *s)
+{
+	static int done;
+
+	if (!s->o->csv || done)
+		return;
+	done = 1;
+	kp_out_write(&s->out, KP_INSTR_CSV_HEADER,
+	    sizeof KP_INSTR_CSV_HEADER - 1);
+}
+
+static int
+list_row(struct is_sink *s, const struct kp_instr *in)
+{
+	char *p;
+
+	if (!is_filter(s->o, in))
+		return 0;
+	csv_header(s);
+	kp_buf_reset(&s->line);
+	if (s->o->csv) {
+		if (kp_instr_csv(&s->line, in) < 0)
+			return 0;
+	} else {
+		if (kp_instr_json(&s->line, in) < 0 ||
+		    kp_buf_addc(&s->line, '\n') < 0)
+			return 0;
+	}
+	if ((p = kp_out_room(&s->out, s->line.len)) == NULL)
+		return -1;
+	memcpy(p, s->line.p, s->line.len);
+	kp_out_commit(&s->out, s->line.len);
+	s->out_rows++;
+	return kp_out_error(&s->out) != 0 ? -1 : 0;
+}
+
+static int
+on_row(void *arg, const struct kp_instr *in)
+{
+	struct is_sink *s = arg;
+
+	return s->row(s, in);
+}
+
+static void
+on_bad(void *arg, uint64_t line, const char *why)
+{
+	struct is_sink *s = arg;
+
+	s->bad++;
+	if (s->bad <= 100)
+		kp_warn("line %llu: %s", (unsigned long long)line, why);
+	else if (s->bad == 101)
+		kp_warn("more bad rows; not reporting them one by one");
+}
+
+/* Flush stdout; a reader that went away (EPIPE) is not an error. */
+static int
+finish_output(struct is_sink *s, int code)
+{
+	kp_out_flush(&s->out);
+	if (kp_out_error(&s->out) == 0 || kp_out_error(&s->out) == EPIPE)
+		return code;
+	errno = kp_out_error(&s->out);
+	kp_log(KP_LOG_FATAL, "unable to write to stdout:");
+	return KP_EXIT_TEMP;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct is_opts o = {
+		.expiry_within = -1, .strikes = 5, .expiries = 1,
+		.timeout_ms = 60000, .connect_ms = 10000, .retries = 3,
+	};
+	struct is_sink s;
+	struct kp_instr_parser *p;
+	struct kp_instr_counts n;
+	struct is_fetch *f = NULL;
+	char source[512];
+	int code = 0, rc;
+
+	kp_log_init(IS_PROG);
+	kp_fds_ensure();
+	o.today = today_ist();
+	o.api_url = kp_env("KITE_API_URL");
+	if (o.api_url == NULL)
+		o.api_url = "https://api.kite.trade";
+	kp_env_duration_ms("INSTR_SYNC_TIMEOUT", 1000, 3600000,
+	    &o.timeout_ms);
+	kp_env_ll("INSTR_SYNC_RETRIES", 0, 20, &o.retries);
+	parse_args(&o, argc, argv);
+
+	memset(&s, 0, sizeof s);
+	s.o = &o;
+	kp_out_init(&s.out, 1, 1 << 16);
+	kp_buf_init(&s.line, 1 << 16);
+	kp_buf_init(&s.copy, (size_t)1 << 30);
+	s.row = o.mode == IS_LIST ? list_row : o.mode == IS_CHAIN ?
+	    is_chain_row : is_sync_row;
+	if ((p = kp_instr_new(on_row, on_bad, &s)) == NULL)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+
+	if (o.file != NULL) {
+		char err[KP_ERRLEN];
+		struct kp_instr_parser *q = p;
+
+		kp_instr_free(q);
+		p = NULL;
+		snprintf(source, sizeof source, "file:%s", o.file);
+		rc = kp_instr_parse_file(o.file, on_row, on_bad, &s, &n, err);
+		if (rc < 0) {
+			kp_log(KP_LOG_FATAL, "%s", err);
+			code = finish_output(&s, strstr(err, "column") ||
+			    strstr(err, "header") ? KP_EXIT_PERM :
+			    KP_EXIT_TEMP);
+			goto done;
+		}
+	} else {
+		snprintf(source, sizeof source, "%s/instruments%s%s",
+		    o.api_url, o.exchange ? "/" : "",
+		    o.exchange ? o.exchange : "");
+		rc = is_fetch(&o, p, &s, &f);
+		kp_instr_counts(p, &n);
+		kp_instr_free(p);
+		if (rc == 1) {
+			kp_debug("%s: not modified since the cached copy; "
+			    "nothing to do", source);
+			code = finish_output(&s, KP_EXIT_OK);
+			goto done;
+		}
+		if (rc != 0) {
+			code = finish_output(&s, rc);
+			goto done;
+		}
+	}
+	if (o.mode == IS_LIST)
+		csv_header(&s);
+	if (o.mode == IS_CHAIN)
+		code = is_chain(&s);
+	else if (o.mode == IS_SYNC)
+		code = is_sync(&s, source, n.bad);
+	if (code == 0 && n.bad > 0)
+		code = KP_EXIT_REJECTED;
+	code = finish_output(&s, code);
+	if (o.mode != IS_SYNC)
+		kp_log(n.bad > 0 ? KP_LOG_WARN : KP_LOG_DEBUG,
+		    "rows=%llu good=%llu bad=%llu out=%llu",
+		    (unsigned long long)n.rows, (unsigned long long)n.good,
+		    (unsigned long long)n.bad,
+		    (unsigned long long)s.out_rows);
+	if (f != NULL && (code == KP_EXIT_OK || code == KP_EXIT_REJECTED))
+		is_fetch_commit(f);
+done:
+	is_fetch_free(f);
+	kp_out_free(&s.out);
+	kp_buf_free(&s.line);
+	kp_buf_free(&s.copy);
+	free(s.keep);
+	return code;
+}

@@ -1,0 +1,76 @@
+/*
+ * simx.h: what main.c, market.c and ticker.c share beyond sim.h (rest.c
+ * does not need it): the model's options, the ticker's lws callback and
+ * the control commands.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef KITE_SIM_X_H
+#define KITE_SIM_X_H
+
+#include <libwebsockets.h>
+
+#include "sim.h"
+
+#define SIM_PROG "kite-sim"
+
+/* Options only main.c, market.c and ticker.c read (set once by main). */
+struct simx_opts {
+	double vol;		/* annual volatility of the indices */
+	double atm, skew, curv, term;	/* the smile, see market.c */
+	double r, q;		/* rate; dividend yield of the indices */
+	int64_t start_us;	/* simulated start; 0: now */
+	int64_t step_us;	/* simulated time per model step */
+	bool latency_stamp;
+	const char *replay_path;
+	double replay_speed;	/* 0: as fast as the socket takes */
+	bool replay_loop;
+};
+
+extern struct simx_opts simx;
+
+/* market.c: the smile and model parameters as one JSON object. */
+int sim_market_json(struct sim *s, struct kp_buf *b);
+/* The simulated clock's start, for /sim/state. */
+int64_t sim_market_start_us(const struct sim *s);
+/* Annualised time to expiry of instrument i (0 when none or past). */
+double sim_market_t(const struct sim *s, size_t i);
+
+/* ticker.c */
+struct sim_tk_stats {
+	uint64_t conns, conns_total, refused, subs;
+	uint64_t msgs, ticks, heartbeats, texts, bytes, dropped, malformed;
+	uint64_t bad_requests;
+};
+
+int sim_ticker_init(struct sim *s);
+void sim_ticker_free(struct sim *s);
+/* Called by main.c's protocol callback for every websocket reason
+ * (FILTER_PROTOCOL_CONNECTION, ESTABLISHED, RECEIVE, SERVER_WRITEABLE,
+ * CLOSED); user is the connection's per-session slot, a pointer. */
+int sim_ticker_cb(struct sim *s, struct lws *wsi,
+    enum lws_callback_reasons reason, void **user, void *in, size_t len);
+/* Close every ticker connection now, abruptly (the "drop" fault). */
+void sim_ticker_drop_all(struct sim *s);
+void sim_ticker_stats(const struct sim *s, struct sim_tk_stats *st);
+/* A fault changed: rearm timers. */
+void sim_ticker_faults_changed(struct sim *s);
+
+/* ctl.c: append `key` (text such as ",\"name\":") then a value. */
+void sim_kv_i64(struct kp_buf *b, const char *key, int64_t v);
+void sim_kv_u64(struct kp_buf *b, const char *key, uint64_t v);
+void sim_kv_dbl(struct kp_buf *b, const char *key, double v);
+void sim_kv_str(struct kp_buf *b, const char *key, const char *v);
+
+/* http.c: the protocol callback and its per-session size */
+int sim_http_cb(struct sim *s, struct lws *wsi,
+    enum lws_callback_reasons reason, void *user, void *in, size_t len);
+size_t sim_http_sess_size(void);
+
+/* ctl.c: one control command line; the one-line answer goes to b
+ * (without '\n').  Return 0, or -1 for an error answer. */
+int sim_control(struct sim *s, const char *line, struct kp_buf *b);
+
+int sim_ctl_cb(struct sim *s, struct lws *wsi,
+    enum lws_callback_reasons reason, void *user, bool listener);
+
+#endif
