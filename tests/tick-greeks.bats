@@ -187,11 +187,11 @@ IN
 	t=$((EXP - 86400 * 10))
 	echo '{"instrument_token":256265,"last_price":25000}' >&7
 	echo "{\"instrument_token\":777,\"last_price\":300,\"exchange_timestamp\":$t}" >&7
-	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
 	for i in $(seq 1 200); do
 		[ "$(wc -l <"$T/out")" -ge 2 ] && break
 		sleep 0.05
 	done
+	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
 	kill -HUP "$pid"
 	for i in $(seq 1 200); do
 		grep -q 'reloaded' "$T/err" && break
