@@ -487,15 +487,27 @@ mid_price(json_t *o)
 	return b > 0 && s > 0 ? 0.5 * (b + s) : NAN;
 }
 
+/*
+ * A number as %.17g (reads back exactly; one snprintf, where the shortest
+ * form would cost several), or null when not finite.
+ */
 static void
 add_num(struct kp_buf *b, int f, double v)
 {
+	char *p;
+	int n;
+
 	if (!O.fields[f])
 		return;
 	kp_buf_addc(b, ',');
 	kp_json_cstr(b, field_names[f]);
 	kp_buf_addc(b, ':');
-	kp_json_double(b, v);
+	if (!isfinite(v) || (p = kp_buf_room(b, 32)) == NULL) {
+		kp_buf_addstr(b, "null");
+		return;
+	}
+	n = snprintf(p, 32, "%.17g", v);
+	b->len += (size_t)n;
 }
 
 static void
