@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define KP_FORM_MAX_PAIRS 64
+#define KP_FORM_MAX_PAIRS 1100	/* /quote/ltp takes 1000 i= */
 #define KP_FORM_MAX_LEN (64u << 10)
 
 struct kp_form_pair {

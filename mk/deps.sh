@@ -38,6 +38,7 @@ valgrind
 curl
 xxd
 chromium
+s6
 '
 # build-essential .. libclang-rt-14-dev: compilers, pkg-config, and the
 #   clang runtimes behind SAN=1 with clang and make fuzz (libFuzzer).
@@ -48,6 +49,7 @@ chromium
 #   instruction counts in make bench).
 # curl .. chromium: demos and tests of the HTTP and WebSocket endpoints
 #   (xxd for binary frames, headless chromium for the option-chain page).
+# s6: the supervision test runs s6-svscan on contrib/s6.
 
 verbose=0
 install=1

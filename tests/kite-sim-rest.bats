@@ -59,6 +59,11 @@ last_price() {
 	awk -F, -v s="$1" '$3 == s { print $5; exit }' "$T/body"
 }
 
+# on_tick PRICE FACTOR: PRICE * FACTOR, down to the 0.05 tick.
+on_tick() {
+	awk -v p="$1" -v f="$2" 'BEGIN { printf "%.2f", int(p * f * 20) / 20 }'
+}
+
 eventually() {
 	local n=$(($1 * 10)) i
 	shift
@@ -308,7 +313,7 @@ status_is() {
 @test "orders: modify and cancel an open order; complete ones are OrderException" {
 	sim_start --start "$START"
 	p=$(last_price INFY)
-	far=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p / 2 * 20) / 20 }')
+	far=$(on_tick "$p" 0.9)
 	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
 		quantity=2 order_type=LIMIT price="$far" product=CNC tag=mod
 	[ "$output" = 200 ]
@@ -347,8 +352,8 @@ status_is() {
 @test "orders: SL-M waits in TRIGGER PENDING, triggers, fills; IOC LIMIT is cancelled" {
 	sim_start --start "$START"
 	p=$(last_price RELIANCE)
-	hi=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p * 2 * 20) / 20 }')
-	lo=$(awk -v p="$p" 'BEGIN { printf "%.2f", int(p / 2 * 20) / 20 }')
+	hi=$(on_tick "$p" 1.1)
+	lo=$(on_tick "$p" 0.9)
 	run place exchange=NSE tradingsymbol=RELIANCE transaction_type=BUY \
 		quantity=1 order_type=SL-M trigger_price="$hi" product=MIS
 	[ "$output" = 200 ]
@@ -362,6 +367,58 @@ status_is() {
 		quantity=1 order_type=LIMIT price="$lo" validity=IOC product=MIS
 	[ "$output" = 200 ]
 	status_is "$(jq -r .data.order_id "$T/body")" CANCELLED
+}
+
+@test "orders: a price past the circuit band is accepted, then REJECTED" {
+	sim_start --start "$START"
+	p=$(last_price TCS)
+	half=$(on_tick "$p" 0.5)
+	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
+		quantity=1 order_type=LIMIT price="$half" product=CNC tag=rej
+	[ "$output" = 200 ]
+	id=$(jq -r .data.order_id "$T/body")
+	api /orders >/dev/null
+	[ "$(jq -r --arg i "$id" '.data[] | select(.order_id == $i) |
+		[.status, .filled_quantity, .pending_quantity, .tag] | @tsv' \
+		"$T/body")" = "$(printf 'REJECTED\t0\t0\trej')" ]
+	[ -n "$(jq -r --arg i "$id" '.data[] | select(.order_id == $i) |
+		.status_message // empty' "$T/body")" ]
+	run api -X DELETE "/orders/regular/$id"
+	[ "$output" = 400 ]
+	[ "$(err_type)" = OrderException ]
+}
+
+@test "quote, quote/ohlc, quote/ltp: keyed as asked, unknown ones absent" {
+	sim_start --start "$START"
+	run api -G --data-urlencode "i=NSE:INFY" --data-urlencode "i=NSE:NIFTY 50" \
+		--data-urlencode "i=NSE:NOSUCH" --data-urlencode "i=738561" /quote/ltp
+	[ "$output" = 200 ]
+	[ "$(jq -r '.data | keys | join(",")' "$T/body")" = "738561,NSE:INFY,NSE:NIFTY 50" ]
+	[ "$(jq -r '.data["NSE:INFY"].instrument_token' "$T/body")" = 408065 ]
+	[ "$(jq -r '.data["738561"].instrument_token' "$T/body")" = 738561 ]
+	jq -e '.data[] | .last_price > 0' "$T/body"
+	run api -G --data-urlencode "i=NSE:INFY" /quote/ohlc
+	[ "$output" = 200 ]
+	jq -e '.data["NSE:INFY"].ohlc | .high >= .low and .close > 0' "$T/body"
+	run api -G --data-urlencode "i=NSE:TCS" /quote
+	[ "$output" = 200 ]
+	jq -e '.data["NSE:TCS"] | (.depth.buy | length) == 5 and
+		(.depth.sell | length) == 5 and .lower_circuit_limit < .ohlc.close
+		and .upper_circuit_limit > .ohlc.close and has("timestamp")' "$T/body"
+	# the circuit limits are the ones orders are checked against
+	up=$(jq -r '.data["NSE:TCS"].upper_circuit_limit' "$T/body")
+	over=$(awk -v u="$up" 'BEGIN { printf "%.2f", u + 0.05 }')
+	run place exchange=NSE tradingsymbol=TCS transaction_type=SELL \
+		quantity=1 order_type=LIMIT price="$over" product=CNC
+	status_is "$(jq -r .data.order_id "$T/body")" REJECTED
+	run place exchange=NSE tradingsymbol=TCS transaction_type=SELL \
+		quantity=1 order_type=LIMIT price="$up" product=CNC
+	status_is "$(jq -r .data.order_id "$T/body")" OPEN
+	run api /quote/ltp
+	[ "$output" = 400 ]
+	[ "$(err_type)" = InputException ]
+	run api /quote/bogus?i=NSE:INFY
+	[ "$output" = 404 ]
 }
 
 @test "orders: past --orders-per-s, 429 Too many requests" {
@@ -539,4 +596,16 @@ status_is() {
 	api /orders >/dev/null
 	[ "$(jq -r '[.data[] | select(.tag == "amb43")] | length' "$T/body")" -eq 1 ]
 	grep -q 'ambiguous placement' "$T/sim.err"
+	# ms 0: Kite's "timed out" 400 at once, and yet the order stands
+	[ "$(sim_ctl 'ambiguous 1 0')" = ok ]
+	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
+		quantity=1 order_type=MARKET product=CNC tag=amb44
+	[ "$output" = 400 ]
+	[[ $(jq -r .message "$T/body") == *"check the order book"* ]]
+	api /orders >/dev/null
+	[ "$(jq -r '[.data[] | select(.tag == "amb44")] | length' "$T/body")" -eq 1 ]
+	# the fault is spent: the next placement is answered normally
+	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
+		quantity=1 order_type=MARKET product=CNC tag=amb45
+	[ "$output" = 200 ]
 }

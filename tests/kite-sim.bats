@@ -602,3 +602,69 @@ conns_are() {
 	[ "$status" -eq 111 ]
 	[[ $output == *"port $SIM_PORT"* ]]
 }
+
+# POST a paper market order: place TRADINGSYMBOL [CURL-ARGS...]
+place() {
+	local sym=$1
+	shift
+	curl -sS -H "X-Kite-Version: 3" \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		-d exchange=NSE -d "tradingsymbol=$sym" -d transaction_type=BUY \
+		-d quantity=1 -d order_type=MARKET -d product=CNC -d tag=simtest \
+		"$@" "$KITE_API_URL/orders/regular"
+}
+
+@test "order updates from the REST side arrive on the ticker as text messages" {
+	sim_start
+	kws -t 30 -m 1 >"$T/k" 2>/dev/null &
+	BG=$!
+	eventually 10 conns_are 1
+	id=$(place INFY | jq -er .data.order_id)
+	rc=0
+	wait "$BG" || rc=$?
+	BG=
+	[ "$rc" -eq 0 ]
+	[ "$(jq -r .type "$T/k")" = order ]
+	[ "$(jq -r .data.order_id "$T/k")" = "$id" ]
+	[ "$(jq -r .data.tag "$T/k")" = simtest ]
+}
+
+@test "ambiguous never: the order is recorded, the answer held until the client gives up" {
+	sim_start
+	[ "$(sim_ctl 'ambiguous 1 never')" = ok ]
+	# (6 s: longer than lws's own 5 s timeouts; 52 would mean the server
+	# closed the connection instead of holding it)
+	run place INFY -m 6
+	[ "$status" -eq 28 ]
+	# the order exists all the same
+	run curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$KITE_API_URL/orders"
+	[ "$(jq '[.data[] | select(.tag == "simtest")] | length' <<<"$output")" -eq 1 ]
+	# only one placement was affected; the server goes on
+	run place INFY -m 10
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .status <<<"$output")" = success ]
+}
+
+@test "--flat-out: messages back to back, no waiting for the tick timer" {
+	# at the default 1 tick/s, 300 messages would take 5 minutes
+	sim_start --flat-out
+	run --separate-stderr kws -e -t 60 -b 300 "$(sub "$NIFTY,$RELIANCE")"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '"kws":"message"' <<<"$output")" -eq 300 ]
+}
+
+@test "--replay -: the capture from standard input" {
+	mkcap -s 5 random:20:5 > "$T/s.cap"
+	kite-stream -r "$T/s.cap" | jq -c 'del(.receive_timestamp)' > "$T/want"
+	# (an explicit redirection: bash gives background jobs /dev/null)
+	kite-sim -p 0 --port-file "$T/sim.port" --replay - --replay-speed max \
+		< "$T/s.cap" >/dev/null 2>"$T/sim.err" &
+	SIM_PID=$!
+	eventually 10 test -s "$T/sim.port"
+	export KITE_WS_URL=ws://127.0.0.1:$(cat "$T/sim.port")
+	run --separate-stderr kws -t 20 -c 20
+	[ "$status" -eq 0 ]
+	jq -c 'del(.receive_timestamp)' <<<"$output" > "$T/got"
+	diff -u "$T/want" "$T/got"
+}

@@ -486,9 +486,13 @@ start_lws(struct sim *s, struct main_opts *o, int *port)
 	info.pt_serv_buf_size = 64 * 1024;
 	info.max_http_header_data = 16 * 1024;	/* long queries */
 	cx = lws_create_context(&info);
-	if (cx == NULL)
-		kp_die(KP_EXIT_TEMP, "unable to listen on %s port %lld",
+	if (cx == NULL) {
+		kp_log(KP_LOG_FATAL, "unable to listen on %s port %lld",
 		    o->addr, o->port);
+		/* _exit: lws leaks on this path, and nothing needs flushing
+		 * (stdout is still unwritten); exit() would run LSan on it */
+		_exit(KP_EXIT_TEMP);
+	}
 	s->lws_context = cx;
 	vh = lws_get_vhost_by_name(cx, "default");
 	if (vh == NULL)

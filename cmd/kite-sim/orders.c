@@ -10,8 +10,10 @@
  * (orders_on_market, after every model step), SL and SL-M orders trigger
  * on the trigger price and then behave as LIMIT and MARKET orders; an IOC
  * order that does not fill at once is cancelled.  OPEN, TRIGGER PENDING,
- * COMPLETE, CANCELLED and every modification push Kite's order update on
- * the ticker (the postback shape).  At most ORD_MAX orders are kept (the
+ * COMPLETE, CANCELLED, REJECTED and every modification push Kite's order update on
+ * the ticker (the postback shape).  A price or trigger price past the
+ * circuit limits (20% around the previous close, as /quote shows them)
+ * is accepted but the order is REJECTED, with a status_message.  At most ORD_MAX orders are kept (the
  * day's limit Kite states, 5000); past it placement is 400
  * OrderException.  Placements and modifications past conf.orders_per_s
  * accepted in the last second are 429 NetworkException "Too many
@@ -34,6 +36,7 @@ struct ord {
 	char txn[5], otype[8], product[6], validity[4];
 	char tag[24];			/* "" when none */
 	char status[32];
+	char msg[96];			/* status_message; "" null */
 	char auction[16];
 	uint32_t token;
 	long ix;			/* into s->instr */
@@ -197,9 +200,11 @@ jclose(struct kp_buf *b)
 static int64_t
 pending(const struct ord *d)
 {
-	if (strcmp(d->status, "CANCELLED") == 0 ||
-	    strcmp(d->status, "REJECTED") == 0)
+	/* as Kite's book shows them (MOCK orders.json) */
+	if (strcmp(d->status, "CANCELLED") == 0)
 		return d->qty - d->filled;
+	if (strcmp(d->status, "REJECTED") == 0)
+		return 0;
 	return d->qty - d->filled - d->cancelled;
 }
 
@@ -233,8 +238,8 @@ ord_json(struct kp_buf *b, const struct sim *s, const struct ord *d,
 	jstr(b, "exchange_order_id", d->xid);
 	jstr(b, "parent_order_id", NULL);
 	jstr(b, "status", d->status);
-	jstr(b, "status_message", NULL);
-	jstr(b, "status_message_raw", NULL);
+	jstr(b, "status_message", d->msg);
+	jstr(b, "status_message_raw", d->msg);
 	jtime(b, "order_timestamp", d->placed_s);
 	jtime(b, "exchange_update_timestamp", d->xid[0] ? d->upd_s : 0);
 	jtime(b, "exchange_timestamp", d->xid[0] ? d->xts_s : 0);
@@ -728,6 +733,21 @@ answer_id(struct sim_resp *r, const char *id)
 	kp_buf_free(&b);
 }
 
+/*
+ * Kite accepts the request but the exchange rejects a price past the
+ * circuit limits (rest_band: 20% around the previous close).
+ */
+static bool
+outside_band(const struct sim *s, const struct ord *d)
+{
+	int64_t p = d->price > 0 ? d->price : d->trigger;
+
+	if (p <= 0)
+		return false;
+	return p < rest_band(s, (size_t)d->ix, false) ||
+	    p > rest_band(s, (size_t)d->ix, true);
+}
+
 static void
 place(struct sim *s, struct rest_orders *o, const char *variety,
     const struct kp_form *f, struct sim_resp *r)
@@ -757,7 +777,12 @@ place(struct sim *s, struct rest_orders *o, const char *variety,
 	snprintf(o->o[k].xid, sizeof(o->o[k].xid), "13%014llu",
 	    (unsigned long long)o->xseq++);
 	o->o[k].xts_s = t;
-	if (strcmp(d.otype, "SL") == 0 || strcmp(d.otype, "SL-M") == 0)
+	if (outside_band(s, &o->o[k])) {
+		scopy(o->o[k].msg, sizeof(o->o[k].msg), "RMS:Rule: Order "
+		    "price is outside the circuit limits");
+		o->o[k].xid[0] = '\0';
+		set_status(s, o, k, "REJECTED", true);
+	} else if (strcmp(d.otype, "SL") == 0 || strcmp(d.otype, "SL-M") == 0)
 		set_status(s, o, k, "TRIGGER PENDING", true);
 	else
 		set_status(s, o, k, "OPEN", true);
@@ -765,6 +790,13 @@ place(struct sim *s, struct rest_orders *o, const char *variety,
 	evaluate(s, o, k, true);
 	answer_id(r, o->o[k].id);
 	if (s->faults.ambiguous_n != 0) {
+		/*
+		 * ms 0: Kite's own ambiguous answer, at once (the order
+		 * stands; the error_type Kite uses here is not documented)
+		 */
+		if (s->faults.ambiguous_ms == 0)
+			rest_err(r, 400, "OrderException", "Order request "
+			    "timed out. Please check the order book.");
 		r->delay_ms = s->faults.ambiguous_ms < 0 ? -1 :
 		    s->faults.ambiguous_ms;
 		if (s->faults.ambiguous_n > 0)

@@ -146,6 +146,20 @@ rest_find_symbol(const struct sim *s, const char *exchange,
 	return -1;
 }
 
+int64_t
+rest_band(const struct sim *s, size_t ix, bool upper)
+{
+	struct kp_tick t;
+	int64_t ref, tick = s->instr[ix].tick_size > 0 ?
+	    s->instr[ix].tick_size : 5;
+
+	sim_quote(s, ix, &t);
+	ref = t.close > 0 ? t.close : sim_ltp(s, ix);
+	if (upper)
+		return ref * 6 / 5 / tick * tick;
+	return (ref * 4 / 5 + tick - 1) / tick * tick;
+}
+
 /* ---------------------------------------------------------------- */
 /* the instruments dump */
 
@@ -574,6 +588,12 @@ route(struct sim *s, const struct sim_req *req, const struct kp_form *f,
 	} else if ((n >= 1 && n <= 3 && strcmp(seg[0], "orders") == 0) ||
 	    (n == 1 && strcmp(seg[0], "trades") == 0)) {
 		orders_handle(s, s->rest->orders, req, f, r);
+	} else if (n >= 1 && n <= 2 && strcmp(seg[0], "quote") == 0) {
+		if (!is(req, "GET"))
+			rest_err(r, 405, "InputException",
+			    "Method not allowed.");
+		else
+			quote_handle(s, n == 2 ? seg[1] : NULL, f, r);
 	} else if (n == 2 && strcmp(seg[0], "user") == 0 &&
 	    strcmp(seg[1], "profile") == 0 && is(req, "GET")) {
 		profile(s, r);

@@ -25,6 +25,12 @@ int rest_sha256_hex(const char *s, size_t n, char out[65]);
 long rest_find_symbol(const struct sim *s, const char *exchange,
     const char *symbol);
 
+/*
+ * The circuit limits of instrument ix, paise on its tick: 20% around the
+ * previous close (the last price when there is none).
+ */
+int64_t rest_band(const struct sim *s, size_t ix, bool upper);
+
 /* orders.c */
 struct rest_orders;
 struct rest_orders *orders_new(void);
@@ -36,6 +42,10 @@ void orders_handle(struct sim *s, struct rest_orders *o,
 void orders_on_market(struct sim *s, struct rest_orders *o);
 /* How many orders the book holds. */
 int64_t orders_count(const struct rest_orders *o);
+
+/* quote.c: GET /quote (what NULL), /quote/ohlc, /quote/ltp */
+void quote_handle(struct sim *s, const char *what, const struct kp_form *q,
+    struct sim_resp *r);
 
 /* hist.c: GET /instruments/historical/{token}/{interval} */
 struct hist;

@@ -283,6 +283,8 @@ cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 		send_next(k);
 		break;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (k->status >= 0)
+			break;	/* done: what is still buffered is ignored */
 		if (lws_is_first_fragment(wsi)) {
 			kp_buf_reset(&k->rx);
 			k->rx_bin = lws_frame_is_binary(wsi);

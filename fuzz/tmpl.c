@@ -1,0 +1,82 @@
+/*
+ * tmpl.c: libFuzzer target for the line scanner and templates.  The
+ * first byte picks a template; the rest is a line scanned with
+ * kp_jscan (no NUL, so reads past the end are caught) and rendered.
+ * Values found lie inside the line; kp_jscan_quick accepts what
+ * kp_jscan accepts; a rendering never passes its cap;
+ * and a line jansson accepts as an object is never refused.
+ */
+/* SPDX-License-Identifier: MIT */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp_redis.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const srcs[] = {
+	"ticks:{instrument_token}",
+	"ticker:{name|lower}:options",
+	"{type}/{mode|upper}/{a}{b}{{c}}",
+	"{depth}:{ohlc}:{x}",
+};
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kp_jfields tab;
+	struct kp_jval v[KP_JFIELDS_MAX];
+	struct kp_tmpl *tp;
+	char err[KP_ERRLEN], out[64], *line;
+	const char *field;
+	json_t *j;
+	size_t i, len;
+	long n;
+	int r;
+
+	if (size < 1 || size > 65536)
+		return 0;
+	kp_jfields_init(&tab);
+	tp = kp_tmpl_compile(srcs[data[0] % 4], &tab, err);
+	if (tp == NULL)
+		abort();
+	len = size - 1;
+	line = malloc(len ? len : 1);
+	if (line == NULL)
+		abort();
+	memcpy(line, data + 1, len);
+	r = kp_jscan(line, len, &tab, v, err);
+	if (r == 0) {
+		for (i = 0; i < tab.n; i++)
+			if (v[i].type != KP_J_ABSENT && (v[i].p < line ||
+			    v[i].p + v[i].len > line + len))
+				abort();
+		n = kp_tmpl_render(tp, v, out, sizeof out, &field);
+		if (n > (long)sizeof out || n < KP_TMPL_TOO_LONG)
+			abort();
+	}
+	/* quick accepts what strict accepts, and stays inside the line */
+	if (kp_jscan_quick(line, len, &tab, v, err) < 0) {
+		if (r == 0)
+			abort();
+	} else {
+		for (i = 0; i < tab.n; i++)
+			if (v[i].type != KP_J_ABSENT && (v[i].p < line ||
+			    v[i].p + v[i].len > line + len))
+				abort();
+	}
+	r = kp_jscan(line, len, &tab, v, err);
+	/* jansson allows a NUL-free subset; compare on those lines only */
+	if (memchr(line, '\0', len) == NULL) {
+		j = json_loadb(line, len, JSON_DECODE_ANY |
+		    JSON_ALLOW_NUL, NULL);
+		if (j != NULL && json_is_object(j) && r != 0 &&
+		    strstr(err, "nested too deep") == NULL)
+			abort();
+		json_decref(j);
+	}
+	kp_tmpl_free(tp);
+	free(line);
+	return 0;
+}

@@ -1,0 +1,239 @@
+/* intent.c: order intents (lib/intent.c) and order-exec's token
+ * buckets, breaker and journal (cmd/order-exec/, included here). */
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kp.h"
+#include "kp_intent.h"
+#include "t.h"
+#include "../../cmd/order-exec/oe.h"
+#include "../../cmd/order-exec/ratelimit.c"
+#include "../../cmd/order-exec/breaker.c"
+#include "../../cmd/order-exec/journal.c"
+
+static int
+parse(const char *s, struct kp_intent *in, char err[KP_ERRLEN])
+{
+	return kp_intent_parse(s, strlen(s), in, err);
+}
+
+static void
+bad(const char *s, const char *want_err, const char *name)
+{
+	struct kp_intent in;
+	char err[KP_ERRLEN];
+
+	t_ok(parse(s, &in, err) < 0 && strstr(err, want_err) != NULL,
+	    "invalid: %s", name);
+	if (strstr(err, want_err) == NULL)
+		t_diag("  err '%s', want '%s'", err, want_err);
+}
+
+static void
+test_intents(void)
+{
+	struct kp_intent in;
+	char err[KP_ERRLEN];
+	struct kp_buf b;
+
+	T_EQ_INT(parse("{\"id\":\"a1\",\"op\":\"place\",\"variety\":\"regular\","
+	    "\"exchange\":\"NSE\",\"tradingsymbol\":\"M&M\","
+	    "\"transaction_type\":\"BUY\",\"quantity\":5,\"product\":\"CNC\","
+	    "\"order_type\":\"LIMIT\",\"price\":1573.7}", &in, err), 0,
+	    "place LIMIT parses");
+	T_EQ_STR(in.price, "1573.7", "price kept as exact decimal");
+	T_EQ_STR(in.quantity, "5", "quantity");
+	T_EQ_STR(in.validity, "DAY", "validity defaults to DAY");
+	kp_buf_init(&b, 4096);
+	kp_intent_form(&b, &in, "kpabc");
+	kp_buf_addc(&b, 0);
+	T_EQ_STR(b.p, "exchange=NSE&tradingsymbol=M%26M&transaction_type=BUY&"
+	    "product=CNC&order_type=LIMIT&validity=DAY&quantity=5&"
+	    "price=1573.7&tag=kpabc", "form body, & escaped, tag added");
+	kp_buf_reset(&b);
+	kp_intent_json(&b, &in);
+	kp_buf_addc(&b, 0);
+	{
+		struct kp_intent in2;
+
+		T_EQ_INT(parse(b.p, &in2, err), 0, "json round trip parses");
+		t_ok(memcmp(&in, &in2, sizeof(in)) == 0, "round trip equal");
+	}
+	kp_buf_free(&b);
+	T_EQ_INT(parse("{\"id\":\"c\",\"op\":\"cancel\",\"variety\":\"regular\","
+	    "\"order_id\":\"151220000000000\"}", &in, err), 0, "cancel");
+	T_EQ_INT(parse("{\"id\":\"m\",\"op\":\"modify\",\"variety\":\"regular\","
+	    "\"order_id\":\"1\",\"price\":\"10.05\"}", &in, err), 0,
+	    "modify with a string price");
+	bad("{\"op\":\"place\"}", "id:", "no id");
+	bad("{\"id\":\"a b\",\"op\":\"place\"}", "id:", "id with a space");
+	bad("{\"id\":\"x\",\"op\":\"buy\"}", "op:", "bad op");
+	bad("[1]", "object", "not an object");
+	bad("{\"id\":", "bad JSON", "bad JSON");
+	bad("{\"id\":\"x\",\"op\":\"place\",\"variety\":\"regular\","
+	    "\"exchange\":\"NSE\",\"tradingsymbol\":\"X\",\"transaction_type\":"
+	    "\"BUY\",\"quantiy\":1}", "quantiy: unknown", "misspelt field");
+	bad("{\"id\":\"x\",\"op\":\"place\",\"variety\":\"regular\","
+	    "\"exchange\":\"NSE\",\"tradingsymbol\":\"X\",\"transaction_type\":"
+	    "\"BUY\",\"quantity\":0,\"product\":\"CNC\",\"order_type\":"
+	    "\"MARKET\"}", "quantity:", "zero quantity");
+	bad("{\"id\":\"x\",\"op\":\"place\",\"variety\":\"regular\","
+	    "\"exchange\":\"NSE\",\"tradingsymbol\":\"X\",\"transaction_type\":"
+	    "\"BUY\",\"quantity\":1,\"product\":\"CNC\",\"order_type\":"
+	    "\"LIMIT\"}", "price: required", "LIMIT without price");
+	bad("{\"id\":\"x\",\"op\":\"place\",\"variety\":\"regular\","
+	    "\"exchange\":\"NSE\",\"tradingsymbol\":\"X\",\"transaction_type\":"
+	    "\"BUY\",\"quantity\":1,\"product\":\"CNC\",\"order_type\":"
+	    "\"SL\",\"price\":1}", "trigger_price", "SL without trigger");
+	bad("{\"id\":\"x\",\"op\":\"place\",\"variety\":\"regular\","
+	    "\"exchange\":\"NSE\",\"tradingsymbol\":\"X\",\"transaction_type\":"
+	    "\"BUY\",\"quantity\":1,\"product\":\"CNC\",\"order_type\":"
+	    "\"LIMIT\",\"price\":-1}", "price:", "negative price");
+	bad("{\"id\":\"x\",\"op\":\"place\",\"variety\":\"regular\","
+	    "\"exchange\":\"NSE\",\"tradingsymbol\":\"X\",\"transaction_type\":"
+	    "\"BUY\",\"quantity\":1,\"product\":\"CNC\",\"order_type\":"
+	    "\"MARKET\",\"validity\":\"TTL\"}", "validity_ttl", "TTL w/o ttl");
+	bad("{\"id\":\"x\",\"op\":\"place\",\"tag\":\"t\"}", "tag:",
+	    "tag is ours");
+	bad("{\"id\":\"x\",\"op\":\"cancel\",\"variety\":\"regular\"}",
+	    "order_id: required", "cancel without order_id");
+	bad("{\"id\":\"x\",\"op\":\"cancel\",\"variety\":\"regular\","
+	    "\"order_id\":\"1\",\"quantity\":2}", "not allowed",
+	    "quantity on cancel");
+	bad("{\"id\":\"x\",\"id\":\"y\",\"op\":\"cancel\"}", "bad JSON",
+	    "duplicate keys");
+	bad("{\"id\":\"x\",\"op\":\"modify\",\"variety\":\"regular\","
+	    "\"order_id\":\"1\"}", "nothing to change", "empty modify");
+}
+
+static void
+test_tags(void)
+{
+	char t1[KP_INTENT_TAG_MAX + 1], t2[KP_INTENT_TAG_MAX + 1];
+	size_t i;
+	int ok = 1;
+
+	kp_intent_tag("order-1", 0, t1);
+	kp_intent_tag("order-1", 0, t2);
+	T_EQ_STR(t1, t2, "tag is deterministic");
+	T_EQ_INT(strlen(t1), 15, "tag is 15 characters");
+	for (i = 0; t1[i]; i++)
+		if (!((t1[i] >= '0' && t1[i] <= '9') ||
+		    (t1[i] >= 'a' && t1[i] <= 'z')))
+			ok = 0;
+	t_ok(ok, "tag is alphanumeric");
+	kp_intent_tag("order-2", 0, t2);
+	t_ok(strcmp(t1, t2) != 0, "near ids, different tags");
+	kp_intent_tag("order-1", 1, t2);
+	t_ok(strcmp(t1, t2) != 0, "salt changes the tag");
+}
+
+static void
+test_limits(void)
+{
+	struct oe_limits l;
+	int i, n = 0;
+
+	oe_limits_init(&l, 10, 400, 5000, 1000);
+	for (i = 0; i < 20; i++)
+		if (oe_limits_wait(&l, 1000) == 0) {
+			oe_limits_take(&l, 1000);
+			n++;
+		}
+	T_EQ_INT(n, 10, "10 tokens at once");
+	T_EQ_INT(oe_limits_wait(&l, 1000), 100, "next in 100 ms");
+	T_EQ_INT(oe_limits_wait(&l, 1100), 0, "refilled after 100 ms");
+	oe_limits_init(&l, 1000, 5, 0, 0);
+	for (i = 0; i < 5; i++)
+		oe_limits_take(&l, 0);
+	T_EQ_INT(oe_limits_wait(&l, 0), 12000, "per-minute bucket binds");
+	oe_limits_init(&l, 10, 0, 0, 0);
+	oe_limits_drain(&l, 0);
+	T_EQ_INT(oe_limits_wait(&l, 0), 100, "drained by a 429");
+}
+
+static void
+test_breaker(void)
+{
+	struct oe_breaker b;
+
+	oe_breaker_init(&b, 3, 1000);
+	oe_breaker_failure(&b, 0);
+	oe_breaker_failure(&b, 0);
+	T_EQ_INT(oe_breaker_state(&b, 0), OE_BR_CLOSED, "2 failures: closed");
+	oe_breaker_success(&b);
+	oe_breaker_failure(&b, 0);
+	oe_breaker_failure(&b, 0);
+	T_EQ_INT(oe_breaker_state(&b, 0), OE_BR_CLOSED, "success resets");
+	T_EQ_INT(oe_breaker_failure(&b, 10), 1, "third failure opens");
+	T_EQ_INT(oe_breaker_allow(&b, 500), 0, "open: nothing goes");
+	T_EQ_INT(oe_breaker_wait(&b, 500), 510, "wait till cooldown");
+	T_EQ_INT(oe_breaker_allow(&b, 1010), 1, "half-open: a probe");
+	T_EQ_INT(oe_breaker_allow(&b, 1010), 0, "only one probe");
+	T_EQ_INT(oe_breaker_failure(&b, 1020), 1, "probe fails: open again");
+	T_EQ_INT(oe_breaker_state(&b, 1500), OE_BR_OPEN, "open");
+	T_EQ_INT(oe_breaker_allow(&b, 2020), 1, "probe again");
+	oe_breaker_success(&b);
+	T_EQ_INT(oe_breaker_state(&b, 2020), OE_BR_CLOSED, "probe ok: closed");
+	T_EQ_INT(b.opened, 2, "opened twice");
+}
+
+static int
+count_rec(void *arg, uint64_t lineno, const char *json, size_t len)
+{
+	(void)lineno;
+	(void)json;
+	(void)len;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_journal(void)
+{
+	char path[] = "/tmp/kp-journal-XXXXXX", err[KP_ERRLEN];
+	struct oe_journal j;
+	uint64_t cut;
+	int fd, n = 0;
+
+	fd = mkstemp(path);
+	close(fd);
+	T_EQ_INT(oe_journal_open(&j, path, 1, 0, count_rec, &n, &cut, err), 0,
+	    "open empty journal");
+	T_EQ_INT(oe_journal_append(&j, "{\"t\":1}", 7), 0, "append 1");
+	T_EQ_INT(oe_journal_append(&j, "{\"t\":2}", 7), 0, "append 2");
+	T_EQ_INT(oe_journal_append(&j, "{\"t\n\"}", 6), -1, "no newlines");
+	oe_journal_close(&j);
+	fd = open(path, O_WRONLY | O_APPEND);
+	T_EQ_INT(write(fd, "1234abcd {\"t\":", 14), 14, "torn tail");
+	close(fd);
+	T_EQ_INT(oe_journal_open(&j, path, 1, 0, count_rec, &n, &cut, err), 0,
+	    "reopen with a torn tail");
+	T_EQ_INT(n, 2, "two records replayed");
+	T_EQ_INT(cut, 14, "torn tail cut");
+	oe_journal_append(&j, "{\"t\":3}", 7);
+	oe_journal_close(&j);
+	/* corrupt the first record: the whole journal is refused */
+	fd = open(path, O_WRONLY);
+	T_EQ_INT(pwrite(fd, "ffffffff", 8, 0), 8, "corrupt record 1");
+	close(fd);
+	n = 0;
+	T_EQ_INT(oe_journal_open(&j, path, 1, 0, count_rec, &n, &cut, err),
+	    -1, "a bad record mid-file is an error");
+	t_ok(strstr(err, ":1:") != NULL, "error names line 1: %s", err);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	test_intents();
+	test_tags();
+	test_limits();
+	test_breaker();
+	test_journal();
+	return t_done();
+}
