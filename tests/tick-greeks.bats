@@ -204,3 +204,64 @@ IN
 	[ "$(sed -n 2p "$T/out")" = "{\"instrument_token\":777,\"last_price\":300,\"exchange_timestamp\":$t}" ]
 	sed -n 3p "$T/out" | jq -e '.iv > 0 and .underlying_price == 25000' >/dev/null
 }
+
+# kite-sim: start it on a free port with a near-still index (--vol 0.001,
+# about 0.005 a second), so an option and the index tick before it share
+# the same spot within half a tick.
+sim_start() {
+	require_cmd curl curl
+	export KITE_API_KEY=greekskey KITE_ACCESS_TOKEN=greekstoken
+	kite-sim -q -p 0 --port-file "$T/port" --vol 0.001 "$@" >/dev/null 2>"$T/sim.err" &
+	SIM_PID=$!
+	for i in $(seq 1 200); do
+		[ -s "$T/port" ] && break
+		sleep 0.05
+	done
+	SIM_URL=http://127.0.0.1:$(cat "$T/port")
+}
+
+teardown() {
+	if [ -n "${SIM_PID:-}" ]; then
+		kill "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || true
+	fi
+}
+
+@test "kite-sim's NIFTY chain: the filter recovers the configured smile within tick rounding" {
+	sim_start --smile 0.14,-0.5,1.5,0.02
+	curl -fsS "$SIM_URL/sim/smile" >"$T/smile"
+	curl -fsS -H 'X-Kite-Version: 3' \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$SIM_URL/instruments" >"$T/sim.csv"
+	r=$(jq -r .r "$T/smile")
+	q=$(jq -r '.underlyings[] | select(.name == "NIFTY") | .q' "$T/smile")
+	s=$(jq -r '.underlyings[] | select(.name == "NIFTY") | .spot' "$T/smile")
+	toks=$(awk -F, -v s="$s" '$4 == "NIFTY" && ($10 == "CE" || $10 == "PE") &&
+		$7 >= s * 0.97 && $7 <= s * 1.03 { print $1 }' "$T/sim.csv" |
+		head -60 | paste -sd, -)
+	[ -n "$toks" ]
+	KITE_WS_URL=ws://127.0.0.1:$(cat "$T/port") timeout 60 kws -t 4 \
+		"{\"a\":\"subscribe\",\"v\":[256265,$toks]}" \
+		"{\"a\":\"mode\",\"v\":[\"full\",[256265,$toks]]}" >"$T/ticks" 2>"$T/kws.err" || true
+	tick-greeks -i "$T/sim.csv" -r "$r" -q "$q" <"$T/ticks" >"$T/out"
+	# sigma(k,T) = atm + term T + skew k + curv k^2, k = ln(K/F); allowed:
+	# what half a tick (0.025) of the option and of the index, and 1.5 s
+	# of time (whole-second exchange timestamps), move the IV by.  Options
+	# at the minimum price (one tick, 0.05) are left out: kite-sim floors
+	# any smaller model price to one tick, which no IV can undo.
+	jq -r --slurpfile sm "$T/smile" --arg q "$q" '
+		select(.iv != null and .vega != null and .last_price > 0.05) |
+		$sm[0] as $m | .time_to_expiry as $t |
+		(.underlying_price * ((($m.r - ($q | tonumber)) * $t) | exp)) as $f |
+		((.strike / $f) | log) as $k |
+		([$m.atm + $m.term * $t + $m.skew * $k + $m.curv * $k * $k, 0.01] | max) as $want |
+		((0.025 + 0.025 * (.delta | fabs) + (.theta | fabs) * 1.5 / 86400) / (.vega * 100) + 1e-9) as $tol |
+		"\(.tradingsymbol) \(.last_price) \(.iv) \($want) \($tol) \(((.iv - $want) | fabs) <= $tol)"' \
+		"$T/out" >"$T/check"
+	n=$(wc -l <"$T/check")
+	bad=$(grep -c ' false$' "$T/check" || true)
+	echo "checked $n option ticks, $bad outside" >&2
+	grep ' false$' "$T/check" | head -5 >&2 || true
+	[ "$n" -ge 20 ]
+	[ "$bad" -eq 0 ]
+}
