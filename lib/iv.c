@@ -361,7 +361,7 @@ iterate:
 		}
 		ds = fmax(-0.5 * s, nu * householder(nu, h2, h3));
 		s += ds;
-		if (it >= 1 && fabs(ds) <= 4 * DBL_EPSILON * s)
+		if (it >= 1 && fabs(ds) <= 1e-6 * s)
 			break;
 	}
 	return s;
@@ -415,6 +415,10 @@ iv_core(int call, double price, double F, double K, double FmK, double x,
 	if (!(s > 0) || !isfinite(s))
 		return KP_IV_NO_TIME_VALUE;
 	*iv = s / sqrt(T);
+	if (!(*iv > 0) || !isfinite(*iv)) {
+		*iv = NAN;	/* sigma itself outside the doubles */
+		return KP_IV_BAD_INPUT;
+	}
 	return KP_IV_OK;
 }
 
