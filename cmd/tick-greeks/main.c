@@ -328,28 +328,54 @@ load_map(const char *path)
 	fclose(f);
 }
 
-/* Resolve each option's underlying (or forward) token. */
+static const struct table *cmp_t;
+
+static int
+cmp_eq(const void *a, const void *b)
+{
+	return strcmp(cmp_t->v[*(const size_t *)a].tsym,
+	    cmp_t->v[*(const size_t *)b].tsym);
+}
+
+/*
+ * Resolve each option's underlying (or forward) token: the NSE equities
+ * sorted by symbol for a binary search, the futures in a short list.
+ */
 static void
 resolve(struct table *t)
 {
-	size_t i, j, k;
+	size_t i, j, k, neq = 0, nfut = 0, *eq, *fut;
 
+	eq = calloc(t->n + 1, sizeof(*eq));
+	fut = calloc(t->n + 1, sizeof(*fut));
+	if (eq == NULL || fut == NULL)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+	for (i = 0; i < t->n; i++) {
+		if (t->v[i].type == KP_INSTR_EQ &&
+		    strcmp(t->v[i].exch, "NSE") == 0)
+			eq[neq++] = i;
+		else if (t->v[i].type == KP_INSTR_FUT)
+			fut[nfut++] = i;
+	}
+	cmp_t = t;
+	qsort(eq, neq, sizeof(*eq), cmp_eq);
 	for (i = 0; i < t->n; i++) {
 		struct inst *o = &t->v[i];
 		long best = -1, bestd = 0;
+		size_t lo = 0, hi = neq;
 
 		if (o->type != KP_INSTR_CE && o->type != KP_INSTR_PE)
 			continue;
 		if (O.black76) {
-			for (j = 0; j < t->n; j++) {
+			for (k = 0; k < nfut; k++) {
+				const struct inst *f = &t->v[fut[k]];
 				long d;
 
-				if (t->v[j].type != KP_INSTR_FUT ||
-				    strcmp(t->v[j].name, o->name) != 0)
+				if (strcmp(f->name, o->name) != 0)
 					continue;
-				d = labs((long)t->v[j].expiry - o->expiry);
+				d = labs((long)f->expiry - o->expiry);
 				if (best < 0 || d < bestd) {
-					best = (long)j;
+					best = (long)fut[k];
 					bestd = d;
 				}
 			}
@@ -360,16 +386,21 @@ resolve(struct table *t)
 		for (k = 0; k < numap; k++)
 			if (strcmp(umap[k].name, o->name) == 0)
 				o->under = umap[k].token;
-		if (o->under != 0)
-			continue;
-		for (j = 0; j < t->n; j++)
-			if (t->v[j].type == KP_INSTR_EQ &&
-			    strcmp(t->v[j].exch, "NSE") == 0 &&
-			    strcmp(t->v[j].tsym, o->name) == 0) {
-				o->under = t->v[j].token;
-				break;
-			}
+		while (o->under == 0 && lo < hi) {
+			int c;
+
+			j = lo + (hi - lo) / 2;
+			c = strcmp(o->name, t->v[eq[j]].tsym);
+			if (c == 0)
+				o->under = t->v[eq[j]].token;
+			else if (c < 0)
+				hi = j;
+			else
+				lo = j + 1;
+		}
 	}
+	free(eq);
+	free(fut);
 	/* mark the underlyings so their prices are recorded */
 	for (i = 0; i < t->n; i++)
 		if (t->v[i].under != 0)
