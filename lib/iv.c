@@ -76,26 +76,25 @@ norm_cdf(double x)
 	return 0.5 * erfc(-x * M_SQRT1_2);
 }
 
-/* Normalised vega: db/ds = exp(-(h^2 + t^2)/2) / sqrt(2 pi). */
+/*
+ * b(x, s), and its derivative db/ds in *vega: the two share the factor
+ * exp(-(h^2 + t^2)/2) in the erfcx and small-t regions.
+ */
 static double
-nvega(double x, double s)
+nblack(double x, double s, double *vega)
 {
-	double h = x / s, t = 0.5 * s;
+	double h, t, m, d, pre;
 
-	return INV_SQRT_2PI * exp(-0.5 * (h * h + t * t));
-}
-
-double
-kp_normalised_black(double x, double s)
-{
-	double h, t, m, d;
-
-	if (!(s > 0))
+	if (!(s > 0)) {
+		*vega = 0;
 		return 0;
-	if (x == 0)
-		return erf(s / (2 * M_SQRT2));
+	}
 	h = x / s;
 	t = 0.5 * s;
+	pre = exp(-0.5 * (h * h + t * t));
+	*vega = INV_SQRT_2PI * pre;
+	if (x == 0)
+		return erf(s / (2 * M_SQRT2));
 	if (h + t > 0.85)
 		return norm_cdf(h + t) * exp(0.5 * x) -
 		    norm_cdf(h - t) * exp(-0.5 * x);
@@ -126,10 +125,17 @@ kp_normalised_black(double x, double s)
 			e0 = e2;
 			e1 = e3;
 		}
-		return -sum * exp(-0.5 * (h * h + t * t));
+		return -sum * pre;
 	}
-	return 0.5 * exp(-0.5 * (h * h + t * t)) * (erfcx(m - d) -
-	    erfcx(m + d));
+	return 0.5 * pre * (erfcx(m - d) - erfcx(m + d));
+}
+
+double
+kp_normalised_black(double x, double s)
+{
+	double v;
+
+	return nblack(x, s, &v);
 }
 
 /* Delbourgo-Gregory rational cubic interpolation. */
@@ -228,7 +234,7 @@ householder(double nu, double h2, double h3)
 double
 kp_lbr_normalised(double beta, double x)
 {
-	double bmax, sc, bc, vc, sl, bl, sh, bh, s, f;
+	double bmax, sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0;
 	int branch, it;
 
 	if (x > 0)
@@ -237,11 +243,10 @@ kp_lbr_normalised(double beta, double x)
 	if (!(beta > 0) || !(beta < bmax))
 		return NAN;
 	sc = sqrt(2 * fabs(x));
-	bc = kp_normalised_black(x, sc);
-	vc = nvega(x, sc);
+	bc = nblack(x, sc, &vc);
 	if (beta < bc) {
 		sl = sc - bc / vc;
-		bl = kp_normalised_black(x, sl);
+		bl = nblack(x, sl, &vl0);
 		if (beta < bl) {
 			/* lowest branch: the lower map */
 			double ax = fabs(x), z, phi, Phi, vl, h2, f1s, f2s;
@@ -256,7 +261,7 @@ kp_lbr_normalised(double beta, double x)
 			Phi = norm_cdf(z);
 			phi = INV_SQRT_2PI * exp(-0.5 * z * z);
 			fl = TWO_PI_OVER_SQRT27 * ax * Phi * Phi * Phi;
-			vl = nvega(x, sl);
+			vl = vl0;
 			h2 = x * x / (sl * sl * sl) - 0.25 * sl;
 			{
 				double w = ax / SQRT3, c = TWO_PI_OVER_SQRT27 * ax;
@@ -281,7 +286,7 @@ kp_lbr_normalised(double beta, double x)
 			if (!(s > 0) || !isfinite(s))
 				s = sl * 0.5;
 		} else {
-			double vl = nvega(x, sl), r;
+			double vl = vl0, r;
 
 			branch = 1;
 			r = rc_param(1, bl, bc, sl, sc, 1 / vl, 1 / vc, 0, 0);
@@ -289,9 +294,9 @@ kp_lbr_normalised(double beta, double x)
 		}
 	} else {
 		sh = vc > DBL_MIN ? sc + (bmax - bc) / vc : sc;
-		bh = kp_normalised_black(x, sh);
+		bh = nblack(x, sh, &vh0);
 		if (beta <= bh) {
-			double vh = nvega(x, sh), r;
+			double vh = vh0, r;
 
 			branch = 1;
 			r = rc_param(0, bc, bh, sc, sh, 1 / vc, 1 / vh, 0, 0);
@@ -323,7 +328,7 @@ iterate:
 	 * allow a few more as a safety net when a step is still large.
 	 */
 	for (it = 0; it < 8; it++) {
-		double b = kp_normalised_black(x, s), bp = nvega(x, s);
+		double bp, b = nblack(x, s, &bp);
 		double h = x / s, c2, c3, nu, h2, h3, ds;
 
 		c2 = h * h / s - 0.25 * s;
