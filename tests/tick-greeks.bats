@@ -246,11 +246,12 @@ teardown() {
 	tick-greeks -i "$T/sim.csv" -r "$r" -q "$q" <"$T/ticks" >"$T/out"
 	# sigma(k,T) = atm + term T + skew k + curv k^2, k = ln(K/F); allowed:
 	# what half a tick (0.025) of the option and of the index, and 1.5 s
-	# of time (whole-second exchange timestamps), move the IV by.  Options
-	# at the minimum price (one tick, 0.05) are left out: kite-sim floors
-	# any smaller model price to one tick, which no IV can undo.
+	# of time (whole-second exchange timestamps), move the IV by, to first
+	# order.  Options below 20 ticks (1.00) are left out: there half a tick
+	# is over 2.5% of the price and the first-order bound no longer holds
+	# (and kite-sim floors any smaller model price to one tick).
 	jq -r --slurpfile sm "$T/smile" --arg q "$q" '
-		select(.iv != null and .vega != null and .last_price > 0.05) |
+		select(.iv != null and .vega != null and .last_price >= 1) |
 		$sm[0] as $m | .time_to_expiry as $t |
 		(.underlying_price * ((($m.r - ($q | tonumber)) * $t) | exp)) as $f |
 		((.strike / $f) | log) as $k |
