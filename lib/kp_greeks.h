@@ -61,4 +61,11 @@ void kp_greeks_bsm(int call, double S, double K, double T, double r,
 void kp_greeks_black76(int call, double F, double K, double T, double r,
     double sigma, struct kp_greeks *g);
 
+/*
+ * "2025-11-20T09:15:00+0530" (also "+05:30", "Z", a fraction of a
+ * second, a space for the T; no offset means IST) to epoch seconds, or
+ * NaN when s is not such a timestamp.
+ */
+double kp_iso_time(const char *s);
+
 #endif

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kp.h"
@@ -446,37 +445,6 @@ num(json_t *o, const char *k)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* "2025-11-20T09:15:00+0530" (or +05:30, Z, none = IST) to epoch. */
-static double
-iso_time(const char *s)
-{
-	int Y, M, D, h, m, sec, n = 0, oh = 5, om = 30, sign = 1;
-	int32_t days;
-	const char *z;
-
-	if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &Y, &M, &D, &h, &m,
-	    &sec, &n) != 6 || n == 0)
-		return NAN;
-	z = s + n;
-	if (*z == '.')
-		z += 1 + strspn(z + 1, "0123456789");
-	if (*z == 'Z')
-		oh = om = 0;
-	else if (*z == '+' || *z == '-') {
-		sign = *z == '-' ? -1 : 1;
-		if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2 &&
-		    sscanf(z + 1, "%2d%2d", &oh, &om) != 2)
-			return NAN;
-	}
-	if (kp_instr_date(s, 10, &days) < 0)
-		return NAN;
-	(void)Y;
-	(void)M;
-	(void)D;
-	return (double)days * 86400 + h * 3600 + m * 60 + sec -
-	    sign * (oh * 3600 + om * 60);
-}
-
 /* Tick time: exchange_timestamp, else receive_timestamp, else the
  * candle's timestamp (epoch seconds or ISO 8601). */
 static double
@@ -493,7 +461,7 @@ tick_time(json_t *o)
 	if (json_is_number(v))
 		return json_number_value(v);
 	if (json_is_string(v))
-		return iso_time(json_string_value(v));
+		return kp_iso_time(json_string_value(v));
 	return NAN;
 }
 

@@ -100,5 +100,17 @@ main(void)
 		T_NEAR(b.price - g.price, exp(-r * T) * (25500 - F), 1e-9,
 		    "Black-76 put-call parity");
 	}
+	/* candle timestamps: 2025-12-01 09:15 IST is 03:45 UTC */
+	T_NEAR(kp_iso_time("2025-12-01T09:15:00+0530"), 1764560700, 0,
+	    "ISO time with +0530");
+	T_NEAR(kp_iso_time("2025-12-01T09:15:00+05:30"), 1764560700, 0,
+	    "ISO time with +05:30");
+	T_NEAR(kp_iso_time("2025-12-01 09:15:00"), 1764560700, 0,
+	    "ISO time without offset is IST");
+	T_NEAR(kp_iso_time("2025-12-01T03:45:00.5Z"), 1764560700, 0,
+	    "ISO time in UTC with a fraction (dropped)");
+	t_ok(isnan(kp_iso_time("2025-13-01T09:15:00")), "month 13: NaN");
+	t_ok(isnan(kp_iso_time("2025-12-01T25:15:00")), "hour 25: NaN");
+	t_ok(isnan(kp_iso_time("yesterday")), "not a time: NaN");
 	return t_done();
 }
