@@ -1,0 +1,829 @@
+/*
+ * tick-greeks: NDJSON ticks in, the same lines out, option ticks enriched
+ * with implied volatility and Greeks.  See tick-greeks(1).
+ */
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kp.h"
+#include "kp_greeks.h"
+#include "kp_instr.h"
+
+#define USAGE "usage: tick-greeks -i FILE [-m MAP] [-r RATE] [-q YIELD] " \
+	"[--model bsm|black76] [--price last|mid] [--fields LIST]"
+#define LINE_MAX_BYTES (1 << 20)
+#define DEF_R 0.0525
+#define DEF_Q 0.013
+
+enum { F_IV, F_DELTA, F_GAMMA, F_THETA, F_VEGA, F_RHO, F_UNDERLYING,
+	F_TTE, F_TSYM, F_NAME, F_STRIKE, F_EXPIRY, F_TYPE, F_N };
+static const char *field_names[F_N] = {
+	"iv", "delta", "gamma", "theta", "vega", "rho", "underlying_price",
+	"time_to_expiry", "tradingsymbol", "name", "strike", "expiry",
+	"instrument_type"
+};
+
+struct inst {
+	uint32_t token, under;
+	int type;		/* enum kp_instr_type */
+	int32_t expiry;
+	double strike;
+	char tsym[KP_INSTR_SYM_MAX + 1];
+	char name[KP_INSTR_NAME_MAX + 1];
+	char exch[KP_INSTR_EXCH_MAX + 1];
+	char expiry_str[11];
+};
+
+struct table {
+	struct inst *v;
+	size_t n, cap;
+	uint32_t *slot;		/* index + 1 into v, 0 empty */
+	size_t mask;
+};
+
+/* token -> latest price, kept across reloads */
+struct prices {
+	uint32_t *key;
+	double *val;
+	size_t n, mask;
+};
+
+struct opts {
+	const char *instr_path, *map_path;
+	double r, q;
+	int black76, mid;
+	int fields[F_N];
+};
+
+static struct opts O;
+static struct table T;
+static struct prices P;
+
+static size_t
+hash32(uint32_t k)
+{
+	return (size_t)(k * 2654435761u);
+}
+
+static const struct inst *
+table_get(const struct table *t, uint32_t tok)
+{
+	size_t i;
+
+	if (t->slot == NULL)
+		return NULL;
+	for (i = hash32(tok) & t->mask; t->slot[i] != 0; i = (i + 1) & t->mask)
+		if (t->v[t->slot[i] - 1].token == tok)
+			return &t->v[t->slot[i] - 1];
+	return NULL;
+}
+
+static int
+table_add(struct table *t, const struct inst *in)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct inst *v = realloc(t->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *in;
+	return 0;
+}
+
+/* Build the hash index (last row of a token wins). */
+static int
+table_index(struct table *t)
+{
+	size_t cap = 16, i, j;
+
+	while (cap < 2 * t->n + 2)
+		cap *= 2;
+	free(t->slot);
+	t->slot = calloc(cap, sizeof(*t->slot));
+	if (t->slot == NULL)
+		return -1;
+	t->mask = cap - 1;
+	for (i = 0; i < t->n; i++) {
+		for (j = hash32(t->v[i].token) & t->mask; t->slot[j] != 0;
+		    j = (j + 1) & t->mask)
+			if (t->v[t->slot[j] - 1].token == t->v[i].token)
+				break;
+		t->slot[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static void
+table_free(struct table *t)
+{
+	free(t->v);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+static double *
+price_slot(struct prices *p, uint32_t tok, int add)
+{
+	size_t i;
+
+	if (p->key == NULL || (add && 2 * (p->n + 1) > p->mask + 1)) {
+		struct prices np;
+		size_t cap = p->key ? 2 * (p->mask + 1) : 1024, k;
+
+		if (!add)
+			return NULL;
+		np.key = calloc(cap, sizeof(*np.key));
+		np.val = calloc(cap, sizeof(*np.val));
+		if (np.key == NULL || np.val == NULL)
+			kp_die(KP_EXIT_TEMP, "out of memory");
+		np.mask = cap - 1;
+		np.n = p->n;
+		for (k = 0; p->key && k <= p->mask; k++) {
+			if (p->key[k] == 0)
+				continue;
+			for (i = hash32(p->key[k]) & np.mask; np.key[i] != 0;
+			    i = (i + 1) & np.mask)
+				;
+			np.key[i] = p->key[k];
+			np.val[i] = p->val[k];
+		}
+		free(p->key);
+		free(p->val);
+		*p = np;
+	}
+	for (i = hash32(tok) & p->mask; p->key[i] != 0; i = (i + 1) & p->mask)
+		if (p->key[i] == tok)
+			return &p->val[i];
+	if (!add)
+		return NULL;
+	p->key[i] = tok;
+	p->n++;
+	return &p->val[i];
+}
+
+/* Loading ----------------------------------------------------------- */
+
+static int
+add_row(void *arg, const struct kp_instr *in)
+{
+	struct inst x;
+
+	memset(&x, 0, sizeof(x));
+	x.token = in->instrument_token;
+	x.type = in->type;
+	x.expiry = in->expiry;
+	x.strike = (double)in->strike / KP_INSTR_SCALE;
+	memcpy(x.tsym, in->tradingsymbol, sizeof(x.tsym));
+	memcpy(x.name, in->name, sizeof(x.name));
+	memcpy(x.exch, in->exchange, sizeof(x.exch));
+	memcpy(x.expiry_str, in->expiry_str, sizeof(x.expiry_str));
+	return table_add(arg, &x);
+}
+
+static void
+copy_str(char *dst, size_t n, json_t *v)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+
+	snprintf(dst, n, "%s", s);
+}
+
+/* instr-sync's NDJSON: one instrument object per line, Kite's names. */
+static int
+load_ndjson(const char *path, struct table *t, char err[KP_ERRLEN])
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0, bad = 0;
+
+	if (f == NULL) {
+		snprintf(err, KP_ERRLEN, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		json_error_t je;
+		json_t *o = json_loadb(line, (size_t)n, 0, &je), *v;
+		struct inst x;
+		const char *ty;
+		int64_t strike;
+
+		lineno++;
+		if (n <= 1 && o == NULL)
+			continue;
+		memset(&x, 0, sizeof(x));
+		v = o ? json_object_get(o, "instrument_token") : NULL;
+		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+		    json_integer_value(v) > UINT32_MAX) {
+			if (bad++ < 10)
+				kp_warn("%s: line %lu: no instrument_token",
+				    path, lineno);
+			json_decref(o);
+			continue;
+		}
+		x.token = (uint32_t)json_integer_value(v);
+		copy_str(x.tsym, sizeof(x.tsym),
+		    json_object_get(o, "tradingsymbol"));
+		copy_str(x.name, sizeof(x.name), json_object_get(o, "name"));
+		copy_str(x.exch, sizeof(x.exch),
+		    json_object_get(o, "exchange"));
+		copy_str(x.expiry_str, sizeof(x.expiry_str),
+		    json_object_get(o, "expiry"));
+		v = json_object_get(o, "instrument_type");
+		ty = json_is_string(v) ? json_string_value(v) : "";
+		x.type = strcmp(ty, "CE") == 0 ? KP_INSTR_CE :
+		    strcmp(ty, "PE") == 0 ? KP_INSTR_PE :
+		    strcmp(ty, "FUT") == 0 ? KP_INSTR_FUT : KP_INSTR_EQ;
+		v = json_object_get(o, "strike");
+		x.strike = json_is_number(v) ? json_number_value(v) :
+		    json_is_string(v) && kp_instr_price(json_string_value(v),
+		    strlen(json_string_value(v)), &strike) == 0 ?
+		    (double)strike / KP_INSTR_SCALE : 0;
+		if (x.expiry_str[0] == '\0' || kp_instr_date(x.expiry_str,
+		    strlen(x.expiry_str), &x.expiry) < 0)
+			x.expiry = KP_INSTR_NOEXP;
+		json_decref(o);
+		if (table_add(t, &x) < 0) {
+			free(line);
+			fclose(f);
+			snprintf(err, KP_ERRLEN, "out of memory");
+			return -1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+struct ulmap {
+	char name[KP_INSTR_NAME_MAX + 1];
+	uint32_t token;
+};
+
+static struct ulmap *umap;
+static size_t numap;
+
+static void
+umap_set(const char *name, uint32_t tok)
+{
+	size_t i;
+
+	for (i = 0; i < numap; i++)
+		if (strcmp(umap[i].name, name) == 0) {
+			umap[i].token = tok;
+			return;
+		}
+	umap = realloc(umap, (numap + 1) * sizeof(*umap));
+	if (umap == NULL)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+	snprintf(umap[numap].name, sizeof(umap[numap].name), "%s", name);
+	umap[numap++].token = tok;
+}
+
+static void
+load_map(const char *path)
+{
+	static const struct { const char *n; uint32_t t; } builtin[] = {
+		{ "NIFTY", 256265 }, { "BANKNIFTY", 260105 },
+		{ "FINNIFTY", 257801 }, { "MIDCPNIFTY", 288009 },
+		{ "SENSEX", 265 }
+	};
+	char line[512], name[256];
+	unsigned long tok, lineno = 0;
+	size_t i;
+	FILE *f;
+
+	numap = 0;
+	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		umap_set(builtin[i].n, builtin[i].t);
+	if (path == NULL)
+		return;
+	if ((f = fopen(path, "r")) == NULL)
+		kp_die(KP_EXIT_PERM, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (line[strspn(line, " \t")] == '#' ||
+		    line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if (sscanf(line, "%255s %lu", name, &tok) != 2 || tok == 0 ||
+		    tok > UINT32_MAX)
+			kp_die(KP_EXIT_PERM, "%s: line %lu: want NAME TOKEN",
+			    path, lineno);
+		umap_set(name, (uint32_t)tok);
+	}
+	fclose(f);
+}
+
+static const struct table *cmp_t;
+
+static int
+cmp_eq(const void *a, const void *b)
+{
+	return strcmp(cmp_t->v[*(const size_t *)a].tsym,
+	    cmp_t->v[*(const size_t *)b].tsym);
+}
+
+/*
+ * Resolve each option's underlying (or forward) token: the NSE equities
+ * sorted by symbol for a binary search, the futures in a short list.
+ */
+static void
+resolve(struct table *t)
+{
+	size_t i, j, k, neq = 0, nfut = 0, *eq, *fut;
+
+	eq = calloc(t->n + 1, sizeof(*eq));
+	fut = calloc(t->n + 1, sizeof(*fut));
+	if (eq == NULL || fut == NULL)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+	for (i = 0; i < t->n; i++) {
+		if (t->v[i].type == KP_INSTR_EQ &&
+		    strcmp(t->v[i].exch, "NSE") == 0)
+			eq[neq++] = i;
+		else if (t->v[i].type == KP_INSTR_FUT)
+			fut[nfut++] = i;
+	}
+	cmp_t = t;
+	qsort(eq, neq, sizeof(*eq), cmp_eq);
+	for (i = 0; i < t->n; i++) {
+		struct inst *o = &t->v[i];
+		long best = -1, bestd = 0;
+		size_t lo = 0, hi = neq;
+
+		if (o->type != KP_INSTR_CE && o->type != KP_INSTR_PE)
+			continue;
+		if (O.black76) {
+			for (k = 0; k < nfut; k++) {
+				const struct inst *f = &t->v[fut[k]];
+				long d;
+
+				if (strcmp(f->name, o->name) != 0)
+					continue;
+				d = labs((long)f->expiry - o->expiry);
+				if (best < 0 || d < bestd) {
+					best = (long)fut[k];
+					bestd = d;
+				}
+			}
+			if (best >= 0)
+				o->under = t->v[best].token;
+			continue;
+		}
+		for (k = 0; k < numap; k++)
+			if (strcmp(umap[k].name, o->name) == 0)
+				o->under = umap[k].token;
+		while (o->under == 0 && lo < hi) {
+			int c;
+
+			j = lo + (hi - lo) / 2;
+			c = strcmp(o->name, t->v[eq[j]].tsym);
+			if (c == 0)
+				o->under = t->v[eq[j]].token;
+			else if (c < 0)
+				hi = j;
+			else
+				lo = j + 1;
+		}
+	}
+	free(eq);
+	free(fut);
+	/* mark the underlyings so their prices are recorded */
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].under != 0)
+			(void)price_slot(&P, t->v[i].under, 1);
+}
+
+static int
+load(struct table *t, char err[KP_ERRLEN])
+{
+	FILE *f = fopen(O.instr_path, "r");
+	int c;
+
+	memset(t, 0, sizeof(*t));
+	if (f == NULL) {
+		snprintf(err, KP_ERRLEN, "%s: %s", O.instr_path,
+		    strerror(errno));
+		return -1;
+	}
+	while ((c = getc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
+		;
+	fclose(f);
+	if (c == '{') {
+		if (load_ndjson(O.instr_path, t, err) < 0)
+			return -1;
+	} else if (kp_instr_parse_file(O.instr_path, add_row, NULL, t, NULL,
+	    err) < 0)
+		return -1;
+	if (table_index(t) < 0) {
+		snprintf(err, KP_ERRLEN, "out of memory");
+		return -1;
+	}
+	resolve(t);
+	return 0;
+}
+
+/* Ticks ------------------------------------------------------------- */
+
+static double
+num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Tick time: exchange_timestamp, else receive_timestamp, else the
+ * candle's timestamp (epoch seconds or ISO 8601). */
+static double
+tick_time(json_t *o)
+{
+	double t = num(o, "exchange_timestamp");
+	json_t *v;
+
+	if (isnan(t) || t <= 0)
+		t = num(o, "receive_timestamp");
+	if (!isnan(t))
+		return t;
+	v = json_object_get(o, "timestamp");
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (json_is_string(v))
+		return kp_iso_time(json_string_value(v));
+	return NAN;
+}
+
+static double
+tick_price(json_t *o)
+{
+	double p = num(o, "last_price");
+
+	if (isnan(p))
+		p = num(o, "close");	/* a candle */
+	return p;
+}
+
+static double
+mid_price(json_t *o)
+{
+	json_t *d = json_object_get(o, "depth");
+	double b = num(json_array_get(json_object_get(d, "buy"), 0), "price");
+	double s = num(json_array_get(json_object_get(d, "sell"), 0),
+	    "price");
+
+	return b > 0 && s > 0 ? 0.5 * (b + s) : NAN;
+}
+
+/*
+ * A number as %.17g (reads back exactly; one snprintf, where the shortest
+ * form would cost several), or null when not finite.
+ */
+static void
+add_num(struct kp_buf *b, int f, double v)
+{
+	char *p;
+	int n;
+
+	if (!O.fields[f])
+		return;
+	kp_buf_addc(b, ',');
+	kp_json_cstr(b, field_names[f]);
+	kp_buf_addc(b, ':');
+	if (!isfinite(v) || (p = kp_buf_room(b, 32)) == NULL) {
+		kp_buf_addstr(b, "null");
+		return;
+	}
+	n = snprintf(p, 32, "%.17g", v);
+	b->len += (size_t)n;
+}
+
+static void
+add_str(struct kp_buf *b, int f, const char *s)
+{
+	if (!O.fields[f])
+		return;
+	kp_buf_addc(b, ',');
+	kp_json_cstr(b, field_names[f]);
+	kp_buf_addc(b, ':');
+	kp_json_cstr(b, s);
+}
+
+struct counts {
+	unsigned long long lines, options, noiv, bad, pass;
+};
+
+/* Enrich one option tick: append the fields to b (which holds the line
+ * without its closing brace). */
+static void
+enrich(struct kp_buf *b, json_t *o, const struct inst *in,
+    struct counts *c)
+{
+	double ts = tick_time(o), px, S = NAN, Tyr, iv = NAN, *up;
+	const char *reason = NULL;
+	struct kp_greeks g;
+	int call = in->type == KP_INSTR_CE, st;
+
+	px = O.mid ? mid_price(o) : NAN;
+	if (isnan(px))
+		px = tick_price(o);
+	up = in->under ? price_slot(&P, in->under, 0) : NULL;
+	if (up != NULL && *up > 0)
+		S = *up;
+	Tyr = ((double)in->expiry * 86400 + 36000 - ts) / (365.0 * 86400);
+	if (in->expiry == KP_INSTR_NOEXP || isnan(ts))
+		reason = "no_time";
+	else if (isnan(px))
+		reason = "no_price";
+	else if (isnan(S))
+		reason = "no_underlying_price";
+	else {
+		st = O.black76 ? kp_iv_black76(call, px, S, in->strike, Tyr,
+		    O.r, &iv) : kp_iv_bsm(call, px, S, in->strike, Tyr, O.r,
+		    O.q, &iv);
+		if (st != KP_IV_OK)
+			reason = kp_iv_reason(st);
+	}
+	if (reason == NULL) {
+		if (O.black76)
+			kp_greeks_black76(call, S, in->strike, Tyr, O.r, iv,
+			    &g);
+		else
+			kp_greeks_bsm(call, S, in->strike, Tyr, O.r, O.q, iv,
+			    &g);
+	} else {
+		c->noiv++;
+		g.delta = g.gamma = g.theta_day = g.vega_pt = g.rho_pct = NAN;
+	}
+	add_num(b, F_IV, iv);
+	if (reason != NULL && O.fields[F_IV]) {
+		kp_buf_addstr(b, ",\"iv_reason\":");
+		kp_json_cstr(b, reason);
+	}
+	add_num(b, F_DELTA, g.delta);
+	add_num(b, F_GAMMA, g.gamma);
+	add_num(b, F_THETA, g.theta_day);
+	add_num(b, F_VEGA, g.vega_pt);
+	add_num(b, F_RHO, g.rho_pct);
+	add_num(b, F_UNDERLYING, S);
+	add_num(b, F_TTE, isnan(ts) ? NAN : Tyr);
+	add_str(b, F_TSYM, in->tsym);
+	add_str(b, F_NAME, in->name);
+	add_num(b, F_STRIKE, in->strike);
+	add_str(b, F_EXPIRY, in->expiry_str);
+	add_str(b, F_TYPE, call ? "CE" : "PE");
+}
+
+static void
+process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
+    uint64_t lineno, struct counts *c)
+{
+	json_error_t je;
+	json_t *o, *v;
+	const struct inst *in;
+	uint32_t tok;
+	size_t end;
+
+	c->lines++;
+	o = json_loadb(line, len, 0, &je);
+	if (o == NULL) {
+		c->bad++;
+		kp_warn("line %llu: bad JSON: %s (column %d)",
+		    (unsigned long long)lineno, je.text, je.column);
+		return;
+	}
+	v = json_object_get(o, "instrument_token");
+	if (!json_is_object(o) || !json_is_integer(v) ||
+	    json_integer_value(v) <= 0 || json_integer_value(v) > UINT32_MAX)
+		goto pass;
+	tok = (uint32_t)json_integer_value(v);
+	in = table_get(&T, tok);
+	if (in == NULL || (in->type != KP_INSTR_CE && in->type !=
+	    KP_INSTR_PE)) {
+		/*
+		 * Remember the price of every known non-option instrument
+		 * (bounded by the instrument list): a reload that adds
+		 * options on it then finds the price already there.
+		 */
+		double *up = price_slot(&P, tok, in != NULL), px;
+
+		px = tick_price(o);
+		if (up != NULL && px > 0)
+			*up = px;
+		goto pass;
+	}
+	end = len;
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	if (end == 0)
+		goto pass;
+	kp_buf_reset(b);
+	kp_buf_add(b, line, end - 1);
+	enrich(b, o, in, c);
+	kp_buf_add(b, "}\n", 2);
+	kp_out_write(out, b->p, b->len);
+	c->options++;
+	json_decref(o);
+	return;
+pass:
+	json_decref(o);
+	c->pass++;
+	kp_out_write(out, line, len);
+	kp_out_write(out, "\n", 1);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "%s\n", USAGE);
+	if (f != stdout)
+		return;
+	fputs("\n"
+	    "Add implied volatility and Greeks to option ticks (NDJSON on\n"
+	    "stdin to stdout); every other line passes through unchanged.\n\n"
+	    "  -i FILE          instruments: Kite's CSV or instr-sync NDJSON\n"
+	    "  -m FILE          underlying map lines \"NAME TOKEN\"\n"
+	    "  -r RATE          risk-free rate, continuous (default 0.0525)\n"
+	    "  -q YIELD         dividend yield, continuous (default 0.013)\n"
+	    "  --model M        bsm (spot, default) or black76 (future)\n"
+	    "  --price P        last (default) or mid (depth's best bid/ask)\n"
+	    "  --fields LIST    comma-separated fields to add (default all)\n"
+	    "  -v / -Q          louder / quieter logging\n"
+	    "  -h               this help\n\n"
+	    "SIGHUP reloads the instruments.  Exit: 0 ok, 1 bad lines seen,\n"
+	    "100 usage or bad instruments, 111 system error.\n"
+	    "See tick-greeks(1).\n", f);
+}
+
+static void
+parse_fields(const char *s)
+{
+	char buf[512], *tok, *save = NULL;
+	int i;
+
+	memset(O.fields, 0, sizeof(O.fields));
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < F_N; i++)
+			if (strcmp(tok, field_names[i]) == 0)
+				break;
+		if (i == F_N)
+			kp_die(KP_EXIT_PERM, "--fields: unknown field '%s'",
+			    tok);
+		O.fields[i] = 1;
+	}
+}
+
+static void
+parse_args(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "instruments", required_argument, NULL, 'i' },
+		{ "map", required_argument, NULL, 'm' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "yield", required_argument, NULL, 'q' },
+		{ "model", required_argument, NULL, 'M' },
+		{ "price", required_argument, NULL, 'p' },
+		{ "fields", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, i, level = KP_LOG_INFO;
+
+	O.r = DEF_R;
+	O.q = DEF_Q;
+	for (i = 0; i < F_N; i++)
+		O.fields[i] = 1;
+	while ((c = getopt_long(argc, argv, "+i:m:r:q:vQh", lopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'i': O.instr_path = optarg; break;
+		case 'm': O.map_path = optarg; break;
+		case 'r':
+		case 'q':
+			if (kp_num_double(optarg, -1, 1, c == 'r' ? &O.r :
+			    &O.q) < 0)
+				kp_die(KP_EXIT_PERM, "-%c: bad rate '%s'", c,
+				    optarg);
+			break;
+		case 'M':
+			if (strcmp(optarg, "bsm") != 0 &&
+			    strcmp(optarg, "black76") != 0)
+				kp_die(KP_EXIT_PERM, "--model: bsm or black76");
+			O.black76 = strcmp(optarg, "black76") == 0;
+			break;
+		case 'p':
+			if (strcmp(optarg, "last") != 0 &&
+			    strcmp(optarg, "mid") != 0)
+				kp_die(KP_EXIT_PERM, "--price: last or mid");
+			O.mid = strcmp(optarg, "mid") == 0;
+			break;
+		case 'f': parse_fields(optarg); break;
+		case 'v': level++; break;
+		case 'Q': level--; break;
+		case 'h': usage(stdout); exit(KP_EXIT_OK);
+		default: usage(stderr); exit(KP_EXIT_PERM);
+		}
+	}
+	if (optind != argc || O.instr_path == NULL) {
+		usage(stderr);
+		exit(KP_EXIT_PERM);
+	}
+	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kp_line lr;
+	struct kp_out out;
+	struct kp_buf b;
+	struct counts c;
+	char err[KP_ERRLEN], *line;
+	size_t len;
+	int st;
+
+	kp_log_init("tick-greeks");
+	parse_args(argc, argv);
+	load_map(O.map_path);
+	if (load(&T, err) < 0)
+		kp_die(KP_EXIT_PERM, "instruments: %s", err);
+	kp_log(KP_LOG_INFO, "loaded instruments=%zu", T.n);
+	if (kp_sig_init() < 0)
+		kp_die(KP_EXIT_TEMP, "signals: %s", strerror(errno));
+	if (kp_line_init(&lr, 0, LINE_MAX_BYTES) < 0)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+	kp_out_init(&out, 1, 1 << 16);
+	kp_buf_init(&b, 2 * LINE_MAX_BYTES);
+	memset(&c, 0, sizeof(c));
+	for (;;) {
+		if (kp_sig_take(SIGHUP)) {
+			struct table nt;
+
+			kp_out_flush(&out);
+			if (load(&nt, err) < 0) {
+				table_free(&nt);
+				kp_warn("reload failed, keeping the old "
+				    "instruments: %s", err);
+			} else {
+				table_free(&T);
+				T = nt;
+				kp_log(KP_LOG_INFO, "reloaded instruments=%zu",
+				    T.n);
+			}
+		}
+		if (kp_sig_stopping())
+			break;
+		st = kp_line_next(&lr, &line, &len);
+		if (st == KP_LINE_EOF)
+			break;
+		if (st == KP_LINE_ERR) {
+			if (errno == EINTR)
+				continue;
+			kp_die(KP_EXIT_TEMP, "stdin: %s", strerror(errno));
+		}
+		if (st == KP_LINE_TOOLONG) {
+			c.bad++;
+			kp_warn("line %llu: longer than %d bytes, skipped",
+			    (unsigned long long)lr.lineno, LINE_MAX_BYTES);
+			continue;
+		}
+		if (st != KP_LINE_OK)
+			continue;
+		process(&out, &b, line, len, lr.lineno, &c);
+		/* flush when no further line is already buffered */
+		if (memchr(lr.buf + lr.start, '\n', lr.end - lr.start) == NULL)
+			kp_out_flush(&out);
+		if (kp_out_error(&out) != 0)
+			break;
+	}
+	kp_out_flush(&out);
+	st = kp_out_error(&out);
+	kp_log(KP_LOG_INFO, "done lines=%llu options=%llu no_iv=%llu "
+	    "bad=%llu passed=%llu", c.lines, c.options, c.noiv, c.bad,
+	    c.pass);
+	kp_line_free(&lr);
+	kp_out_free(&out);
+	kp_buf_free(&b);
+	table_free(&T);
+	free(umap);
+	free(P.key);
+	free(P.val);
+	if (st != 0 && st != EPIPE)
+		return KP_EXIT_TEMP;
+	return c.bad ? KP_EXIT_REJECTED : KP_EXIT_OK;
+}

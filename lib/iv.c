@@ -1,0 +1,476 @@
+/* iv.c: implied volatility by Jaeckel's "Let's Be Rational" (2015). */
+/* SPDX-License-Identifier: MIT */
+/*
+ * Our own implementation from the paper's mathematics: every input is
+ * turned into an out-of-the-money call in normalised form, beta =
+ * b(x, s) with x = ln(F/K) <= 0 and s = sigma sqrt(T); an initial guess
+ * from rational cubic interpolation in four branches (lower map, two
+ * middle branches in s(beta), upper map) and Householder(3) steps on a
+ * branch-specific objective.
+ */
+#include <float.h>
+#include <math.h>
+
+#include "kp_greeks.h"
+
+#define SQRT_2PI 2.5066282746310002
+#define INV_SQRT_2PI 0.3989422804014327
+#define INV_SQRT_PI 0.5641895835477563
+#define SQRT3 1.7320508075688772
+#define TWO_PI_OVER_SQRT27 1.2091995761561452
+#define RC_MIN (-(1 - 1.4901161193847656e-08))
+#define RC_MAX (2 / (DBL_EPSILON * DBL_EPSILON))
+
+const char *
+kp_iv_reason(int status)
+{
+	switch (status) {
+	case KP_IV_OK:
+		return "ok";
+	case KP_IV_EXPIRED:
+		return "expired";
+	case KP_IV_BELOW_INTRINSIC:
+		return "below_intrinsic";
+	case KP_IV_NO_TIME_VALUE:
+		return "no_time_value";
+	case KP_IV_ABOVE_MAX:
+		return "above_max";
+	default:
+		return "bad_input";
+	}
+}
+
+/* e^{z^2} without the rounding error of z*z magnified by exp. */
+static double
+exp_sq(double z)
+{
+	double c = z * 134217729.0, hi = c - (c - z), lo = z - hi;
+
+	return exp(hi * hi) * exp(lo * (2 * hi + lo));
+}
+
+/* Scaled complementary error function e^{z^2} erfc(z). */
+static double
+erfcx(double z)
+{
+	if (z < 0.5)
+		return exp(z * z) * erfc(z);
+	if (z < 26)
+		return exp_sq(z) * erfc(z);
+	/* asymptotic series, terms (2k-1)!!/(-2z^2)^k */
+	{
+		double u = 1 / (2 * z * z), term = 1, sum = 1;
+		int k;
+
+		for (k = 1; k < 14; k++) {
+			term *= -(2 * k - 1) * u;
+			sum += term;
+		}
+		return sum * INV_SQRT_PI / z;
+	}
+}
+
+static double
+norm_cdf(double x)
+{
+	return 0.5 * erfc(-x * M_SQRT1_2);
+}
+
+/*
+ * b(x, s), and its derivative db/ds in *vega: the two share the factor
+ * exp(-(h^2 + t^2)/2) in the erfcx and small-t regions.
+ */
+static double
+nblack(double x, double s, double *vega)
+{
+	double h, t, m, d, pre;
+
+	if (!(s > 0)) {
+		*vega = 0;
+		return 0;
+	}
+	h = x / s;
+	t = 0.5 * s;
+	pre = exp(-0.5 * (h * h + t * t));
+	*vega = INV_SQRT_2PI * pre;
+	if (x == 0)
+		return erf(s / (2 * M_SQRT2));
+	if (h + t > 0.85)
+		return norm_cdf(h + t) * exp(0.5 * x) -
+		    norm_cdf(h - t) * exp(-0.5 * x);
+	m = -h * M_SQRT1_2;
+	d = t * M_SQRT1_2;
+	if (t < 0.21 && x > -1) {
+		/*
+		 * Small t: erfcx(m - d) - erfcx(m + d) as the odd part of
+		 * its Taylor series about m, with the derivatives from
+		 * E^(n+1) = 2m E^(n) + 2n E^(n-1).
+		 */
+		double e0 = erfcx(m), e1 = 2 * m * e0 - 2 * INV_SQRT_PI;
+		double e2, e3, sum = 0, dk = d, d2 = d * d, fact = 1;
+		int n;
+
+		sum = e1 * dk;
+		for (n = 1; n < 40; n += 2) {
+			double term;
+
+			e2 = 2 * m * e1 + 2 * n * e0;
+			e3 = 2 * m * e2 + 2 * (n + 1) * e1;
+			dk *= d2;
+			fact *= (n + 1) * (n + 2);
+			term = e3 * dk / fact;
+			sum += term;
+			if (fabs(term) <= 1e-17 * fabs(sum))
+				break;
+			e0 = e2;
+			e1 = e3;
+		}
+		return -sum * pre;
+	}
+	return 0.5 * pre * (erfcx(m - d) - erfcx(m + d));
+}
+
+double
+kp_normalised_black(double x, double s)
+{
+	double v;
+
+	return nblack(x, s, &v);
+}
+
+/* Delbourgo-Gregory rational cubic interpolation. */
+static double
+rc_interp(double x, double xl, double xr, double yl, double yr, double dl,
+    double dr, double r)
+{
+	double h = xr - xl, t, omt;
+
+	if (fabs(h) <= 0)
+		return 0.5 * (yl + yr);
+	t = (x - xl) / h;
+	if (!(r < RC_MAX / 2))
+		return yr * t + yl * (1 - t);
+	omt = 1 - t;
+	return (yr * t * t * t + (r * yr - h * dr) * t * t * omt +
+	    (r * yl + h * dl) * t * omt * omt + yl * omt * omt * omt) /
+	    (1 + (r - 3) * t * omt);
+}
+
+static double
+rc_min_param(double dl, double dr, double s, int prefer_shape)
+{
+	int mono = dl * s >= 0 && dr * s >= 0;
+	int convex = dl <= s && s <= dr, concave = dl >= s && s >= dr;
+	double r1 = -DBL_MAX, r2 = -DBL_MAX;
+
+	if (!mono && !convex && !concave)
+		return RC_MIN;
+	if (mono) {
+		if (s != 0)
+			r1 = (dr + dl) / s;
+		else if (prefer_shape)
+			r1 = RC_MAX;
+	}
+	if (convex || concave) {
+		double sl = s - dl, rs = dr - s;
+
+		if (sl != 0 && rs != 0)
+			r2 = fmax(fabs((dr - dl) / rs), fabs((dr - dl) / sl));
+		else if (prefer_shape)
+			r2 = RC_MAX;
+	} else if (mono && prefer_shape)
+		r2 = RC_MAX;
+	return fmax(RC_MIN, fmax(r1, r2));
+}
+
+/*
+ * The control parameter r that makes the interpolant match the second
+ * derivative d2 at the left (right == 0) or right side, kept no lower
+ * than what preserves monotonicity and convexity.
+ */
+static double
+rc_param(int right, double xl, double xr, double yl, double yr, double dl,
+    double dr, double d2, int prefer_shape)
+{
+	double h = xr - xl, num = 0.5 * h * d2 + (dr - dl), den, r;
+
+	den = right ? dr - (yr - yl) / h : (yr - yl) / h - dl;
+	if (num == 0)
+		r = 0;
+	else if (den == 0)
+		r = num > 0 ? RC_MAX : RC_MIN;
+	else
+		r = num / den;
+	return fmax(r, rc_min_param(dl, dr, (yr - yl) / h, prefer_shape));
+}
+
+/* Inverse normal CDF: a rough start refined by two Halley steps. */
+static double
+inv_norm_cdf(double p)
+{
+	double q = p < 0.5 ? p : 1 - p, t, z, e, u;
+	int i;
+
+	if (!(q > 0))
+		return p < 0.5 ? -HUGE_VAL : HUGE_VAL;
+	t = sqrt(-2 * log(q));
+	z = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) /
+	    (1 + t * (1.432788 + t * (0.189269 + t * 0.001308))));
+	for (i = 0; i < 2; i++) {
+		e = norm_cdf(z) - q;
+		u = e * SQRT_2PI * exp(0.5 * z * z);
+		z -= u / (1 + 0.5 * z * u);
+	}
+	return p < 0.5 ? z : -z;
+}
+
+/* Householder(3) factor for Newton step nu and ratios h2, h3. */
+static double
+householder(double nu, double h2, double h3)
+{
+	return (1 + 0.5 * h2 * nu) / (1 + nu * (h2 + h3 * nu / 6));
+}
+
+double
+kp_lbr_normalised(double beta, double x)
+{
+	double bmax, sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0;
+	int branch, it;
+
+	if (x > 0)
+		x = -x;		/* caller passes an OTM call */
+	bmax = exp(0.5 * x);
+	if (!(beta > 0) || !(beta < bmax))
+		return NAN;
+	sc = sqrt(2 * fabs(x));
+	bc = nblack(x, sc, &vc);
+	if (beta < bc) {
+		sl = sc - bc / vc;
+		bl = nblack(x, sl, &vl0);
+		if (beta < bl) {
+			/* lowest branch: the lower map */
+			double ax = fabs(x), z, phi, Phi, vl, h2, f1s, f2s;
+			double fl, dfl, d2fl, r;
+
+			branch = 0;
+			if (x == 0) {
+				s = SQRT_2PI * beta;	/* b ~ s/sqrt(2pi) */
+				goto iterate;
+			}
+			z = -ax / (SQRT3 * sl);
+			Phi = norm_cdf(z);
+			phi = INV_SQRT_2PI * exp(-0.5 * z * z);
+			fl = TWO_PI_OVER_SQRT27 * ax * Phi * Phi * Phi;
+			vl = vl0;
+			h2 = x * x / (sl * sl * sl) - 0.25 * sl;
+			{
+				double w = ax / SQRT3, c = TWO_PI_OVER_SQRT27 * ax;
+
+				f1s = 3 * c * Phi * Phi * phi * w / (sl * sl);
+				f2s = 3 * c * w * Phi * phi * ((2 * phi - z * Phi) *
+				    w / (sl * sl * sl * sl) -
+				    2 * Phi / (sl * sl * sl));
+			}
+			dfl = f1s / vl;
+			d2fl = (f2s - f1s * h2) / (vl * vl);
+			r = rc_param(1, 0, bl, 0, fl, 1, dfl, d2fl, 1);
+			f = rc_interp(beta, 0, bl, 0, fl, 1, dfl, r);
+			if (!(f > 0)) {
+				double tt = beta / bl;
+
+				f = (fl * tt + bl * (1 - tt)) * tt;
+			}
+			/* invert f = c Phi(-ax/(sqrt3 s))^3 */
+			z = inv_norm_cdf(cbrt(f / (TWO_PI_OVER_SQRT27 * ax)));
+			s = -ax / (SQRT3 * z);
+			if (!(s > 0) || !isfinite(s))
+				s = sl * 0.5;
+		} else {
+			double vl = vl0, r;
+
+			branch = 1;
+			r = rc_param(1, bl, bc, sl, sc, 1 / vl, 1 / vc, 0, 0);
+			s = rc_interp(beta, bl, bc, sl, sc, 1 / vl, 1 / vc, r);
+		}
+	} else {
+		sh = vc > DBL_MIN ? sc + (bmax - bc) / vc : sc;
+		bh = nblack(x, sh, &vh0);
+		if (beta <= bh) {
+			double vh = vh0, r;
+
+			branch = 1;
+			r = rc_param(0, bc, bh, sc, sh, 1 / vc, 1 / vh, 0, 0);
+			s = rc_interp(beta, bc, bh, sc, sh, 1 / vc, 1 / vh, r);
+		} else {
+			/* highest branch: the upper map f = Phi(-s/2) */
+			double h = x / sh, fh, dfh, d2fh, r;
+
+			branch = 2;
+			fh = norm_cdf(-0.5 * sh);
+			dfh = -0.5 * exp(0.5 * h * h);
+			d2fh = 0.5 * SQRT_2PI * (x * x / (sh * sh * sh)) *
+			    exp(h * h + sh * sh / 8);
+			r = rc_param(0, bh, bmax, fh, 0, dfh, -0.5, d2fh, 1);
+			f = rc_interp(beta, bh, bmax, fh, 0, dfh, -0.5, r);
+			if (!(f > 0)) {
+				double hh = bmax - bh, tt = (beta - bh) / hh;
+
+				f = (fh * (1 - tt) + 0.5 * hh * tt) * (1 - tt);
+			}
+			s = -2 * inv_norm_cdf(f);
+			if (!(s > 0) || !isfinite(s))
+				s = sh * 2;
+		}
+	}
+iterate:
+	/*
+	 * Householder(3).  The paper's guess makes two steps enough; we
+	 * allow a few more as a safety net when a step is still large.
+	 */
+	for (it = 0; it < 8; it++) {
+		double bp, b = nblack(x, s, &bp);
+		double h = x / s, c2, c3, nu, h2, h3, ds;
+
+		c2 = h * h / s - 0.25 * s;
+		c3 = c2 * c2 - 3 * (h / s) * (h / s) - 0.25;
+		if (branch == 0 && beta < bc) {
+			double lb = log(b), lbeta = log(beta), B1 = bp / b;
+
+			if (!(b > 0) || !(bp > 0)) {
+				s *= 1.5;	/* underflow: move up */
+				continue;
+			}
+			nu = lb * (lbeta - lb) / lbeta * b / bp;
+			h2 = c2 - B1 * (1 + 2 / lb);
+			h3 = c3 + B1 * B1 * (2 + 6 / lb + 6 / (lb * lb)) -
+			    c2 * B1 * (3 + 6 / lb);
+		} else if (branch == 2 && beta > 0.5 * bmax) {
+			double D = bmax - b, qq;
+
+			if (!(bp > 0) || !(D > 0)) {
+				s *= 0.75;
+				continue;
+			}
+			qq = bp / D;
+			nu = (log(D) - log(bmax - beta)) / qq;
+			h2 = c2 + qq;
+			h3 = c3 + 3 * c2 * qq + 2 * qq * qq;
+		} else {
+			if (!(bp > 0)) {
+				s *= beta > b ? 1.5 : 0.75;
+				continue;
+			}
+			nu = (beta - b) / bp;
+			h2 = c2;
+			h3 = c3;
+		}
+		ds = fmax(-0.5 * s, nu * householder(nu, h2, h3));
+		s += ds;
+		if (it >= 1 && fabs(ds) <= 1e-6 * s)
+			break;
+	}
+	return s;
+}
+
+static double
+ulp(double v)
+{
+	return nextafter(v, HUGE_VAL) - v;
+}
+
+/*
+ * The solver on an undiscounted price, with x = ln(F/K) and F - K given
+ * accurately by the caller (near the money they decide the answer).
+ */
+static int
+iv_core(int call, double price, double F, double K, double FmK, double x,
+    double T, double *iv)
+{
+	double intrinsic, beta, s, tv;
+
+	*iv = NAN;
+	if (isnan(price) || isnan(F) || isnan(K) || isnan(T) || !(F > 0) ||
+	    !(K > 0) || isinf(F) || isinf(K) || isinf(price))
+		return KP_IV_BAD_INPUT;
+	if (!(T > 0))
+		return KP_IV_EXPIRED;
+	intrinsic = call ? fmax(FmK, 0) : fmax(-FmK, 0);
+	if (price < intrinsic)
+		return KP_IV_BELOW_INTRINSIC;
+	if (price >= (call ? F : K))
+		return KP_IV_ABOVE_MAX;
+	tv = price - intrinsic;
+	/*
+	 * In the money, a time value within 1.5 units in the last place of
+	 * F or K and 64 of the price is below the resolution of the inputs
+	 * themselves: rounding noise, not value.
+	 */
+	if (intrinsic > 0 && tv <= 1.5 * ulp(fmax(F, K)) &&
+	    tv <= 64 * ulp(price))
+		return KP_IV_NO_TIME_VALUE;
+	if (!(tv > 0))
+		return KP_IV_NO_TIME_VALUE;
+	beta = tv / sqrt(F * K);
+	if (beta < DBL_MIN)	/* subnormal: too few digits to invert */
+		return KP_IV_NO_TIME_VALUE;
+	x = -fabs(x);
+	if (!(beta < exp(0.5 * x)))
+		return KP_IV_ABOVE_MAX;
+	s = kp_lbr_normalised(beta, x);
+	if (!(s > 0) || !isfinite(s))
+		return KP_IV_NO_TIME_VALUE;
+	*iv = s / sqrt(T);
+	if (!(*iv > 0) || !isfinite(*iv)) {
+		*iv = NAN;	/* sigma itself outside the doubles */
+		return KP_IV_BAD_INPUT;
+	}
+	return KP_IV_OK;
+}
+
+int
+kp_iv_black(int call, double price, double F, double K, double T,
+    double *iv)
+{
+	return iv_core(call, price, F, K, F - K, log1p((F - K) / K), T, iv);
+}
+
+int
+kp_iv_bsm(int call, double price, double S, double K, double T, double r,
+    double q, double *iv)
+{
+	double mu = (r - q) * T;
+
+	if (!(T > 0) && !isnan(T)) {
+		*iv = NAN;
+		return KP_IV_EXPIRED;
+	}
+	/*
+	 * Time value resolvable in double: the price of the call with the
+	 * same strike (by parity for a put) must exceed the discounted
+	 * forward intrinsic value as computed in double, and the price must
+	 * be a normal number.
+	 */
+	if (isfinite(price) && isfinite(S) && isfinite(K) && price >= 0) {
+		double I = S * exp(-q * T) - K * exp(-r * T);
+		double C = call ? price : price + I;
+
+		if (price < (call ? I : -I))
+			return *iv = NAN, KP_IV_BELOW_INTRINSIC;
+		if (!(C - fmax(I, 0) > 0) || !(price - fmax(call ? I : -I, 0) >
+		    0) || price < DBL_MIN)
+			return *iv = NAN, KP_IV_NO_TIME_VALUE;
+	}
+	return iv_core(call, price * exp(r * T), S * exp(mu), K,
+	    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv);
+}
+
+int
+kp_iv_black76(int call, double price, double F, double K, double T,
+    double r, double *iv)
+{
+	if (!(T > 0) && !isnan(T)) {
+		*iv = NAN;
+		return KP_IV_EXPIRED;
+	}
+	return kp_iv_black(call, price * exp(r * T), F, K, T, iv);
+}

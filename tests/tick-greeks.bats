@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# tick-greeks: the filter on ticks built from the shared reference data
+# (bench_cases.csv: prices of known volatility, from QuantLib and quad
+# precision), never on output this program produced itself.
+
+load helper
+bats_require_minimum_version 1.5.0
+
+# 2025-12-30 15:30 IST, the options' expiry, in epoch seconds
+EXP=1767088800
+
+setup() {
+	require_cmd jq jq
+	cat >"$T/instr.csv" <<'CSV'
+instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange
+256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE
+738561,2885,RELIANCE,RELIANCE,0,,0,0.05,1,EQ,NSE,NSE
+13238786,51714,NIFTY25DECFUT,NIFTY,0,2025-12-30,0,0.1,75,FUT,NFO-FUT,NFO
+CSV
+}
+
+# instrument CSV row for an option: token symbol name strike type
+opt_row() {
+	printf '%s,1,%s,%s,0,2025-12-30,%s,0.05,75,%s,NFO-OPT,NFO\n' "$@" \
+		>>"$T/instr.csv"
+}
+
+# NIFTY options for the first $1 rows of bench_cases.csv; writes the
+# ticks to $T/in.ndjson and the expected sigmas to $T/want (token sigma).
+# Each row's spot is sent as a NIFTY 50 tick before its option tick, and
+# the tick time is the expiry minus the row's t_years (microseconds).
+chain() {
+	: >"$T/in.ndjson"
+	: >"$T/want"
+	awk -F, -v n="$1" -v ex="$EXP" 'NR > 1 && NR <= n + 1 {
+		tok = 5000000 + NR
+		printf "%d,1,NIFTYX%d%s,NIFTY,0,2025-12-30,%s,0.05,75,%s,NFO-OPT,NFO\n", \
+		    tok, NR, ($1 == "C" ? "CE" : "PE"), $3, \
+		    ($1 == "C" ? "CE" : "PE") >> (ENVIRON["T"] "/instr.csv")
+		printf "{\"type\":\"tick\",\"instrument_token\":256265,\"last_price\":%s}\n", \
+		    $2 >> (ENVIRON["T"] "/in.ndjson")
+		printf "{\"type\":\"tick\",\"instrument_token\":%d,\"last_price\":%s,\"receive_timestamp\":%.6f}\n", \
+		    tok, $8, ex - $4 * 31536000 >> (ENVIRON["T"] "/in.ndjson")
+		printf "%d %s %s %s\n", tok, $7, $5, $6 >> (ENVIRON["T"] "/want")
+	}' "$KP_TESTDATA/greeks/bench_cases.csv"
+}
+
+@test "no arguments: usage, exit 100; -h: usage on stdout" {
+	run tick-greeks
+	[ "$status" -eq 100 ]
+	[[ $output == *"usage: tick-greeks"* ]]
+	run --separate-stderr tick-greeks -h
+	[ "$status" -eq 0 ]
+	[[ $output == *"SIGHUP"* ]]
+}
+
+@test "bad options: exit 100 naming the option" {
+	run tick-greeks -i "$T/instr.csv" --model heston
+	[ "$status" -eq 100 ]
+	[[ $output == *"--model"* ]]
+	run tick-greeks -i "$T/instr.csv" --fields iv,colour
+	[ "$status" -eq 100 ]
+	[[ $output == *"colour"* ]]
+	run tick-greeks -i "$T/nonexistent.csv"
+	[ "$status" -eq 100 ]
+}
+
+@test "recovers the volatility of bench_cases.csv prices (BSM, per row r)" {
+	chain 40
+	# every row's r differs: run the filter per distinct (r, q)
+	while read -r tok sigma r q; do
+		grep -e '"instrument_token":256265' -e "\"instrument_token\":$tok," \
+			"$T/in.ndjson" | grep -B1 "\"instrument_token\":$tok," \
+			>"$T/one"
+		got=$(tick-greeks -i "$T/instr.csv" -r "$r" -q "$q" <"$T/one" |
+			jq -r "select(.instrument_token == $tok) | .iv")
+		awk -v g="$got" -v w="$sigma" 'BEGIN {
+			d = g - w; if (d < 0) d = -d
+			if (!(d <= 1e-9 * w)) {
+				print "iv " g " want " w > "/dev/stderr"; exit 1 }
+		}'
+	done <"$T/want"
+}
+
+@test "option ticks gain the documented fields; Greeks have their signs" {
+	chain 3
+	read -r tok sigma r q <"$T/want"
+	run --separate-stderr tick-greeks -i "$T/instr.csv" -r "$r" -q "$q" \
+		<"$T/in.ndjson"
+	[ "$status" -eq 0 ]
+	out=$(printf '%s\n' "$output" | jq -c "select(.instrument_token == $tok)")
+	for f in iv delta gamma theta vega rho underlying_price \
+		time_to_expiry tradingsymbol name strike expiry instrument_type; do
+		echo "$out" | jq -e "has(\"$f\")" >/dev/null
+	done
+	echo "$out" | jq -e '.gamma > 0 and .vega > 0 and .theta < 0' >/dev/null
+	echo "$out" | jq -e '.expiry == "2025-12-30" and .name == "NIFTY"' >/dev/null
+	# the original fields come first, unchanged
+	orig=$(grep "\"instrument_token\":$tok," "$T/in.ndjson")
+	[[ $(printf '%s\n' "$output" | grep "\"instrument_token\":$tok,") == "${orig%\}},"* ]]
+}
+
+@test "every line that is not an option tick passes through byte for byte" {
+	cat >"$T/in" <<'IN'
+{"type":"order","data":{"order_id":"1"},"receive_timestamp":1.5}
+{ "type" : "tick",  "instrument_token" : 738561, "last_price" : 1500.25 }
+{"type":"tick","instrument_token":999,"last_price":1e3}
+[1,2,3]
+{"instrument_token":"256265","x":"\u00e9"}
+IN
+	run --separate-stderr tick-greeks -i "$T/instr.csv" <"$T/in"
+	[ "$status" -eq 0 ]
+	diff <(printf '%s\n' "$output") "$T/in"
+}
+
+@test "bad lines are reported with their line numbers and skipped, exit 1" {
+	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
+	printf '%s\n' '{"a":1}' 'not json' '{"b":2}' '{"c":' '{"d":4}' >"$T/in"
+	run --separate-stderr tick-greeks -i "$T/instr.csv" <"$T/in"
+	[ "$status" -eq 1 ]
+	[ "$output" = $'{"a":1}\n{"b":2}\n{"d":4}' ]
+	[[ $stderr == *"line 2:"* ]]
+	[[ $stderr == *"line 4:"* ]]
+}
+
+@test "no IV: iv null and a reason, never a zero" {
+	opt_row 777 NIFTY25DEC24000CE NIFTY 24000 CE
+	t=$((EXP - 86400 * 7))
+	{
+		# no underlying price yet
+		echo "{\"instrument_token\":777,\"last_price\":1000,\"exchange_timestamp\":$t}"
+		echo '{"instrument_token":256265,"last_price":25000}'
+		# below intrinsic (S - K = 1000 > 900)
+		echo "{\"instrument_token\":777,\"last_price\":900,\"exchange_timestamp\":$t}"
+		# after expiry
+		echo "{\"instrument_token\":777,\"last_price\":1010,\"exchange_timestamp\":$((EXP + 60))}"
+	} >"$T/in"
+	run --separate-stderr tick-greeks -i "$T/instr.csv" <"$T/in"
+	[ "$status" -eq 0 ]
+	r=$(printf '%s\n' "$output" | jq -r 'select(.instrument_token == 777) | "\(.iv) \(.iv_reason) \(.delta)"')
+	[ "$r" = $'null no_underlying_price null\nnull below_intrinsic null\nnull expired null' ]
+}
+
+@test "instr-sync NDJSON instruments, --fields, and a stock option on its NSE equity" {
+	printf '%s\n' \
+		'{"instrument_token":738561,"tradingsymbol":"RELIANCE","name":"RELIANCE","expiry":"","strike":0,"instrument_type":"EQ","segment":"NSE","exchange":"NSE"}' \
+		'{"instrument_token":888,"tradingsymbol":"RELIANCE25DEC1500PE","name":"RELIANCE","expiry":"2025-12-30","strike":1500,"instrument_type":"PE","segment":"NFO-OPT","exchange":"NFO"}' \
+		>"$T/instr.ndjson"
+	t=$((EXP - 86400 * 30))
+	printf '%s\n' '{"instrument_token":738561,"last_price":1490}' \
+		"{\"instrument_token\":888,\"last_price\":40,\"exchange_timestamp\":$t}" >"$T/in"
+	run --separate-stderr tick-greeks -i "$T/instr.ndjson" --fields iv,tradingsymbol <"$T/in"
+	[ "$status" -eq 0 ]
+	last=$(printf '%s\n' "$output" | tail -n 1)
+	echo "$last" | jq -e '.tradingsymbol == "RELIANCE25DEC1500PE" and .iv > 0.1 and .iv < 1 and (has("delta") | not)' >/dev/null
+}
+
+@test "--model black76 prices on the future; --price mid uses the depth" {
+	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
+	t=$((EXP - 86400 * 20))
+	dep='"depth":{"buy":[{"price":300,"quantity":1,"orders":1}],"sell":[{"price":310,"quantity":1,"orders":1}]}'
+	printf '%s\n' '{"instrument_token":256265,"last_price":20000}' \
+		'{"instrument_token":13238786,"last_price":25100}' \
+		"{\"instrument_token\":777,\"last_price\":1,\"exchange_timestamp\":$t,$dep}" >"$T/in"
+	run --separate-stderr tick-greeks -i "$T/instr.csv" --model black76 --price mid <"$T/in"
+	[ "$status" -eq 0 ]
+	last=$(printf '%s\n' "$output" | tail -n 1)
+	echo "$last" | jq -e '.underlying_price == 25100 and .iv > 0.05 and .iv < 0.5' >/dev/null
+}
+
+@test "historical candles: instrument_token, close and an ISO timestamp" {
+	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
+	printf '%s\n' '{"instrument_token":256265,"close":25000,"timestamp":"2025-12-01T09:15:00+0530"}' \
+		'{"instrument_token":777,"close":300,"timestamp":"2025-12-01T09:15:00+0530"}' >"$T/in"
+	run --separate-stderr tick-greeks -i "$T/instr.csv" <"$T/in"
+	[ "$status" -eq 0 ]
+	last=$(printf '%s\n' "$output" | tail -n 1)
+	# 2025-12-01 09:15 IST to 2025-12-30 15:30 IST: 29 days 6h15m
+	echo "$last" | jq -e '(.time_to_expiry * 365 * 86400 - 2528100 | fabs) < 1e-3 and .iv > 0' >/dev/null
+}
+
+@test "SIGHUP reloads the instruments and keeps the underlying prices seen" {
+	mkfifo "$T/fifo"
+	tick-greeks -i "$T/instr.csv" <"$T/fifo" >"$T/out" 2>"$T/err" &
+	pid=$!
+	exec 7>"$T/fifo"
+	t=$((EXP - 86400 * 10))
+	echo '{"instrument_token":256265,"last_price":25000}' >&7
+	echo "{\"instrument_token\":777,\"last_price\":300,\"exchange_timestamp\":$t}" >&7
+	for i in $(seq 1 200); do
+		[ "$(wc -l <"$T/out")" -ge 2 ] && break
+		sleep 0.05
+	done
+	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
+	kill -HUP "$pid"
+	for i in $(seq 1 200); do
+		grep -q 'reloaded' "$T/err" && break
+		sleep 0.05
+	done
+	echo "{\"instrument_token\":777,\"last_price\":300,\"exchange_timestamp\":$t}" >&7
+	exec 7>&-
+	wait "$pid"
+	grep -q 'reloaded instruments=4' "$T/err"
+	[ "$(sed -n 2p "$T/out")" = "{\"instrument_token\":777,\"last_price\":300,\"exchange_timestamp\":$t}" ]
+	sed -n 3p "$T/out" | jq -e '.iv > 0 and .underlying_price == 25000' >/dev/null
+}
+
+# kite-sim: start it on a free port with a near-still index (--vol 0.001,
+# about 0.005 a second), so an option and the index tick before it share
+# the same spot within half a tick.
+sim_start() {
+	require_cmd curl curl
+	export KITE_API_KEY=greekskey KITE_ACCESS_TOKEN=greekstoken
+	kite-sim -q -p 0 --port-file "$T/port" --vol 0.001 "$@" >/dev/null 2>"$T/sim.err" &
+	SIM_PID=$!
+	for i in $(seq 1 200); do
+		[ -s "$T/port" ] && break
+		sleep 0.05
+	done
+	SIM_URL=http://127.0.0.1:$(cat "$T/port")
+}
+
+teardown() {
+	if [ -n "${SIM_PID:-}" ]; then
+		kill "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || true
+	fi
+}
+
+@test "kite-sim's NIFTY chain: the filter recovers the configured smile within tick rounding" {
+	sim_start --smile 0.14,-0.5,1.5,0.02
+	curl -fsS "$SIM_URL/sim/smile" >"$T/smile"
+	curl -fsS -H 'X-Kite-Version: 3' \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$SIM_URL/instruments" >"$T/sim.csv"
+	r=$(jq -r .r "$T/smile")
+	q=$(jq -r '.underlyings[] | select(.name == "NIFTY") | .q' "$T/smile")
+	s=$(jq -r '.underlyings[] | select(.name == "NIFTY") | .spot' "$T/smile")
+	toks=$(awk -F, -v s="$s" '$4 == "NIFTY" && ($10 == "CE" || $10 == "PE") &&
+		$7 >= s * 0.97 && $7 <= s * 1.03 { print $1 }' "$T/sim.csv" |
+		head -60 | paste -sd, -)
+	[ -n "$toks" ]
+	KITE_WS_URL=ws://127.0.0.1:$(cat "$T/port") timeout 60 kws -t 4 \
+		"{\"a\":\"subscribe\",\"v\":[256265,$toks]}" \
+		"{\"a\":\"mode\",\"v\":[\"full\",[256265,$toks]]}" >"$T/ticks" 2>"$T/kws.err" || true
+	tick-greeks -i "$T/sim.csv" -r "$r" -q "$q" <"$T/ticks" >"$T/out"
+	# sigma(k,T) = atm + term T + skew k + curv k^2, k = ln(K/F); allowed:
+	# what half a tick (0.025) of the option and of the index, and 1.5 s
+	# of time (whole-second exchange timestamps), move the IV by, to first
+	# order.  Options below 20 ticks (1.00) are left out: there half a tick
+	# is over 2.5% of the price and the first-order bound no longer holds
+	# (and kite-sim floors any smaller model price to one tick).
+	jq -r --slurpfile sm "$T/smile" --arg q "$q" '
+		select(.iv != null and .vega != null and .last_price >= 1) |
+		$sm[0] as $m | .time_to_expiry as $t |
+		(.underlying_price * ((($m.r - ($q | tonumber)) * $t) | exp)) as $f |
+		((.strike / $f) | log) as $k |
+		([$m.atm + $m.term * $t + $m.skew * $k + $m.curv * $k * $k, 0.01] | max) as $want |
+		((0.025 + 0.025 * (.delta | fabs) + (.theta | fabs) * 1.5 / 86400) / (.vega * 100) + 1e-9) as $tol |
+		"\(.tradingsymbol) \(.last_price) \(.iv) \($want) \($tol) \(((.iv - $want) | fabs) <= $tol)"' \
+		"$T/out" >"$T/check"
+	n=$(wc -l <"$T/check")
+	bad=$(grep -c ' false$' "$T/check" || true)
+	echo "checked $n option ticks, $bad outside" >&2
+	grep ' false$' "$T/check" | head -5 >&2 || true
+	[ "$n" -ge 20 ]
+	[ "$bad" -eq 0 ]
+}
