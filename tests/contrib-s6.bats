@@ -6,6 +6,7 @@
 
 load helper
 load services
+load kite-sim
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -31,6 +32,17 @@ setup() {
 	head -c 48 /dev/urandom | base64 >"$T/jwt.secret"
 	printf '%s' "$T/jwt.secret" >"$E/KITEPIPE_JWT_SECRET_FILE"
 	printf '256265 full\n408065 quote\n' >"$T/subs"
+	# the instrument list tick-greeks needs, from a kite-sim like the
+	# supervised one (same seed, same universe)
+	KITE_API_KEY=s6key KITE_ACCESS_TOKEN=s6-access-token sim_start
+	KITE_API_KEY=s6key KITE_ACCESS_TOKEN=s6-access-token \
+		instr-sync >"$T/instruments.ndjson"
+	sim_stop
+	printf '%s' "$T/instruments.ndjson" >"$E/KITEPIPE_INSTRUMENTS"
+	# an option of the chain, to see tick-greeks at work
+	opt=$(jq -r 'select(.name=="NIFTY" and .instrument_type=="CE") |
+		.instrument_token' "$T/instruments.ndjson" | head -n 1)
+	printf '%s full\n' "$opt" >>"$T/subs"
 	SCAN_PID=
 }
 
@@ -55,6 +67,15 @@ up() {
 	s6-svwait -U -t 30000 "$SVC/$1"
 }
 pid_of() { s6-svstat -o pid "$SVC/$1"; }
+
+# desc PID: PID's descendants, one a line.
+desc() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		desc "$c"
+	done
+}
 
 # gone PID...: wait (up to 15 s) until every PID has exited.
 gone() {
@@ -81,6 +102,10 @@ gone() {
 	timeout 20 redis-cli -s "${REDIS_URL#unix://}" --raw \
 		SUBSCRIBE ticks:256265 | head -n 6 >"$T/sub" || true
 	[ "$(sed -n 6p "$T/sub" | jq -r .instrument_token)" = 256265 ]
+	timeout 20 redis-cli -s "${REDIS_URL#unix://}" --raw \
+		SUBSCRIBE "ticks:$opt" | head -n 6 >"$T/sub" || true
+	sed -n 6p "$T/sub" | jq -e '.iv_reason != null or (.iv | type) == "number"'
+
 	curl -fsS "http://127.0.0.1:$(cat "$E/KITEPIPE_WS_PORT")/health" >/dev/null
 	# logs go through s6-log, with timestamps
 	grep -q '^20[0-9-]* [0-9:.]*  kite-stream: info: ready' \
@@ -88,8 +113,9 @@ gone() {
 	# kill -9 kite-stream (the service's process): its tick-publish sees
 	# EOF and exits, and s6 starts the pair again
 	ks=$(pid_of kitepipe-stream)
-	tp=$(pgrep -P "$ks" -x tick-publish)
-	[ -n "$tp" ]
+	tp=$(desc "$ks")
+	grep -q tick-greeks < <(for p in $tp; do cat "/proc/$p/comm"; done)
+	grep -q tick-publish < <(for p in $tp; do cat "/proc/$p/comm"; done)
 	kill -9 "$ks"
 	for _ in $(seq 100); do
 		new=$(pid_of kitepipe-stream)
@@ -100,10 +126,11 @@ gone() {
 	up kitepipe-stream
 	gone "$tp"
 	[ "$(cat "/proc/$new/comm")" = kite-stream ]
+	tp=$(desc "$new")
 	# clean shutdown: everything exits, nothing is left
 	pids="$(pid_of kite-sim) $new $(pid_of ws-fanout)"
-	pids="$pids $(pgrep -P "$new" -x tick-publish)"
-	[ "$(wc -w <<<"$pids")" -eq 4 ]
+	pids="$pids $tp"
+	[ "$(wc -w <<<"$pids")" -ge 5 ]
 	s6-svscanctl -t "$SVC"
 	gone "$SCAN_PID"
 	SCAN_PID=

@@ -46,6 +46,14 @@ teardown() {
 	done
 	[ "$n" -gt 10 ]
 	redis-cli -s "$sock" HVALS ticks:last | head -n 1 | jq -e '.type == "tick"'
+	# option ticks carry tick-greeks' implied volatility
+	for _ in $(seq 100); do
+		n=$(redis-cli -s "$sock" HVALS ticks:last |
+			jq -s '[.[] | select((.iv | type) == "number")] | length')
+		[ "$n" -gt 5 ] && break
+		sleep 0.2
+	done
+	[ "$n" -gt 5 ]
 	# a WebSocket client with the demo token gets ticks
 	tok=${url#*#token=}
 	some=$(redis-cli -s "$sock" HKEYS ticks:last | head -n 1)
