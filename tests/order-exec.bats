@@ -243,14 +243,17 @@ eventually() {
 
 @test "order-exec: modify and cancel an open order; a second cancel of it is rejected" {
 	sim_start
-	run --separate-stderr oe <<-'EOF'
-	{"id":"l1","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":2,"product":"CNC","order_type":"LIMIT","price":1}
-	EOF
+	# a buy 10% under the market: it rests, inside the circuit band
+	ltp=$(curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$KITE_API_URL/quote/ltp?i=NSE:INFY" | jq '.data["NSE:INFY"].last_price')
+	px=$(awk -v l="$ltp" 'BEGIN { printf "%.2f", int(l * 0.9 * 20) / 20 }')
+	px2=$(awk -v p="$px" 'BEGIN { printf "%.2f", p + 0.05 }')
+	run --separate-stderr oe < <(printf '{"id":"l1","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":2,"product":"CNC","order_type":"LIMIT","price":%s}\n' "$px")
 	[ "$status" -eq 0 ]
 	oid=$(echo "$output" | jq -r 'select(.result == "placed") | .order_id')
 	[ -n "$oid" ]
 	run --separate-stderr oe < <(
-		printf '{"id":"m1","op":"modify","variety":"regular","order_id":"%s","price":"1.05","quantity":3}\n' "$oid"
+		printf '{"id":"m1","op":"modify","variety":"regular","order_id":"%s","price":"%s","quantity":3}\n' "$oid" "$px2"
 		printf '{"id":"c1","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
 	[ "$status" -eq 0 ]
 	echo "${lines[0]}" | jq -e --arg o "$oid" '.id == "m1" and .result == "modified" and .order_id == $o'
