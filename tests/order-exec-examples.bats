@@ -20,4 +20,7 @@ setup() {
 	tag1=$(echo "${lines[0]}" | jq -r .tag)
 	echo "${lines[4]}${lines[5]}" | grep -q "$tag1"
 	[ "$(printf '%s\n%s\n' "${lines[4]}" "${lines[5]}" | jq -s '[.[] | select(.tradingsymbol == "INFY")] | length')" = 2 ]
+	# the LIMIT buy rests (OPEN), the MARKET sell filled
+	printf '%s\n%s\n' "${lines[4]}" "${lines[5]}" | jq -e -s \
+		'[.[] | .transaction_type + " " + .status] | sort == ["BUY OPEN", "SELL COMPLETE"]'
 }
