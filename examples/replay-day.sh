@@ -1,0 +1,10 @@
+#!/bin/sh
+# replay-day.sh: a recorded day through the pipeline again: decode the
+# capture, add IV and Greeks, publish to Redis, exactly as the live run
+# did (the receive times are the recorded ones).
+#
+# usage: examples/replay-day.sh CAPTURE INSTRUMENTS
+# Uses REDIS_URL.
+set -eu
+[ $# -eq 2 ] || { echo "usage: $0 CAPTURE INSTRUMENTS" >&2; exit 100; }
+kite-stream -r "$1" | tick-greeks -i "$2" | tick-publish -f 'kitepipe:{type}'

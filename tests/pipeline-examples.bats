@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# The pipeline examples against kite-sim and a private redis-server: the
+# morning login, watching one instrument, recording with rotation and
+# replaying, historical candles with Greeks, and two API keys into one
+# Redis.
+
+load helper
+load services
+load kite-sim
+bats_require_minimum_version 1.5.0
+
+setup() {
+	require_cmd jq jq
+	require_cmd curl curl
+	require_cmd sha256sum coreutils
+	BG=
+}
+
+teardown() {
+	local p
+	for p in $BG; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	sim_stop
+	kp_services_stop
+}
+
+eventually() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+@test "morning-login.sh: request token to access token, into the token file" {
+	sim_start
+	run "$KP_ROOT/examples/morning-login.sh" req-123 "$T/token"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/token")" = "$KITE_ACCESS_TOKEN" ]
+	[ "$(stat -c %a "$T/token")" = 600 ]
+	[[ $output != *"$KITE_ACCESS_TOKEN"* ]]
+	# a wrong secret: refused, exit 100, the file untouched
+	rm "$T/token"
+	KITE_API_SECRET=wrong run "$KP_ROOT/examples/morning-login.sh" req-124 "$T/token"
+	[ "$status" -eq 100 ]
+	[ ! -e "$T/token" ]
+}
+
+@test "watch-instrument.sh: one instrument's ticks as rows, with IV for an option" {
+	sim_start
+	instr-sync >"$T/ins"
+	run timeout 20 sh -c "'$KP_ROOT/examples/watch-instrument.sh' 408065 | head -n 3"
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c -- '^-- ')" -ge 1 ]
+	row=$(printf '%s\n' "${lines[@]}" | grep -v -- '^-- ' | head -n 1)
+	[ "$(awk -F'\t' '{ print NF }' <<<"$row")" -eq 4 ]
+	opt=$(jq -r 'select(.name == "NIFTY" and .instrument_type == "CE") | .instrument_token' "$T/ins" | head -n 1)
+	run --separate-stderr timeout 20 sh -c "'$KP_ROOT/examples/watch-instrument.sh' $opt '$T/ins' | grep --line-buffered -v '^-- ' | head -n 3"
+	[ "${#lines[@]}" -eq 3 ]
+	# time, price, change, volume, IV %, delta (the IV once the
+	# underlying's price has been seen)
+	[ "$(awk -F'\t' '{ print NF }' <<<"${lines[2]}")" -eq 6 ]
+	awk -F'\t' '$5 > 1 && $5 < 200 { ok = 1 } END { exit !ok }' <<<"${lines[2]}"
+}
+
+@test "record-day.sh rotates captures; replay-day.sh publishes them again" {
+	kp_redis_start
+	sim_start
+	instr-sync >"$T/ins"
+	printf '256265 full\n408065 quote\n' >"$T/subs"
+	"$KP_ROOT/examples/record-day.sh" "$T/caps" "$T/subs" 2 &
+	BG=$!
+	ncaps() { [ "$(ls "$T/caps" 2>/dev/null | wc -l)" -ge 2 ]; }
+	eventually 30 ncaps
+	sleep 1
+	kill -TERM "$BG"
+	wait "$BG"
+	BG=
+	n=0
+	for c in "$T"/caps/*.cap; do
+		kite-stream -r "$c" >"$T/dec" || true
+		n=$((n + $(jq -c 'select(.type == "tick")' "$T/dec" | wc -l)))
+	done
+	[ "$n" -gt 2 ]
+	first=$(ls "$T"/caps/*.cap | head -n 1)
+	kite-stream -r "$first" | jq -c 'select(.instrument_token == 408065)' >"$T/want"
+	[ -s "$T/want" ]
+	redis-cli -s "${REDIS_URL#unix://}" --raw SUBSCRIBE ticks:408065 >"$T/sub" &
+	BG=$!
+	sleep 0.5
+	run "$KP_ROOT/examples/replay-day.sh" "$first" "$T/ins"
+	[ "$status" -eq 0 ]
+	# the same ticks, in order (tick-greeks passes stock ticks through)
+	got() { [ "$(grep -c '^{' "$T/sub")" -ge "$(wc -l <"$T/want")" ]; }
+	eventually 10 got
+	diff <(grep '^{' "$T/sub") "$T/want"
+}
+
+@test "candles-greeks.sh: an option's minute candles with IV from the model" {
+	sim_start
+	instr-sync >"$T/ins"
+	opt=$(jq -r 'select(.name == "NIFTY" and .instrument_type == "CE") | .instrument_token' "$T/ins" | head -n 1)
+	# the last complete trading day before kite-sim's clock
+	day=$(TZ=Asia/Kolkata date -d '-1 day' +%F)
+	while [ "$(TZ=Asia/Kolkata date -d "$day" +%u)" -gt 5 ]; do
+		day=$(TZ=Asia/Kolkata date -d "$day -1 day" +%F)
+	done
+	run --separate-stderr "$KP_ROOT/examples/candles-greeks.sh" "$opt" 256265 \
+		"$day 10:00:00" "$day 10:30:00" "$T/ins"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -ge 20 ]
+	echo "${lines[0]}" | jq -e --argjson t "$opt" \
+		'.instrument_token == $t and has("oi") and has("iv") and has("delta")'
+	# IV where there is time value: a number, or null with a reason
+	for l in "${lines[@]}"; do
+		echo "$l" | jq -e '(.iv | type) == "number" or (.iv_reason | type) == "string"' >/dev/null
+	done
+}
+
+@test "two-keys.sh: two kite-streams, half the subscriptions each, one Redis" {
+	kp_redis_start
+	sim_start
+	instr-sync >"$T/ins"
+	printf 'KITE_API_KEY=%s\nKITE_ACCESS_TOKEN=%s\nKITE_WS_URL=%s\n' \
+		"$KITE_API_KEY" "$KITE_ACCESS_TOKEN" "$KITE_WS_URL" >"$T/env1"
+	cp "$T/env1" "$T/env2"
+	jq -r 'select(.name == "NIFTY" and .instrument_type != "FUT") | .instrument_token' "$T/ins" |
+		head -n 6 >"$T/subs"
+	echo 256265 >>"$T/subs"
+	"$KP_ROOT/examples/two-keys.sh" "$T/env1" "$T/env2" "$T/subs" "$T/ins" &
+	BG=$!
+	want=$(sort -u "$T/subs" | wc -l)
+	all_in() { [ "$(redis-cli -s "${REDIS_URL#unix://}" HLEN ticks:last)" -eq "$want" ]; }
+	eventually 30 all_in
+	# two ticker connections, one per kite-stream
+	[ "$(curl -fsS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$KITE_API_URL/sim/state" | jq .ticker.connections)" -eq 2 ]
+	kill -TERM "$BG"
+	wait "$BG"
+	BG=
+	run pgrep -f "kite-stream -q -f /tmp/tmp"
+	[ "$status" -ne 0 ]
+}
