@@ -38,6 +38,8 @@ valgrind
 curl
 xxd
 chromium
+imagemagick
+openssl
 s6
 '
 # build-essential .. libclang-rt-14-dev: compilers, pkg-config, and the
@@ -49,6 +51,8 @@ s6
 #   instruction counts in make bench).
 # curl .. chromium: demos and tests of the HTTP and WebSocket endpoints
 #   (xxd for binary frames, headless chromium for the option-chain page).
+# imagemagick: the page test reads the screenshot's pixels (convert);
+#   openssl: tests sign JWTs and the login example hashes with it.
 # s6: the supervision test runs s6-svscan on contrib/s6.
 
 verbose=0
