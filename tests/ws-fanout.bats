@@ -399,7 +399,14 @@ refused() {
 	[[ $output == *'<table id="chain">'* ]]
 	[[ $output != *'src="http'* ]]
 	url="http://127.0.0.1:$WF_PORT/#token=$(cat "$T/tok")"
-	browser --dump-dom "$url" >"$T/dom.html"
+	# a loaded machine can dump the DOM before the socket delivered: try
+	# again a few times (the checks below are what must hold)
+	for _ in 1 2 3 4 5; do
+		browser --dump-dom "$url" >"$T/dom.html"
+		[ "$(grep -o '<td class="pe delta">-[0-9.]*</td>' "$T/dom.html" |
+			wc -l)" -eq 9 ] && break
+		sleep 1
+	done
 	# 9 strikes, each with CE and PE LTP, IV and delta filled in
 	[ "$(grep -o '<tr[^>]*data-strike="[0-9]*"' "$T/dom.html" |
 		wc -l)" -eq 9 ]
@@ -414,8 +421,14 @@ refused() {
 	[ "$(grep -o 'id="smile-pe"[^>]*' "$T/dom.html" | grep -o ',' |
 		wc -l)" -eq 9 ]
 	grep -q 'authenticated browser' "$T/wf.log" ||
-		grep -q '"auth_ok":1' <(curl -s "http://127.0.0.1:$WF_PORT/stats")
-	browser --screenshot="$T/page.png" "$url"
+		grep -q '"auth_ok":[1-9]' <(curl -s "http://127.0.0.1:$WF_PORT/stats")
+	for _ in 1 2 3 4 5; do
+		browser --screenshot="$T/page.png" "$url"
+		[ -s "$T/page.png" ] &&
+			[ "$(pixels "$T/page.png" 520 60 580 340 192 57 43)" -gt 200 ] &&
+			break
+		sleep 1
+	done
 	[ -s "$T/page.png" ]
 	# the smile (right of the table): blue CE and red PE lines drawn
 	[ "$(pixels "$T/page.png" 520 60 580 340 31 95 191)" -gt 200 ]
