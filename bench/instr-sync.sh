@@ -41,6 +41,7 @@ CREATE TEMP TABLE instr_new (instrument_token bigint, exchange_token bigint,
  ON COMMIT DROP;
 \\copy instr_new (instrument_token, exchange_token, tradingsymbol, name, last_price, expiry, strike, tick_size, lot_size, instrument_type, segment, exchange) FROM '$1' WITH (FORMAT csv, HEADER true)
 ALTER TABLE instr_new RENAME TO instr_uniq;
+CREATE INDEX ON instr_uniq (instrument_token);
 ANALYZE instr_uniq;
 SELECT count(*) FILTER (WHERE i.instrument_token IS NULL),
  count(*) FILTER (WHERE i.instrument_token IS NOT NULL AND
