@@ -95,6 +95,7 @@ struct live {
 	const struct ks_opts *o;
 	struct lws_context *cx;
 	lws_sorted_usec_list_t sul;
+	lws_sorted_usec_list_t flush_sul;	/* output waiting for the reader */
 	struct conn c[MAX_CONNS];
 	unsigned nconns;
 	struct ks_subs subs;
@@ -116,11 +117,26 @@ struct live {
 
 /* Output ---------------------------------------------------------- */
 
-/* Write what the consumer takes now, never waiting. */
+static void flush_cb(lws_sorted_usec_list_t *sul);
+
+/*
+ * Write what the consumer takes now, never waiting.  What is left is
+ * tried again every millisecond until it is out, so a burst larger than
+ * the pipe does not wait for the next message or the housekeeping timer.
+ */
 static void
 flush_nb(struct live *l)
 {
-	(void)kp_out_flush_nowait(&l->e->out);
+	if (kp_out_flush_nowait(&l->e->out) < 0 && l->e->out.len > 0 &&
+	    kp_out_error(&l->e->out) == 0 && l->cx != NULL &&
+	    l->flush_sul.list.owner == NULL)
+		lws_sul_schedule(l->cx, 0, &l->flush_sul, flush_cb, 1000);
+}
+
+static void
+flush_cb(lws_sorted_usec_list_t *sul)
+{
+	flush_nb(lws_container_of(sul, struct live, flush_sul));
 }
 
 int
@@ -1327,6 +1343,7 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 			break;
 	}
 	lws_context_destroy(l.cx);
+	l.cx = NULL;	/* flush_nb schedules nothing from here on */
 	conflate_drain(&l, true);
 	if (fl >= 0)
 		(void)fcntl(1, F_SETFL, fl);
