@@ -56,6 +56,9 @@ teardown() {
 		kill -9 "$SCAN_PID" 2>/dev/null || true
 	fi
 	pkill -9 -f "$SVC" 2>/dev/null || true
+	# the services' own command lines do not name $SVC
+	pkill -9 -f "kite-sim -d 3 -p $simport\$" 2>/dev/null || true
+	pkill -9 -f "kite-stream -d 3 -f $T/subs" 2>/dev/null || true
 	kp_services_stop
 }
 
@@ -136,6 +139,8 @@ gone() {
 	SCAN_PID=
 	gone $pids
 	[ -z "$(pgrep -f "s6-supervise $SVC")" ]
+	[ -z "$(pgrep -f "kite-sim -d 3 -p $simport\$")" ]
+	[ -z "$(pgrep -f "kite-stream -d 3 -f $T/subs")" ]
 	[ -z "$(pgrep -f "s6-log .*$SVC")" ]
 	# tick-publish drained: the last line in its log is not an error
 	run ! grep -q 'tick-publish: fatal' "$SVC/kitepipe-stream/log/main/current"
