@@ -585,7 +585,9 @@ main(int argc, char **argv)
 	kp_info("listening addr=%s port=%d", o.addr, port);
 	if (kp_ready_notify(o.ready_fd) < 0)
 		kp_warn("unable to notify readiness:");
-	while (!stopping)
+	/* the flag too: a signal pipe lws stopped reporting must not leave
+	 * us serving (spinning) after SIGTERM */
+	while (!stopping && !kp_sig_stopping())
 		if (lws_service(cx, 0) < 0)
 			break;
 	kp_ready_sd("STOPPING=1");
