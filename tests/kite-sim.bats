@@ -186,6 +186,21 @@ eventually() {
 	[ "$(jq -r 'select(.type == "tick") | .segment' <<<"$output" | sort -u)" = nfo ]
 }
 
+@test "--spread N: each period's ticks in N messages, every instrument at the rate" {
+	sim_start -r 5 --spread 4
+	toks=$(curl -sS "$KITE_API_URL/sim/instruments" |
+		jq -r 'select(.name == "NIFTY" and .instrument_type == "CE") | .instrument_token' |
+		head -40 | paste -sd, -)
+	run --separate-stderr kws -e -t 30 -b 20 "$(sub "$toks")"
+	[ "$status" -eq 0 ]
+	# 20 messages of a quarter of the 40 each: every instrument 5 times
+	[ "$(jq -r 'select(.kws == "message") | .ticks' <<<"$output" | sort -u)" = 10 ]
+	[ "$(jq -r 'select(.type == "tick") | .instrument_token' <<<"$output" |
+		sort | uniq -c | awk '{ print $1 }' | sort -u)" = 5 ]
+	[ "$(jq -r 'select(.type == "tick") | .instrument_token' <<<"$output" |
+		sort -u | wc -l)" -eq 40 ]
+}
+
 @test "bad requests get Kite's error text messages; good ones still work" {
 	sim_start
 	run --separate-stderr kws -t 15 -m 4 'not json' '{"a":"explode","v":[1]}' \

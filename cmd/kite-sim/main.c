@@ -67,6 +67,8 @@ usage(FILE *f)
 	    "  -s SEED            model seed (1)\n"
 	    "  -r RATE            ticks/s per instrument (1)\n"
 	    "  --flat-out         send as fast as each client takes\n"
+	    "  --spread N         each period's ticks in N messages, "
+	    "spread over it (1)\n"
 	    "  --speed X          simulated seconds per second (1)\n"
 	    "  --start TIME       simulated start: epoch s or "
 	    "YYYY-MM-DDTHH:MM[:SS] IST\n"
@@ -143,7 +145,7 @@ enum {
 	O_PORT_FILE = 256, O_FLAT, O_SPEED, O_START, O_VOL, O_SMILE, O_RF,
 	O_DY, O_MAXTOK, O_MAXCONN, O_OPS, O_DROPMS, O_DROPMSGS, O_STALL,
 	O_MALF, O_REFUSE, O_429, O_5XX, O_DELAY, O_AMB, O_REPLAY, O_RSPEED,
-	O_RLOOP, O_STAMP
+	O_RLOOP, O_STAMP, O_SPREAD
 };
 
 static const struct option lopts[] = {
@@ -177,6 +179,7 @@ static const struct option lopts[] = {
 	{ "replay-speed", required_argument, NULL, O_RSPEED },
 	{ "replay-loop", no_argument, NULL, O_RLOOP },
 	{ "latency-stamp", no_argument, NULL, O_STAMP },
+	{ "spread", required_argument, NULL, O_SPREAD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -275,6 +278,9 @@ parse_args(struct sim *s, struct main_opts *o, int argc, char **argv)
 			break;
 		case O_RLOOP: simx.replay_loop = true; break;
 		case O_STAMP: simx.latency_stamp = true; break;
+		case O_SPREAD: simx.spread = (int)kp_opt_ll("--spread", optarg,
+			    1, 1000);
+			break;
 		case 'q': level--; break;
 		case 'v': level++; break;
 		case 'h': usage(stdout); exit(KP_EXIT_OK);
@@ -400,7 +406,7 @@ ctl_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static struct lws_protocols protocols[] = {
-	{ "kite", kite_cb, 0, 0, 0, NULL, 0 },
+	{ "kite", kite_cb, 0, 0, 0, NULL, 1 << 20 },
 	{ "sim-sig", sig_cb, 0, 0, 0, NULL, 0 },
 	{ "sim-ctl-listen", ctl_listen_cb, sizeof(void *), 0, 0, NULL, 0 },
 	{ "sim-ctl", ctl_cb, sizeof(void *), 0, 0, NULL, 0 },

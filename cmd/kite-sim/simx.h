@@ -21,6 +21,7 @@ struct simx_opts {
 	int64_t start_us;	/* simulated start; 0: now */
 	int64_t step_us;	/* simulated time per model step */
 	bool latency_stamp;
+	int spread;		/* messages per tick period per connection */
 	const char *replay_path;
 	double replay_speed;	/* 0: as fast as the socket takes */
 	bool replay_loop;

@@ -45,6 +45,7 @@ struct tk_conn {
 	size_t nsubs;
 	int64_t t0_ms, last_send_ms;
 	uint64_t msgs;		/* data messages sent */
+	unsigned slice;		/* --spread: the share of subs sent next */
 	bool tick_due, hb_due, closing;
 	struct tk_text q[TXT_Q];
 	size_t qhead, qlen;
@@ -111,6 +112,7 @@ tick_period(const struct sim_ticker *tk)
 
 	if (tk->rp != NULL)
 		return 5000;
+	hz *= simx.spread > 1 ? simx.spread : 1;
 	return hz >= 1e6 ? 1 : (lws_usec_t)(1e6 / hz);
 }
 
@@ -591,8 +593,14 @@ send_ticks(struct tk_conn *c)
 	struct sim *s = c->tk->s;
 	struct kp_codec_msg m;
 	struct kp_tick t;
-	size_t need = LWS_PRE + 2 + c->nsubs * 186, i, len;
+	size_t need = LWS_PRE + 2 + c->nsubs * 186, i, len, step = 1;
 	uint32_t stamp = 0;
+
+	/* --spread N: every Nth instrument, a different share each time */
+	if (simx.spread > 1) {
+		step = (size_t)simx.spread;
+		c->slice = (c->slice + 1) % (unsigned)simx.spread;
+	}
 
 	if (c->bufcap < need) {
 		free(c->buf);
@@ -603,7 +611,7 @@ send_ticks(struct tk_conn *c)
 	if (simx.latency_stamp)
 		stamp = (uint32_t)kp_time_us();
 	kp_codec_msg_init(&m, c->buf + LWS_PRE, need - LWS_PRE);
-	for (i = 0; i < c->nsubs; i++) {
+	for (i = step > 1 ? c->slice : 0; i < c->nsubs; i += step) {
 		size_t idx = c->subs[i];
 
 		sim_quote(s, idx, &t);

@@ -477,7 +477,8 @@ on_message(struct live *l, struct conn *c)
 		ks_emit_binary(e, (const uint8_t *)c->rx.p, c->rx.len);
 	else
 		ks_emit_text(e, c->rx.p, c->rx.len);
-	flush_nb(l);
+	/* written once the event loop has served every ready socket: one
+	 * write for the messages that arrived together */
 }
 
 /* The HTTP status of a failed upgrade, 0 when there was none. */
@@ -1335,6 +1336,8 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	lws_sul_schedule(l.cx, 0, &l.sul, periodic, 1);
 	while (lws_service(l.cx, 0) >= 0) {
 		bool up = false;
+
+		flush_nb(&l);
 
 		for (k = 0; k < l.nconns; k++)
 			if (l.c[k].wsi != NULL)
