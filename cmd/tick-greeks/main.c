@@ -16,6 +16,8 @@
 #include "kp.h"
 #include "kp_greeks.h"
 #include "kp_instr.h"
+#include "kp_dtoa.h"
+#include "kp_tickscan.h"
 
 #define USAGE "usage: tick-greeks -i FILE [-m MAP] [-r RATE] [-q YIELD] " \
 	"[--model bsm|black76] [--price last|mid] [--fields LIST]"
@@ -438,75 +440,93 @@ load(struct table *t, char err[KP_ERRLEN])
 /* Ticks ------------------------------------------------------------- */
 
 static double
-num(json_t *o, const char *k)
+num(const struct kp_tickscan *js, int k)
 {
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? json_number_value(v) : NAN;
+	return js->kind[k] == KP_TV_INT || js->kind[k] == KP_TV_REAL ?
+	    js->num[k] : NAN;
 }
 
 /* Tick time: exchange_timestamp, else receive_timestamp, else the
  * candle's timestamp (epoch seconds or ISO 8601). */
 static double
-tick_time(json_t *o)
+tick_time(const struct kp_tickscan *js)
 {
-	double t = num(o, "exchange_timestamp");
-	json_t *v;
+	double t = num(js, KP_TK_EXCH_TS);
+	char buf[256], *s;
+	size_t n;
 
 	if (isnan(t) || t <= 0)
-		t = num(o, "receive_timestamp");
+		t = num(js, KP_TK_RECV_TS);
 	if (!isnan(t))
 		return t;
-	v = json_object_get(o, "timestamp");
-	if (json_is_number(v))
-		return json_number_value(v);
-	if (json_is_string(v))
-		return kp_iso_time(json_string_value(v));
-	return NAN;
+	if (js->kind[KP_TK_TS] != KP_TV_STR)
+		return num(js, KP_TK_TS);
+	n = kp_tickscan_str(js->str, js->slen, buf, sizeof(buf));
+	if (n != (size_t)-1)
+		return kp_iso_time(buf);
+	/* longer than any real timestamp, but decoded all the same */
+	if ((s = malloc(js->slen + 1)) == NULL)
+		return NAN;
+	(void)kp_tickscan_str(js->str, js->slen, s, js->slen + 1);
+	t = kp_iso_time(s);
+	free(s);
+	return t;
 }
 
 static double
-tick_price(json_t *o)
+tick_price(const struct kp_tickscan *js)
 {
-	double p = num(o, "last_price");
+	double p = num(js, KP_TK_LAST_PRICE);
 
 	if (isnan(p))
-		p = num(o, "close");	/* a candle */
+		p = num(js, KP_TK_CLOSE);	/* a candle */
 	return p;
 }
 
 static double
-mid_price(json_t *o)
+mid_price(const struct kp_tickscan *js)
 {
-	json_t *d = json_object_get(o, "depth");
-	double b = num(json_array_get(json_object_get(d, "buy"), 0), "price");
-	double s = num(json_array_get(json_object_get(d, "sell"), 0),
-	    "price");
+	double b = num(js, KP_TK_BID), s = num(js, KP_TK_ASK);
 
 	return b > 0 && s > 0 ? 0.5 * (b + s) : NAN;
 }
 
+/* ,"name": for each field, written once */
+static char field_pre[F_N][32];
+static size_t field_pre_len[F_N];
+
+static void
+field_pre_init(void)
+{
+	int i;
+
+	for (i = 0; i < F_N; i++)
+		field_pre_len[i] = (size_t)snprintf(field_pre[i],
+		    sizeof(field_pre[i]), ",\"%s\":", field_names[i]);
+}
+
 /*
- * A number as %.17g (reads back exactly; one snprintf, where the shortest
- * form would cost several), or null when not finite.
+ * A number in the shortest form that reads back exactly (kp_dtoa), or
+ * null when not finite.
  */
 static void
 add_num(struct kp_buf *b, int f, double v)
 {
 	char *p;
-	int n;
 
 	if (!O.fields[f])
 		return;
-	kp_buf_addc(b, ',');
-	kp_json_cstr(b, field_names[f]);
-	kp_buf_addc(b, ':');
-	if (!isfinite(v) || (p = kp_buf_room(b, 32)) == NULL) {
-		kp_buf_addstr(b, "null");
+	if ((p = kp_buf_room(b, field_pre_len[f] + KP_DTOA_ROOM)) == NULL)
 		return;
+	memcpy(p, field_pre[f], field_pre_len[f]);
+	p += field_pre_len[f];
+	if (isfinite(v))
+		p = kp_dtoa(p, v);
+	else {
+		memcpy(p, "null", 4);
+		p += 4;
 	}
-	n = snprintf(p, 32, "%.17g", v);
-	b->len += (size_t)n;
+	b->len = (size_t)(p - b->p);
 }
 
 static void
@@ -514,9 +534,7 @@ add_str(struct kp_buf *b, int f, const char *s)
 {
 	if (!O.fields[f])
 		return;
-	kp_buf_addc(b, ',');
-	kp_json_cstr(b, field_names[f]);
-	kp_buf_addc(b, ':');
+	kp_buf_add(b, field_pre[f], field_pre_len[f]);
 	kp_json_cstr(b, s);
 }
 
@@ -527,17 +545,19 @@ struct counts {
 /* Enrich one option tick: append the fields to b (which holds the line
  * without its closing brace). */
 static void
-enrich(struct kp_buf *b, json_t *o, const struct inst *in,
+enrich(struct kp_buf *b, const struct kp_tickscan *js, const struct inst *in,
     struct counts *c)
 {
-	double ts = tick_time(o), px, S = NAN, Tyr, iv = NAN, *up;
+	double ts = tick_time(js), px, S = NAN, Tyr, iv = NAN, *up;
 	const char *reason = NULL;
 	struct kp_greeks g;
 	int call = in->type == KP_INSTR_CE, st;
 
-	px = O.mid ? mid_price(o) : NAN;
+	if (field_pre_len[0] == 0)
+		field_pre_init();
+	px = O.mid ? mid_price(js) : NAN;
 	if (isnan(px))
-		px = tick_price(o);
+		px = tick_price(js);
 	up = in->under ? price_slot(&P, in->under, 0) : NULL;
 	if (up != NULL && *up > 0)
 		S = *up;
@@ -589,25 +609,22 @@ static void
 process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
     uint64_t lineno, struct counts *c)
 {
-	json_error_t je;
-	json_t *o, *v;
+	struct kp_tickscan js;
 	const struct inst *in;
 	uint32_t tok;
 	size_t end;
 
 	c->lines++;
-	o = json_loadb(line, len, 0, &je);
-	if (o == NULL) {
+	if (kp_tickscan(&js, line, len) < 0) {
 		c->bad++;
-		kp_warn("line %llu: bad JSON: %s (column %d)",
-		    (unsigned long long)lineno, je.text, je.column);
+		kp_warn("line %llu: bad JSON: %s (column %zu)",
+		    (unsigned long long)lineno, js.err, js.col);
 		return;
 	}
-	v = json_object_get(o, "instrument_token");
-	if (!json_is_object(o) || !json_is_integer(v) ||
-	    json_integer_value(v) <= 0 || json_integer_value(v) > UINT32_MAX)
+	if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
+	    js.i64[KP_TK_TOKEN] <= 0 || js.i64[KP_TK_TOKEN] > UINT32_MAX)
 		goto pass;
-	tok = (uint32_t)json_integer_value(v);
+	tok = (uint32_t)js.i64[KP_TK_TOKEN];
 	in = table_get(&T, tok);
 	if (in == NULL || (in->type != KP_INSTR_CE && in->type !=
 	    KP_INSTR_PE)) {
@@ -618,7 +635,7 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		 */
 		double *up = price_slot(&P, tok, in != NULL), px;
 
-		px = tick_price(o);
+		px = tick_price(&js);
 		if (up != NULL && px > 0)
 			*up = px;
 		goto pass;
@@ -630,14 +647,12 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		goto pass;
 	kp_buf_reset(b);
 	kp_buf_add(b, line, end - 1);
-	enrich(b, o, in, c);
+	enrich(b, &js, in, c);
 	kp_buf_add(b, "}\n", 2);
 	kp_out_write(out, b->p, b->len);
 	c->options++;
-	json_decref(o);
 	return;
 pass:
-	json_decref(o);
 	c->pass++;
 	kp_out_write(out, line, len);
 	kp_out_write(out, "\n", 1);
