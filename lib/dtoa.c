@@ -217,23 +217,34 @@ kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
 }
 
 /*
- * Write the n digits of v < 10^17 at p; may write up to 24 bytes.
+ * Write the n digits of v < 10^17 at p, straight into place in 8-byte
+ * stores (no copy through a buffer); may write up to 8 bytes.
  */
 static inline void
 put17(char *p, uint64_t v, int n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	char t[48];
-	uint32_t hi = (uint32_t)(v / 100000000);
 	uint64_t w;
 
-	memset(t + 24, 0, 24);
-	t[7] = (char)('0' + hi / 100000000);
-	w = swar8(hi % 100000000);
-	memcpy(t + 8, &w, 8);
+	if (n <= 8) {
+		w = swar8((uint32_t)v) >> (8 * (8 - n));
+		memcpy(p, &w, 8);
+		return;
+	}
 	w = swar8((uint32_t)(v % 100000000));
-	memcpy(t + 16, &w, 8);
-	memcpy(p, t + 24 - n, 24);
+	v /= 100000000;
+	if (n == 17) {
+		*p++ = (char)('0' + v / 100000000);
+		v %= 100000000;
+		n--;
+	}
+	/* the first n - 8 digits, then the last 8 over what spilled */
+	{
+		uint64_t hi = swar8((uint32_t)v) >> (8 * (16 - n));
+
+		memcpy(p, &hi, 8);
+		memcpy(p + n - 8, &w, 8);
+	}
 #else
 	put_digits(p, v, (unsigned)n);
 #endif

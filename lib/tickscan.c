@@ -2,7 +2,7 @@
  * tickscan.c: validate one NDJSON line and pick out a tick's few members
  * in a single pass, with no tree and no allocation.  See kp_tickscan.h.
  *
- * An iterative parser: one bit per open container (object or array) up
+ * An iterative parser: one byte per open container (object or array) up
  * to KP_TICKSCAN_MAX_DEPTH, and for the first levels a context telling
  * whether the container is the top object, its "depth" object, a
  * buy/sell array or that array's first element, which decides where a
@@ -37,7 +37,7 @@ struct st {
 	const char *s, *p, *e;
 	struct kp_tickscan *js;
 	int depth;
-	unsigned char arr[KP_TICKSCAN_MAX_DEPTH / 8 + 1];	/* 1: array */
+	unsigned char arr[KP_TICKSCAN_MAX_DEPTH];	/* 1: array */
 	unsigned char ctx[CTX_LEVELS];
 	size_t idx[CTX_LEVELS];			/* array element index */
 };
@@ -139,7 +139,13 @@ utf8_len(const unsigned char *p, const unsigned char *e)
  * closing quote, return its raw content in *raw, *n and whether it has
  * escapes in *esc.
  */
-static int
+#if defined(__GNUC__)
+#define HOT static inline __attribute__((always_inline))
+#else
+#define HOT static inline
+#endif
+
+HOT int
 string(struct st *t, const char **raw, size_t *n, int *esc)
 {
 	const char *p = t->p + 1, *e = t->e;
@@ -283,7 +289,7 @@ dec_exact(uint64_t m, int x)
  * A number at t->p that is not picked: only validated (the overflow
  * checks fall back to the full path).
  */
-static int
+HOT int
 number(struct st *t, int tgt)
 {
 	const char *p = t->p, *e = t->e, *d;
@@ -432,7 +438,7 @@ number_value(struct st *t, int tgt)
 #define KEY(k, lit) (memcmp(k, lit, sizeof(lit) - 1) == 0)
 
 /* Which member a key names in a context (T_NONE: none we pick). */
-static int
+HOT int
 key_target(int ctx, const char *k, size_t n)
 {
 	switch (ctx) {
@@ -487,10 +493,7 @@ push(struct st *t, int c, int tgt)
 		    tgt == T_BUY0 ? C_BUY0 : tgt == T_SELL0 ? C_SELL0 : C_NONE;
 	else
 		ctx = tgt == T_BUY ? C_BUY : tgt == T_SELL ? C_SELL : C_NONE;
-	if (c == '[')
-		t->arr[d / 8] |= (unsigned char)(1u << (d % 8));
-	else
-		t->arr[d / 8] &= (unsigned char)~(1u << (d % 8));
+	t->arr[d] = c == '[';
 	if (d < CTX_LEVELS) {
 		t->ctx[d] = (unsigned char)ctx;
 		t->idx[d] = 0;
@@ -502,9 +505,7 @@ push(struct st *t, int c, int tgt)
 static int
 is_arr(const struct st *t)
 {
-	int d = t->depth - 1;
-
-	return (t->arr[d / 8] >> (d % 8)) & 1;
+	return t->arr[t->depth - 1];
 }
 
 /* Target of the next element of the current array. */

@@ -69,10 +69,20 @@ static struct opts O;
 static struct table T;
 static struct prices P;
 
+/*
+ * Murmur3's finaliser: every bit of the token reaches the low bits the
+ * tables use (a bare multiply left runs of consecutive tokens on a
+ * lattice that a miss had to walk).
+ */
 static size_t
 hash32(uint32_t k)
 {
-	return (size_t)(k * 2654435761u);
+	k ^= k >> 16;
+	k *= 0x85ebca6bu;
+	k ^= k >> 13;
+	k *= 0xc2b2ae35u;
+	k ^= k >> 16;
+	return k;
 }
 
 static const struct inst *

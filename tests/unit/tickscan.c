@@ -174,6 +174,48 @@ mutate(const char *dir)
 	    tries, acc);
 }
 
+/* Random reals of 1 to 21 digits and exponents, against strtod. */
+static void
+numbers(void)
+{
+	char s[96], num[64];
+	struct kp_tickscan js;
+	long i, bad = 0;
+
+	for (i = 0; i < 300000; i++) {
+		int nd = 1 + (int)(rnd() % 21), pt = (int)(rnd() % (nd + 1));
+		int k, len = 0;
+		double want;
+
+		if (rnd() & 1)
+			num[len++] = '-';
+		for (k = 0; k < nd; k++) {
+			if (k == pt && k > 0)
+				num[len++] = '.';
+			num[len++] = (char)('0' + (k == 0 && nd > 1 && pt != 1 ?
+			    1 + rnd() % 9 : rnd() % 10));
+		}
+		/* a real: JSON integers are int64, as jansson reads them */
+		if (rnd() % 3 == 0 || pt == 0 || pt == nd)
+			len += snprintf(num + len, sizeof(num) - (size_t)len,
+			    "e%d", (int)(rnd() % 60) - 30);
+		num[len] = '\0';
+		want = strtod(num, NULL);
+		snprintf(s, sizeof(s), "{\"last_price\":%s}", num);
+		if (kp_tickscan(&js, s, strlen(s)) != 0 ||
+		    (js.kind[KP_TK_LAST_PRICE] != KP_TV_REAL &&
+		    js.kind[KP_TK_LAST_PRICE] != KP_TV_INT) ||
+		    memcmp(&js.num[KP_TK_LAST_PRICE], &want,
+		    sizeof(want)) != 0) {
+			if (bad++ < 10)
+				t_diag("%s: got %.17g want %.17g", num,
+				    js.num[KP_TK_LAST_PRICE], want);
+		}
+	}
+	t_ok(bad == 0, "300000 random decimals read as strtod reads them "
+	    "(%ld wrong)", bad);
+}
+
 int
 main(void)
 {
@@ -184,6 +226,7 @@ main(void)
 	snprintf(dir, sizeof(dir), "%s/fuzz/corpus/tickscan",
 	    td ? td : ".");
 	known();
+	numbers();
 	nesting();
 	mutate(dir);
 	return t_done();
