@@ -515,47 +515,76 @@ field_pre_init(void)
 		    sizeof(field_pre[i]), ",\"%s\":", field_names[i]);
 }
 
-/*
- * A number in the shortest form that reads back exactly (kp_dtoa), or
- * null when not finite.
- */
-static void
-add_num(struct kp_buf *b, int f, double v)
-{
-	char *p;
+/* Room enrich may take: numbers, iv_reason, strings escaped (<= 6x). */
+#define ENRICH_ROOM (F_N * (32 + KP_DTOA_ROOM) + 64 + \
+	6 * (KP_INSTR_SYM_MAX + KP_INSTR_NAME_MAX + 16) + 64)
 
+/*
+ * ,"name": and a number in the shortest form that reads back exactly
+ * (kp_dtoa), or null when not finite.
+ */
+static char *
+put_num(char *p, int f, double v)
+{
 	if (!O.fields[f])
-		return;
-	if ((p = kp_buf_room(b, field_pre_len[f] + KP_DTOA_ROOM)) == NULL)
-		return;
+		return p;
 	memcpy(p, field_pre[f], field_pre_len[f]);
 	p += field_pre_len[f];
 	if (isfinite(v))
-		p = kp_dtoa(p, v);
-	else {
+		return kp_dtoa(p, v);
+	memcpy(p, "null", 4);
+	return p + 4;
+}
+
+/* A JSON string: copied when nothing needs escaping, else kp_json_str. */
+static char *
+put_jstr(char *p, const char *s)
+{
+	size_t n = strlen(s), i;
+	struct kp_buf t;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			break;
+	}
+	if (i == n) {
+		*p++ = '"';
+		memcpy(p, s, n);
+		p += n;
+		*p++ = '"';
+		return p;
+	}
+	kp_buf_init(&t, 6 * n + 2);
+	if (kp_json_str(&t, s, n) == 0) {
+		memcpy(p, t.p, t.len);
+		p += t.len;
+	} else {
 		memcpy(p, "null", 4);
 		p += 4;
 	}
-	b->len = (size_t)(p - b->p);
+	kp_buf_free(&t);
+	return p;
 }
 
-static void
-add_str(struct kp_buf *b, int f, const char *s)
+static char *
+put_str(char *p, int f, const char *s)
 {
 	if (!O.fields[f])
-		return;
-	kp_buf_add(b, field_pre[f], field_pre_len[f]);
-	kp_json_cstr(b, s);
+		return p;
+	memcpy(p, field_pre[f], field_pre_len[f]);
+	return put_jstr(p + field_pre_len[f], s);
 }
 
 struct counts {
 	unsigned long long lines, options, noiv, bad, pass;
 };
 
-/* Enrich one option tick: append the fields to b (which holds the line
- * without its closing brace). */
-static void
-enrich(struct kp_buf *b, const struct kp_tickscan *js, const struct inst *in,
+/* Enrich one option tick: write the fields at p (after the line without
+ * its closing brace), at most ENRICH_ROOM bytes; return the end. */
+static char *
+enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
     struct counts *c)
 {
 	double ts = tick_time(js), px, S = NAN, Tyr, iv = NAN, *up;
@@ -596,23 +625,23 @@ enrich(struct kp_buf *b, const struct kp_tickscan *js, const struct inst *in,
 		c->noiv++;
 		g.delta = g.gamma = g.theta_day = g.vega_pt = g.rho_pct = NAN;
 	}
-	add_num(b, F_IV, iv);
+	p = put_num(p, F_IV, iv);
 	if (reason != NULL && O.fields[F_IV]) {
-		kp_buf_addstr(b, ",\"iv_reason\":");
-		kp_json_cstr(b, reason);
+		memcpy(p, ",\"iv_reason\":", 13);
+		p = put_jstr(p + 13, reason);
 	}
-	add_num(b, F_DELTA, g.delta);
-	add_num(b, F_GAMMA, g.gamma);
-	add_num(b, F_THETA, g.theta_day);
-	add_num(b, F_VEGA, g.vega_pt);
-	add_num(b, F_RHO, g.rho_pct);
-	add_num(b, F_UNDERLYING, S);
-	add_num(b, F_TTE, isnan(ts) ? NAN : Tyr);
-	add_str(b, F_TSYM, in->tsym);
-	add_str(b, F_NAME, in->name);
-	add_num(b, F_STRIKE, in->strike);
-	add_str(b, F_EXPIRY, in->expiry_str);
-	add_str(b, F_TYPE, call ? "CE" : "PE");
+	p = put_num(p, F_DELTA, g.delta);
+	p = put_num(p, F_GAMMA, g.gamma);
+	p = put_num(p, F_THETA, g.theta_day);
+	p = put_num(p, F_VEGA, g.vega_pt);
+	p = put_num(p, F_RHO, g.rho_pct);
+	p = put_num(p, F_UNDERLYING, S);
+	p = put_num(p, F_TTE, isnan(ts) ? NAN : Tyr);
+	p = put_str(p, F_TSYM, in->tsym);
+	p = put_str(p, F_NAME, in->name);
+	p = put_num(p, F_STRIKE, in->strike);
+	p = put_str(p, F_EXPIRY, in->expiry_str);
+	return put_str(p, F_TYPE, call ? "CE" : "PE");
 }
 
 static void
@@ -622,7 +651,8 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 	struct kp_tickscan js;
 	const struct inst *in;
 	uint32_t tok;
-	size_t end;
+	size_t end, need;
+	char *p0, *p;
 
 	c->lines++;
 	if (kp_tickscan(&js, line, len) < 0) {
@@ -655,11 +685,21 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		end--;
 	if (end == 0)
 		goto pass;
-	kp_buf_reset(b);
-	kp_buf_add(b, line, end - 1);
-	enrich(b, &js, in, c);
-	kp_buf_add(b, "}\n", 2);
-	kp_out_write(out, b->p, b->len);
+	/* straight into the output buffer when it can hold the line */
+	need = end - 1 + ENRICH_ROOM + 2;
+	if (need > out->cap || (p0 = kp_out_room(out, need)) == NULL) {
+		kp_buf_reset(b);
+		if ((p0 = kp_buf_room(b, need)) == NULL)
+			goto pass;
+	}
+	memcpy(p0, line, end - 1);
+	p = enrich(p0 + end - 1, &js, in, c);
+	*p++ = '}';
+	*p++ = '\n';
+	if (p0 == b->p)
+		kp_out_write(out, p0, (size_t)(p - p0));
+	else
+		kp_out_commit(out, (size_t)(p - p0));
 	c->options++;
 	return;
 pass:
