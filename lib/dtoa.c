@@ -60,7 +60,8 @@ scale3(uint64_t mv, uint64_t mm, int a2, int a5, uint64_t o[3], int ex[3])
 		if (a5 > 31 || a2 > 8 || a2 <= -128)
 			return -1;
 		f = pow5(a5);		/* < 2^72, the products < 2^127 */
-		n[0] = mv * f;
+		/* one 64 x 64 multiply when 5^a5 fits in 64 bits */
+		n[0] = a5 <= 27 ? (u128)mv * (uint64_t)f : mv * f;
 		n[1] = n[0] + 2 * f;
 		n[2] = n[0] - (mv - mm) * f;
 		if (a2 >= 0) {

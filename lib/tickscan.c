@@ -70,21 +70,6 @@ fail(struct st *t, const char *at, const char *what)
 	return -1;
 }
 
-static void
-ws_skip(struct st *t)
-{
-	while (t->p < t->e && (*t->p == ' ' || *t->p == '\t' ||
-	    *t->p == '\n' || *t->p == '\r'))
-		t->p++;
-}
-
-/* Most tokens follow no whitespace: one test before the loop. */
-static inline void
-ws(struct st *t)
-{
-	if (t->p < t->e && (unsigned char)*t->p <= ' ')
-		ws_skip(t);
-}
 
 static int
 hex4(const char *p, unsigned *v)
@@ -241,8 +226,8 @@ static int number_value(struct st *t, int tgt);
 
 /*
  * q (plus a sticky bit for a nonzero remainder below it) times 2^e2,
- * rounded to the nearest double, ties to even.  q != 0; the result is
- * normal.
+ * rounded to the nearest double, ties to even.  q != 0; the result must
+ * be a normal double (dec_exact's range is).
  */
 static double
 round_u128(u128 q, int sticky, int e2)
@@ -251,7 +236,8 @@ round_u128(u128 q, int sticky, int e2)
 	    (uint64_t)(q >> 64)) : 64u + (unsigned)__builtin_clzll(
 	    (uint64_t)q));
 	int sh = len - 53;
-	uint64_t mant;
+	uint64_t mant, bits;
+	double d;
 
 	if (sh <= 0)
 		return ldexp((double)(uint64_t)q, e2);
@@ -262,7 +248,15 @@ round_u128(u128 q, int sticky, int e2)
 		if (rest > half || (rest == half && (sticky || (mant & 1))))
 			mant++;
 	}
-	return ldexp((double)mant, e2 + sh);	/* 2^53 is exact too */
+	e2 += sh;
+	if (mant >> 53) {		/* rounded up to 2^53 */
+		mant >>= 1;
+		e2++;
+	}
+	/* mant * 2^e2, mant in [2^52, 2^53): the fields of a normal double */
+	bits = (uint64_t)(e2 + 52 + 1023) << 52 | (mant & ((1ull << 52) - 1));
+	memcpy(&d, &bits, sizeof(d));
+	return d;
 }
 
 /*
@@ -285,112 +279,105 @@ dec_exact(uint64_t m, int x)
 	return round_u128(n / kp_pow5_64[-x], n % kp_pow5_64[-x] != 0, x - 64);
 }
 
+#define DIGIT(c) ((unsigned)((c) - '0') < 10u)
+
 /*
  * A number at t->p that is not picked: only validated (the overflow
- * checks fall back to the full path).
+ * checks and the error messages are left to number_value).
  */
 HOT int
 number(struct st *t, int tgt)
 {
-	const char *p = t->p, *e = t->e, *d;
-	int ex = 0;
+	const char *p = t->p, *d;
 
 	if (tgt >= 0 && tgt < KP_TK_N)
 		return number_value(t, tgt);
 	if (*p == '-')
 		p++;
 	d = p;
-	if (p >= e || *p < '0' || *p > '9' || (*p == '0' && p + 1 < e &&
-	    p[1] >= '0' && p[1] <= '9'))
-		return number_value(t, tgt);	/* for its message */
-	while (p < e && *p >= '0' && *p <= '9')
+	if (!DIGIT(*p) || (*p == '0' && DIGIT(p[1])))
+		return number_value(t, tgt);
+	while (DIGIT(*p))
 		p++;
 	if (p - d > 18)
 		return number_value(t, tgt);
-	if (p < e && *p == '.') {
+	if (*p == '.') {
 		p++;
-		if (p >= e || *p < '0' || *p > '9')
+		if (!DIGIT(*p))
 			return number_value(t, tgt);
-		while (p < e && *p >= '0' && *p <= '9')
+		while (DIGIT(*p))
 			p++;
 	}
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < e && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= e || *p < '0' || *p > '9')
-			return number_value(t, tgt);
-		for (; p < e && *p >= '0' && *p <= '9'; p++)
-			if (ex < 100000)
-				ex = ex * 10 + (*p - '0');
-		if (ex > DBL_MAX_10_EXP - 19)
-			return number_value(t, tgt);
-	}
+	if (*p == 'e' || *p == 'E')
+		return number_value(t, tgt);
 	t->p = p;
 	return 0;
 }
 
+/*
+ * A number at t->p, in full: validated as JSON and as jansson does
+ * (int64 integers, reals that do not overflow); when tgt is a picked
+ * member its value is stored there.  Relies on the NUL at s[n].
+ */
 static int
 number_value(struct st *t, int tgt)
 {
-	const char *p = t->p, *e = t->e, *start = p;
+	const char *p = t->p, *start = p, *ip, *ie, *fp = NULL, *fe = NULL;
+	const char *q;
 	uint64_t m = 0;
-	int neg = 0, isint = 1, sig = 0, frac = 0, ex = 0, exneg = 0;
-	int intd = 0;
+	int neg = 0, isint = 1, ex = 0, exneg = 0, intd, x;
 	struct kp_tickscan *js = t->js;
+	double d;
 
 	if (*p == '-') {
 		neg = 1;
 		p++;
 	}
-	if (p >= e || *p < '0' || *p > '9')
+	ip = p;
+	if (!DIGIT(*p))
 		return fail(t, start, "invalid number");
 	if (*p == '0') {
 		p++;
-		intd = 1;
-		if (p < e && *p >= '0' && *p <= '9')
+		if (DIGIT(*p))
 			return fail(t, start, "invalid number (leading zero)");
 	} else
-		for (; p < e && *p >= '0' && *p <= '9'; p++, intd++)
-			if (sig < 19 && (sig > 0 || *p != '0')) {
-				m = m * 10 + (uint64_t)(*p - '0');
-				sig++;
-			} else if (sig >= 19)
-				sig++;
-	if (p < e && *p == '.') {
+		while (DIGIT(*p))
+			p++;
+	ie = p;
+	if (*p == '.') {
 		isint = 0;
-		p++;
-		if (p >= e || *p < '0' || *p > '9')
+		fp = ++p;
+		if (!DIGIT(*p))
 			return fail(t, p, "invalid number (digit expected)");
-		for (; p < e && *p >= '0' && *p <= '9'; p++) {
-			if (sig < 19 && (sig > 0 || *p != '0')) {
-				m = m * 10 + (uint64_t)(*p - '0');
-				sig++;
-			} else if (sig >= 19)
-				sig++;
-			frac++;
-		}
+		while (DIGIT(*p))
+			p++;
+		fe = p;
 	}
-	if (p < e && (*p == 'e' || *p == 'E')) {
+	if (*p == 'e' || *p == 'E') {
 		isint = 0;
 		p++;
-		if (p < e && (*p == '+' || *p == '-'))
+		if (*p == '+' || *p == '-')
 			exneg = *p++ == '-';
-		if (p >= e || *p < '0' || *p > '9')
+		if (!DIGIT(*p))
 			return fail(t, p, "invalid number (digit expected)");
-		for (; p < e && *p >= '0' && *p <= '9'; p++)
+		for (; DIGIT(*p); p++)
 			if (ex < 100000)
 				ex = ex * 10 + (*p - '0');
 		if (exneg)
 			ex = -ex;
 	}
 	t->p = p;
+	if (fp == NULL)
+		fp = fe = ie;	/* no fraction: an empty one */
+	intd = (int)(ie - ip);
 	if (isint) {
 		int64_t v;
 
-		if (intd <= 18)
+		if (intd <= 18) {
+			for (q = ip; q < ie; q++)
+				m = m * 10 + (uint64_t)(*q - '0');
 			v = neg ? -(int64_t)m : (int64_t)m;
-		else {
+		} else {
 			errno = 0;
 			v = strtoll(start, NULL, 10);
 			if (errno == ERANGE)
@@ -407,31 +394,44 @@ number_value(struct st *t, int tgt)
 	}
 	/* |value| < 10^(intd + ex): only then can it not overflow */
 	if (intd + ex > DBL_MAX_10_EXP) {
-		double d;
-
 		errno = 0;
 		d = strtod(start, NULL);
 		if ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE)
 			return fail(t, start, "real number overflow");
 	}
-	if (tgt >= 0 && tgt < KP_TK_N) {
-		double d;
-		int x = ex - frac;
-
+	if (tgt < 0 || tgt >= KP_TK_N)
+		return 0;
+	/* the significant digits: from the first nonzero one */
+	q = ip;
+	if (*ip == '0') {
+		q = fp;
+		while (q < fe && *q == '0')
+			q++;
+	}
+	x = ex - (int)(fe - fp);
+	if ((q < ie ? (ie - q) + (fe - fp) : fe - q) <= 19 && x >= -22 &&
+	    x <= 22) {
+		for (; q < ie; q++)
+			m = m * 10 + (uint64_t)(*q - '0');
+		if (q < fp)
+			q = fp;
+		for (; q < fe; q++)
+			m = m * 10 + (uint64_t)(*q - '0');
+		if (m > (1ull << 53))
+			d = dec_exact(m, x);
 #if FLT_EVAL_METHOD == 0
 		/* exact m and 10^|x|: one correctly rounded operation */
-		if (sig <= 19 && m <= (1ull << 53) && x >= -22 && x <= 22)
+		else
 			d = x < 0 ? (double)m / pow10_exact[-x] :
 			    (double)m * pow10_exact[x];
-		else
-#endif
-		if (sig <= 19 && x >= -22 && x <= 22)
-			d = dec_exact(m, x);
+#else
 		else
 			d = fabs(strtod(start, NULL));
-		js->kind[tgt] = KP_TV_REAL;
-		js->num[tgt] = neg ? -d : d;
-	}
+#endif
+	} else
+		d = fabs(strtod(start, NULL));
+	js->kind[tgt] = KP_TV_REAL;
+	js->num[tgt] = neg ? -d : d;
 	return 0;
 }
 
@@ -483,7 +483,7 @@ cur_ctx(const struct st *t)
 }
 
 /* Open a container of kind c ('{' or '[') for target tgt. */
-static int
+HOT int
 push(struct st *t, int c, int tgt)
 {
 	int ctx = C_NONE, d = t->depth;
@@ -520,54 +520,56 @@ elem_target(const struct st *t)
 	return ctx == C_BUY ? T_BUY0 : ctx == C_SELL ? T_SELL0 : T_NONE;
 }
 
-static int
-literal(struct st *t, const char *w, size_t n)
-{
-	if ((size_t)(t->e - t->p) < n || memcmp(t->p, w, n) != 0)
-		return fail(t, t->p, "invalid literal");
-	t->p += n;
-	return 0;
-}
 
+/* Whitespace as JSON has it; the NUL at s[n] stops the loop. */
+#define WS(p) do { \
+	while (*(p) == ' ' || *(p) == '\n' || *(p) == '\r' || *(p) == '\t') \
+		(p)++; \
+} while (0)
+
+/*
+ * The parser keeps its position in a local p and relies on the NUL at
+ * s[n]: a test for any other byte fails there, so only the branches that
+ * report an error need to tell the end from a stray NUL.
+ */
 int
 kp_tickscan(struct kp_tickscan *js, const char *s, size_t n)
 {
 	struct st t;
+	const char *p = s, *e = s + n;
 	int tgt = T_NONE;
 
 	memset(js, 0, sizeof(*js));
-	t.s = t.p = s;
-	t.e = s + n;
+	t.s = s;
+	t.e = e;
 	t.js = js;
 	t.depth = 0;
-	ws(&t);
-	if (t.p >= t.e || (*t.p != '{' && *t.p != '['))
-		return fail(&t, t.p, "'{' or '[' expected");
-	js->top = *t.p;
+	WS(p);
+	if (*p != '{' && *p != '[')
+		return fail(&t, p, "'{' or '[' expected");
+	js->top = *p;
 value:
-	if (t.p >= t.e)
-		return fail(&t, t.p, "value expected");
-	if (t.depth + 1 > KP_TICKSCAN_MAX_DEPTH)
-		return fail(&t, t.p, "nesting too deep");
+	if (t.depth >= KP_TICKSCAN_MAX_DEPTH)
+		return fail(&t, p, "nesting too deep");
 	if (tgt >= 0 && tgt < KP_TK_N)
 		js->kind[tgt] = KP_TV_NONE;
-	switch (*t.p) {
+	switch (*p) {
 	case '{':
 		push(&t, '{', tgt);
-		t.p++;
-		ws(&t);
-		if (t.p < t.e && *t.p == '}') {
-			t.p++;
+		p++;
+		WS(p);
+		if (*p == '}') {
+			p++;
 			t.depth--;
 			goto after;
 		}
 		goto key;
 	case '[':
 		push(&t, '[', tgt);
-		t.p++;
-		ws(&t);
-		if (t.p < t.e && *t.p == ']') {
-			t.p++;
+		p++;
+		WS(p);
+		if (*p == ']') {
+			p++;
 			t.depth--;
 			goto after;
 		}
@@ -578,8 +580,10 @@ value:
 		size_t len;
 		int esc;
 
+		t.p = p;
 		if (string(&t, &raw, &len, &esc) < 0)
 			return -1;
+		p = t.p;
 		if (tgt == KP_TK_TS) {
 			js->kind[tgt] = KP_TV_STR;
 			js->str = raw;
@@ -588,23 +592,27 @@ value:
 		goto after;
 	}
 	case 't':
-		if (literal(&t, "true", 4) < 0)
-			return -1;
-		goto after;
 	case 'f':
-		if (literal(&t, "false", 5) < 0)
-			return -1;
+	case 'n': {
+		const char *w = *p == 't' ? "true" : *p == 'f' ? "false" :
+		    "null";
+		size_t k = strlen(w);
+
+		if ((size_t)(e - p) < k || memcmp(p, w, k) != 0)
+			return fail(&t, p, "invalid literal");
+		p += k;
 		goto after;
-	case 'n':
-		if (literal(&t, "null", 4) < 0)
-			return -1;
-		goto after;
-	default:
-		if (*t.p != '-' && (*t.p < '0' || *t.p > '9'))
-			return fail(&t, t.p, "unexpected character");
+	}
+	case '-': case '0': case '1': case '2': case '3': case '4': case '5':
+	case '6': case '7': case '8': case '9':
+		t.p = p;
 		if (number(&t, tgt) < 0)
 			return -1;
+		p = t.p;
 		goto after;
+	default:
+		return fail(&t, p, p >= e ? "unexpected end of line" :
+		    "unexpected character");
 	}
 key:
 	{
@@ -612,10 +620,13 @@ key:
 		size_t len;
 		int esc, ctx = cur_ctx(&t);
 
-		if (t.p >= t.e || *t.p != '"')
-			return fail(&t, t.p, "string key expected");
+		if (*p != '"')
+			return fail(&t, p, p >= e ? "unexpected end of line" :
+			    "string key expected");
+		t.p = p;
 		if (string(&t, &raw, &len, &esc) < 0)
 			return -1;
+		p = t.p;
 		tgt = T_NONE;
 		if (ctx != C_NONE) {
 			char buf[32];
@@ -625,33 +636,35 @@ key:
 			else if ((len = kp_tickscan_str(raw, len, buf,
 			    sizeof(buf))) != (size_t)-1)
 				tgt = key_target(ctx, buf, len);
+			/* a later duplicate replaces what an earlier held */
+			if (tgt == T_DEPTH)
+				js->kind[KP_TK_BID] = js->kind[KP_TK_ASK] =
+				    KP_TV_NONE;
+			else if (tgt == T_BUY)
+				js->kind[KP_TK_BID] = KP_TV_NONE;
+			else if (tgt == T_SELL)
+				js->kind[KP_TK_ASK] = KP_TV_NONE;
 		}
-		/* a later duplicate replaces what an earlier one held */
-		if (tgt == T_DEPTH)
-			js->kind[KP_TK_BID] = js->kind[KP_TK_ASK] = KP_TV_NONE;
-		else if (tgt == T_BUY)
-			js->kind[KP_TK_BID] = KP_TV_NONE;
-		else if (tgt == T_SELL)
-			js->kind[KP_TK_ASK] = KP_TV_NONE;
-		ws(&t);
-		if (t.p >= t.e || *t.p != ':')
-			return fail(&t, t.p, "':' expected");
-		t.p++;
-		ws(&t);
+		if (*p != ':') {
+			WS(p);
+			if (*p != ':')
+				return fail(&t, p, p >= e ?
+				    "unexpected end of line" : "':' expected");
+		}
+		p++;
+		WS(p);
 		goto value;
 	}
 after:
-	ws(&t);
+	WS(p);
 	if (t.depth == 0) {
-		if (t.p != t.e)
-			return fail(&t, t.p, "end of line expected");
+		if (p != e)
+			return fail(&t, p, "end of line expected");
 		return 0;
 	}
-	if (t.p >= t.e)
-		return fail(&t, t.p, "unexpected end of line");
-	if (*t.p == ',') {
-		t.p++;
-		ws(&t);
+	if (*p == ',') {
+		p++;
+		WS(p);
 		if (!is_arr(&t))
 			goto key;
 		if (t.depth <= CTX_LEVELS)
@@ -659,13 +672,13 @@ after:
 		tgt = elem_target(&t);
 		goto value;
 	}
-	if (*t.p == (is_arr(&t) ? ']' : '}')) {
-		t.p++;
+	if (*p == (is_arr(&t) ? ']' : '}')) {
+		p++;
 		t.depth--;
 		goto after;
 	}
-	return fail(&t, t.p, is_arr(&t) ? "',' or ']' expected" :
-	    "',' or '}' expected");
+	return fail(&t, p, p >= e ? "unexpected end of line" : is_arr(&t) ?
+	    "',' or ']' expected" : "',' or '}' expected");
 }
 
 /* Append code point v as UTF-8: the lead byte, then 6 bits a byte. */
