@@ -540,22 +540,21 @@ put_num(char *p, int f, double v)
 static char *
 put_jstr(char *p, const char *s)
 {
-	size_t n = strlen(s), i;
+	size_t n, i;
+	unsigned char c;
 	struct kp_buf t;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
+	*p = '"';
+	for (i = 0; (c = (unsigned char)s[i]) != 0; i++) {
 		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
 			break;
+		p[i + 1] = (char)c;
 	}
-	if (i == n) {
-		*p++ = '"';
-		memcpy(p, s, n);
-		p += n;
-		*p++ = '"';
-		return p;
+	if (c == 0) {
+		p[i + 1] = '"';
+		return p + i + 2;
 	}
+	n = i + strlen(s + i);
 	kp_buf_init(&t, 6 * n + 2);
 	if (kp_json_str(&t, s, n) == 0) {
 		memcpy(p, t.p, t.len);
