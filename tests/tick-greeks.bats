@@ -247,12 +247,18 @@ teardown() {
 	# sigma(k,T) = atm + term T + skew k + curv k^2, k = ln(K/F); allowed:
 	# what half a tick (0.025) of the option and of the index, and 1.5 s
 	# of time (whole-second exchange timestamps), move the IV by, to first
-	# order.  Options below 20 ticks (1.00) are left out: there half a tick
-	# is over 2.5% of the price and the first-order bound no longer holds
-	# (and kite-sim floors any smaller model price to one tick).
+	# order.  Options with less than 20 ticks (1.00) of time value (price
+	# less the discounted intrinsic value) are left out: there half a tick
+	# is over 2.5% of it and the first-order bound no longer holds (and
+	# kite-sim floors any smaller model price to one tick); deep in the
+	# money near expiry that is most of the price.
 	jq -r --slurpfile sm "$T/smile" --arg q "$q" '
-		select(.iv != null and .vega != null and .last_price >= 1) |
+		select(.iv != null and .vega != null) |
 		$sm[0] as $m | .time_to_expiry as $t |
+		(.underlying_price * ((0 - ($q | tonumber) * $t) | exp) -
+		    .strike * ((0 - $m.r * $t) | exp)) as $fwd |
+		select(.last_price - ([(if .instrument_type == "CE" then $fwd
+		    else 0 - $fwd end), 0] | max) >= 1) |
 		(.underlying_price * ((($m.r - ($q | tonumber)) * $t) | exp)) as $f |
 		((.strike / $f) | log) as $k |
 		([$m.atm + $m.term * $t + $m.skew * $k + $m.curv * $k * $k, 0.01] | max) as $want |
@@ -265,4 +271,50 @@ teardown() {
 	grep ' false$' "$T/check" | head -5 >&2 || true
 	[ "$n" -ge 20 ]
 	[ "$bad" -eq 0 ]
+}
+
+@test "numbers in the shortest form that reads back, strings escaped, JSON edge cases kept or reported as jansson would" {
+	opt_row 777 'NIF""TY\é25DEC' NIFTY 25000 CE
+	sed -i 's/^777,1,NIF""TY\\é25DEC,/777,1,"NIF""TY\\é25DEC",/' "$T/instr.csv"
+	t=$((EXP - 86400 * 7))
+	printf '%s\n' \
+		'{"instrument_token":256265,"last_price":25000.5}' \
+		"{\"instrument_token\":777,\"last_price\":300,\"exchange_timestamp\":$t}" \
+		'[1,2,{"instrument_token":777}]' \
+		'{"a":"\u00e9\ud83d\ude00","b":[true,false,null,-0,1E-400]}' \
+		'{"a":1e309}' \
+		'{"a":9223372036854775808}' \
+		'{"a":"\ud800"}' \
+		'{"a":1} x' \
+		"{\"last\\u005fprice\":310,\"instrument_token\":777,\"exchange_timestamp\":$t}" >"$T/in"
+	run --separate-stderr tick-greeks -i "$T/instr.csv" <"$T/in"
+	[ "$status" -eq 1 ]
+	# lines 1, 3 and 4 pass through byte for byte, 5 to 8 are reported
+	[ "$(printf '%s\n' "$output" | sed -n 1p)" = "$(sed -n 1p "$T/in")" ]
+	[ "$(printf '%s\n' "$output" | sed -n 3p)" = "$(sed -n 3p "$T/in")" ]
+	[ "$(printf '%s\n' "$output" | sed -n 4p)" = "$(sed -n 4p "$T/in")" ]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 5 ]
+	for l in 5 6 7 8; do
+		[[ $stderr == *"line $l: bad JSON: "*"(column "* ]]
+	done
+	[[ $stderr == *"line 8: bad JSON: end of line expected (column 9)"* ]]
+	o=$(printf '%s\n' "$output" | sed -n 2p)
+	[ "$(printf '%s\n' "$o" | jq -r .tradingsymbol)" = 'NIF"TY\é25DEC' ]
+	[[ $o == *'"underlying_price":25000.5,'* ]]
+	[[ $o == *'"strike":25000,'* ]]
+	# every number added is the shortest that reads back exactly (%.17g
+	# of it is the same double; one digit fewer never is)
+	for f in iv delta gamma theta vega rho time_to_expiry; do
+		v=$(printf '%s\n' "$o" | grep -o "\"$f\":[^,}]*" | cut -d: -f2)
+		[ -n "$v" ]
+		awk -v v="$v" 'BEGIN {
+			if (sprintf("%.17g", v + 0) != sprintf("%.17g", sprintf("%.17g", v + 0) + 0)) exit 1
+			s = v; sub(/^-/, "", s); sub(/e.*/, "", s); gsub(/[.]/, "", s); sub(/^0+/, "", s)
+			n = length(s)
+			if (n > 17) exit 1
+			if (n > 1 && sprintf("%.*g", n - 1, v + 0) + 0 == v + 0) exit 1
+		}'
+	done
+	# the escaped key is read as last_price
+	[ "$(printf '%s\n' "$output" | sed -n 5p | jq -r '.last_price, (.iv > 0)' | tr '\n' ' ')" = "310 true " ]
 }

@@ -16,6 +16,8 @@
 #include "kp.h"
 #include "kp_greeks.h"
 #include "kp_instr.h"
+#include "kp_dtoa.h"
+#include "kp_tickscan.h"
 
 #define USAGE "usage: tick-greeks -i FILE [-m MAP] [-r RATE] [-q YIELD] " \
 	"[--model bsm|black76] [--price last|mid] [--fields LIST]"
@@ -67,10 +69,20 @@ static struct opts O;
 static struct table T;
 static struct prices P;
 
+/*
+ * Murmur3's finaliser: every bit of the token reaches the low bits the
+ * tables use (a bare multiply left runs of consecutive tokens on a
+ * lattice that a miss had to walk).
+ */
 static size_t
 hash32(uint32_t k)
 {
-	return (size_t)(k * 2654435761u);
+	k ^= k >> 16;
+	k *= 0x85ebca6bu;
+	k ^= k >> 13;
+	k *= 0xc2b2ae35u;
+	k ^= k >> 16;
+	return k;
 }
 
 static const struct inst *
@@ -438,106 +450,152 @@ load(struct table *t, char err[KP_ERRLEN])
 /* Ticks ------------------------------------------------------------- */
 
 static double
-num(json_t *o, const char *k)
+num(const struct kp_tickscan *js, int k)
 {
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? json_number_value(v) : NAN;
+	return js->kind[k] == KP_TV_INT || js->kind[k] == KP_TV_REAL ?
+	    js->num[k] : NAN;
 }
 
 /* Tick time: exchange_timestamp, else receive_timestamp, else the
  * candle's timestamp (epoch seconds or ISO 8601). */
 static double
-tick_time(json_t *o)
+tick_time(const struct kp_tickscan *js)
 {
-	double t = num(o, "exchange_timestamp");
-	json_t *v;
+	double t = num(js, KP_TK_EXCH_TS);
+	char buf[256], *s;
+	size_t n;
 
 	if (isnan(t) || t <= 0)
-		t = num(o, "receive_timestamp");
+		t = num(js, KP_TK_RECV_TS);
 	if (!isnan(t))
 		return t;
-	v = json_object_get(o, "timestamp");
-	if (json_is_number(v))
-		return json_number_value(v);
-	if (json_is_string(v))
-		return kp_iso_time(json_string_value(v));
-	return NAN;
+	if (js->kind[KP_TK_TS] != KP_TV_STR)
+		return num(js, KP_TK_TS);
+	n = kp_tickscan_str(js->str, js->slen, buf, sizeof(buf));
+	if (n != (size_t)-1)
+		return kp_iso_time(buf);
+	/* longer than any real timestamp, but decoded all the same */
+	if ((s = malloc(js->slen + 1)) == NULL)
+		return NAN;
+	(void)kp_tickscan_str(js->str, js->slen, s, js->slen + 1);
+	t = kp_iso_time(s);
+	free(s);
+	return t;
 }
 
 static double
-tick_price(json_t *o)
+tick_price(const struct kp_tickscan *js)
 {
-	double p = num(o, "last_price");
+	double p = num(js, KP_TK_LAST_PRICE);
 
 	if (isnan(p))
-		p = num(o, "close");	/* a candle */
+		p = num(js, KP_TK_CLOSE);	/* a candle */
 	return p;
 }
 
 static double
-mid_price(json_t *o)
+mid_price(const struct kp_tickscan *js)
 {
-	json_t *d = json_object_get(o, "depth");
-	double b = num(json_array_get(json_object_get(d, "buy"), 0), "price");
-	double s = num(json_array_get(json_object_get(d, "sell"), 0),
-	    "price");
+	double b = num(js, KP_TK_BID), s = num(js, KP_TK_ASK);
 
 	return b > 0 && s > 0 ? 0.5 * (b + s) : NAN;
 }
 
-/*
- * A number as %.17g (reads back exactly; one snprintf, where the shortest
- * form would cost several), or null when not finite.
- */
-static void
-add_num(struct kp_buf *b, int f, double v)
-{
-	char *p;
-	int n;
+/* ,"name": for each field, written once */
+static char field_pre[F_N][32];
+static size_t field_pre_len[F_N];
 
-	if (!O.fields[f])
-		return;
-	kp_buf_addc(b, ',');
-	kp_json_cstr(b, field_names[f]);
-	kp_buf_addc(b, ':');
-	if (!isfinite(v) || (p = kp_buf_room(b, 32)) == NULL) {
-		kp_buf_addstr(b, "null");
-		return;
-	}
-	n = snprintf(p, 32, "%.17g", v);
-	b->len += (size_t)n;
+static void
+field_pre_init(void)
+{
+	int i;
+
+	for (i = 0; i < F_N; i++)
+		field_pre_len[i] = (size_t)snprintf(field_pre[i],
+		    sizeof(field_pre[i]), ",\"%s\":", field_names[i]);
 }
 
-static void
-add_str(struct kp_buf *b, int f, const char *s)
+/* Room enrich may take: numbers, iv_reason, strings escaped (<= 6x). */
+#define ENRICH_ROOM (F_N * (32 + KP_DTOA_ROOM) + 64 + \
+	6 * (KP_INSTR_SYM_MAX + KP_INSTR_NAME_MAX + 16) + 64)
+
+/*
+ * ,"name": and a number in the shortest form that reads back exactly
+ * (kp_dtoa), or null when not finite.
+ */
+static char *
+put_num(char *p, int f, double v)
 {
 	if (!O.fields[f])
-		return;
-	kp_buf_addc(b, ',');
-	kp_json_cstr(b, field_names[f]);
-	kp_buf_addc(b, ':');
-	kp_json_cstr(b, s);
+		return p;
+	memcpy(p, field_pre[f], field_pre_len[f]);
+	p += field_pre_len[f];
+	if (isfinite(v))
+		return kp_dtoa(p, v);
+	memcpy(p, "null", 4);
+	return p + 4;
+}
+
+/* A JSON string: copied when nothing needs escaping, else kp_json_str. */
+static char *
+put_jstr(char *p, const char *s)
+{
+	size_t n, i;
+	unsigned char c;
+	struct kp_buf t;
+
+	*p = '"';
+	for (i = 0; (c = (unsigned char)s[i]) != 0; i++) {
+		if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\')
+			break;
+		p[i + 1] = (char)c;
+	}
+	if (c == 0) {
+		p[i + 1] = '"';
+		return p + i + 2;
+	}
+	n = i + strlen(s + i);
+	kp_buf_init(&t, 6 * n + 2);
+	if (kp_json_str(&t, s, n) == 0) {
+		memcpy(p, t.p, t.len);
+		p += t.len;
+	} else {
+		memcpy(p, "null", 4);
+		p += 4;
+	}
+	kp_buf_free(&t);
+	return p;
+}
+
+static char *
+put_str(char *p, int f, const char *s)
+{
+	if (!O.fields[f])
+		return p;
+	memcpy(p, field_pre[f], field_pre_len[f]);
+	return put_jstr(p + field_pre_len[f], s);
 }
 
 struct counts {
 	unsigned long long lines, options, noiv, bad, pass;
 };
 
-/* Enrich one option tick: append the fields to b (which holds the line
- * without its closing brace). */
-static void
-enrich(struct kp_buf *b, json_t *o, const struct inst *in,
+/* Enrich one option tick: write the fields at p (after the line without
+ * its closing brace), at most ENRICH_ROOM bytes; return the end. */
+static char *
+enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
     struct counts *c)
 {
-	double ts = tick_time(o), px, S = NAN, Tyr, iv = NAN, *up;
+	double ts = tick_time(js), px, S = NAN, Tyr, iv = NAN, *up;
 	const char *reason = NULL;
 	struct kp_greeks g;
 	int call = in->type == KP_INSTR_CE, st;
 
-	px = O.mid ? mid_price(o) : NAN;
+	if (field_pre_len[0] == 0)
+		field_pre_init();
+	px = O.mid ? mid_price(js) : NAN;
 	if (isnan(px))
-		px = tick_price(o);
+		px = tick_price(js);
 	up = in->under ? price_slot(&P, in->under, 0) : NULL;
 	if (up != NULL && *up > 0)
 		S = *up;
@@ -566,48 +624,46 @@ enrich(struct kp_buf *b, json_t *o, const struct inst *in,
 		c->noiv++;
 		g.delta = g.gamma = g.theta_day = g.vega_pt = g.rho_pct = NAN;
 	}
-	add_num(b, F_IV, iv);
+	p = put_num(p, F_IV, iv);
 	if (reason != NULL && O.fields[F_IV]) {
-		kp_buf_addstr(b, ",\"iv_reason\":");
-		kp_json_cstr(b, reason);
+		memcpy(p, ",\"iv_reason\":", 13);
+		p = put_jstr(p + 13, reason);
 	}
-	add_num(b, F_DELTA, g.delta);
-	add_num(b, F_GAMMA, g.gamma);
-	add_num(b, F_THETA, g.theta_day);
-	add_num(b, F_VEGA, g.vega_pt);
-	add_num(b, F_RHO, g.rho_pct);
-	add_num(b, F_UNDERLYING, S);
-	add_num(b, F_TTE, isnan(ts) ? NAN : Tyr);
-	add_str(b, F_TSYM, in->tsym);
-	add_str(b, F_NAME, in->name);
-	add_num(b, F_STRIKE, in->strike);
-	add_str(b, F_EXPIRY, in->expiry_str);
-	add_str(b, F_TYPE, call ? "CE" : "PE");
+	p = put_num(p, F_DELTA, g.delta);
+	p = put_num(p, F_GAMMA, g.gamma);
+	p = put_num(p, F_THETA, g.theta_day);
+	p = put_num(p, F_VEGA, g.vega_pt);
+	p = put_num(p, F_RHO, g.rho_pct);
+	p = put_num(p, F_UNDERLYING, S);
+	p = put_num(p, F_TTE, isnan(ts) ? NAN : Tyr);
+	p = put_str(p, F_TSYM, in->tsym);
+	p = put_str(p, F_NAME, in->name);
+	p = put_num(p, F_STRIKE, in->strike);
+	p = put_str(p, F_EXPIRY, in->expiry_str);
+	return put_str(p, F_TYPE, call ? "CE" : "PE");
 }
 
 static void
 process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
     uint64_t lineno, struct counts *c)
 {
-	json_error_t je;
-	json_t *o, *v;
+	struct kp_tickscan js;
 	const struct inst *in;
 	uint32_t tok;
-	size_t end;
+	size_t end, need;
+	char *p0, *p;
 
 	c->lines++;
-	o = json_loadb(line, len, 0, &je);
-	if (o == NULL) {
+	if (kp_tickscan(&js, line, len) < 0) {
 		c->bad++;
-		kp_warn("line %llu: bad JSON: %s (column %d)",
-		    (unsigned long long)lineno, je.text, je.column);
+		kp_warn("line %llu: bad JSON: %s (column %zu)",
+		    (unsigned long long)lineno, js.err, js.col);
 		return;
 	}
-	v = json_object_get(o, "instrument_token");
-	if (!json_is_object(o) || !json_is_integer(v) ||
-	    json_integer_value(v) <= 0 || json_integer_value(v) > UINT32_MAX)
+	if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
+	    js.i64[KP_TK_TOKEN] <= 0 || js.i64[KP_TK_TOKEN] > UINT32_MAX)
 		goto pass;
-	tok = (uint32_t)json_integer_value(v);
+	tok = (uint32_t)js.i64[KP_TK_TOKEN];
 	in = table_get(&T, tok);
 	if (in == NULL || (in->type != KP_INSTR_CE && in->type !=
 	    KP_INSTR_PE)) {
@@ -618,7 +674,7 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		 */
 		double *up = price_slot(&P, tok, in != NULL), px;
 
-		px = tick_price(o);
+		px = tick_price(&js);
 		if (up != NULL && px > 0)
 			*up = px;
 		goto pass;
@@ -628,16 +684,24 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		end--;
 	if (end == 0)
 		goto pass;
-	kp_buf_reset(b);
-	kp_buf_add(b, line, end - 1);
-	enrich(b, o, in, c);
-	kp_buf_add(b, "}\n", 2);
-	kp_out_write(out, b->p, b->len);
+	/* straight into the output buffer when it can hold the line */
+	need = end - 1 + ENRICH_ROOM + 2;
+	if (need > out->cap || (p0 = kp_out_room(out, need)) == NULL) {
+		kp_buf_reset(b);
+		if ((p0 = kp_buf_room(b, need)) == NULL)
+			goto pass;
+	}
+	memcpy(p0, line, end - 1);
+	p = enrich(p0 + end - 1, &js, in, c);
+	*p++ = '}';
+	*p++ = '\n';
+	if (p0 == b->p)
+		kp_out_write(out, p0, (size_t)(p - p0));
+	else
+		kp_out_commit(out, (size_t)(p - p0));
 	c->options++;
-	json_decref(o);
 	return;
 pass:
-	json_decref(o);
 	c->pass++;
 	kp_out_write(out, line, len);
 	kp_out_write(out, "\n", 1);

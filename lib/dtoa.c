@@ -1,0 +1,310 @@
+/*
+ * dtoa.c: the shortest decimal that reads back as a given double.
+ *
+ * The method is the digit-removal loop of Ryu (Ulf Adams, "Ryu: fast
+ * float-to-string conversion", PLDI 2018), with the scaled bounds
+ * computed exactly in 128-bit integers instead of from tables: v, its
+ * upper and lower halfway points to the neighbouring doubles, times
+ * 2^e2 / 10^q, floored, with a flag telling whether each floor was
+ * exact.  q is chosen so that v * 10^-q has 18 or 19 digits, which is
+ * more than the 17 that always suffice, and the loop then drops digits
+ * while a shorter decimal still lies between the bounds.  Where the
+ * products would not fit in 128 bits (v < 1e-14 or v >= 1e47) a slow
+ * path uses snprintf and strtod instead.
+ */
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "kp_dtoa.h"
+#include "pow5.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+/* 5^i, i <= 55: from the 64-bit table, one product above 5^27. */
+static u128
+pow5(int i)
+{
+	if (i <= 27)
+		return kp_pow5_64[i];
+	return (u128)kp_pow5_64[27] * kp_pow5_64[i - 27];
+}
+
+/* floor(log10(2^e)) for -1100 <= e <= 1100. */
+static int
+log10_pow2(int e)
+{
+	/* 78913 / 2^18 is log10(2) to 6e-8, exact enough below 1650 */
+	if (e >= 0)
+		return (int)(((uint32_t)e * 78913u) >> 18);
+	/* floor(-x) = -floor(x) - 1 for non-integral x (e != 0) */
+	return -(int)(((uint32_t)-e * 78913u) >> 18) - 1;
+}
+
+/*
+ * floor(x * 2^a2 * 5^a5) for x = mv, mp = mv + 2 and mm (mv - 1 or
+ * mv - 2) into o[0..2], with ex[i] telling whether each was exact; -1
+ * when a product would not fit (the caller takes the slow path).
+ * mv < 2^55.
+ */
+static int
+scale3(uint64_t mv, uint64_t mm, int a2, int a5, uint64_t o[3], int ex[3])
+{
+	u128 n[3], f;
+	int i;
+
+	if (a5 >= 0) {
+		if (a5 > 31 || a2 > 8 || a2 <= -128)
+			return -1;
+		f = pow5(a5);		/* < 2^72, the products < 2^127 */
+		/* one 64 x 64 multiply when 5^a5 fits in 64 bits */
+		n[0] = a5 <= 27 ? (u128)mv * (uint64_t)f : mv * f;
+		n[1] = n[0] + 2 * f;
+		n[2] = n[0] - (mv - mm) * f;
+		if (a2 >= 0) {
+			if ((n[1] >> (127 - a2)) != 0)
+				return -1;
+			for (i = 0; i < 3; i++) {
+				n[i] <<= a2;
+				ex[i] = 1;
+			}
+		} else {
+			u128 mask = ((u128)1 << -a2) - 1;
+
+			for (i = 0; i < 3; i++) {
+				ex[i] = (n[i] & mask) == 0;
+				n[i] >>= -a2;
+			}
+		}
+	} else {
+		if (a5 < -31 || a2 < 0 || a2 > 72)
+			return -1;
+		f = pow5(-a5);
+		n[0] = (u128)mv << a2;
+		n[1] = (u128)(mv + 2) << a2;
+		n[2] = (u128)mm << a2;
+		for (i = 0; i < 3; i++) {
+			ex[i] = n[i] % f == 0;
+			n[i] /= f;
+		}
+	}
+	if (n[1] >> 63)
+		return -1;
+	for (i = 0; i < 3; i++)
+		o[i] = (uint64_t)n[i];
+	return 0;
+}
+
+/* The slow path: the smallest %.*e precision that reads back. */
+static void
+slow_digits(double v, uint64_t *digits, int *exp10)
+{
+	char buf[48], *e;
+	uint64_t d = 0;
+	int prec, n = 0, i, x;
+
+	for (prec = 0; prec < 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	snprintf(buf, sizeof(buf), "%.*e", prec, v);
+	for (i = 0; buf[i] != 'e'; i++)
+		if (buf[i] >= '0' && buf[i] <= '9') {
+			d = d * 10 + (uint64_t)(buf[i] - '0');
+			n++;
+		}
+	e = buf + i + 1;
+	x = atoi(e);
+	*digits = d;
+	*exp10 = x - (n - 1);
+}
+
+/* The digit-removal state: v, its bounds, and what was dropped. */
+struct drop {
+	uint64_t vr, vp, vm;
+	int vr_tz, vm_tz, removed;
+	unsigned last;
+};
+
+/* Drop one digit of all three. */
+static inline void
+drop1(struct drop *d)
+{
+	d->vm_tz = d->vm_tz && d->vm % 10 == 0;
+	d->vr_tz = d->vr_tz && d->last == 0;
+	d->last = (unsigned)(d->vr % 10);
+	d->vr /= 10;
+	d->vp /= 10;
+	d->vm /= 10;
+	d->removed++;
+}
+
+void
+kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
+{
+	uint64_t bits, m2, mv, mm, out, o[3];
+	int e2, ie, q, b, vp_tz, accept, ex[3];
+	struct drop d;
+
+	memcpy(&bits, &v, sizeof(bits));
+	ie = (int)((bits >> 52) & 0x7ff);
+	m2 = bits & ((1ull << 52) - 1);
+	if (ie == 0) {
+		e2 = 1 - 1075;
+	} else {
+		e2 = ie - 1075;
+		m2 |= 1ull << 52;
+	}
+	/* an integer below 2^53: its digits are the integer's */
+	if (e2 <= 0 && e2 > -53 && (m2 & ((1ull << -e2) - 1)) == 0) {
+		out = m2 >> -e2;
+		for (q = 0; out % 10 == 0; q++)
+			out /= 10;
+		*digits = out;
+		*exp10 = q;
+		return;
+	}
+	accept = (m2 & 1) == 0;
+	e2 -= 2;
+	mv = 4 * m2;
+	/* the gap below is half as wide at a power of two (not subnormal) */
+	mm = mv - 1 - ((bits & ((1ull << 52) - 1)) != 0 || ie <= 1);
+	/* v in [2^(b-1), 2^b) */
+	b = 64 - __builtin_clzll(mv) + e2;
+	q = log10_pow2(b - 1) - 17;
+	if (scale3(mv, mm, e2 - q, -q, o, ex) < 0) {
+		slow_digits(v, digits, exp10);
+		return;
+	}
+	d.vr = o[0];
+	d.vp = o[1];
+	d.vm = o[2];
+	d.vr_tz = ex[0];
+	vp_tz = ex[1];
+	d.vm_tz = ex[2] && accept;
+	if (!accept && vp_tz)
+		d.vp--;		/* the upper bound itself is excluded */
+	d.last = 0;
+	d.removed = 0;
+	/* two digits at a time while both may go, then one */
+	while (d.vp / 100 > d.vm / 100) {
+		d.vm_tz = d.vm_tz && d.vm % 100 == 0;
+		d.vr_tz = d.vr_tz && d.last == 0 && d.vr % 10 == 0;
+		d.last = (unsigned)(d.vr % 100 / 10);
+		d.vr /= 100;
+		d.vp /= 100;
+		d.vm /= 100;
+		d.removed += 2;
+	}
+	if (d.vp / 10 > d.vm / 10)
+		drop1(&d);
+	if (d.vm_tz)
+		while (d.vm % 10 == 0)
+			drop1(&d);
+	if (d.vr_tz && d.last == 5 && d.vr % 2 == 0)
+		d.last = 4;	/* an exact tie: to even */
+	out = d.vr + ((d.vr == d.vm && !d.vm_tz) || d.last >= 5);
+	q += d.removed;
+	while (out % 10 == 0) {
+		out /= 10;
+		q++;
+	}
+	*digits = out;
+	*exp10 = q;
+}
+
+/*
+ * Write the n digits of v < 10^17 at p, straight into place in 8-byte
+ * stores (no copy through a buffer); may write up to 8 bytes.
+ */
+static inline void
+put17(char *p, uint64_t v, int n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w;
+
+	if (n <= 8) {
+		w = swar8((uint32_t)v) >> (8 * (8 - n));
+		memcpy(p, &w, 8);
+		return;
+	}
+	w = swar8((uint32_t)(v % 100000000));
+	v /= 100000000;
+	if (n == 17) {
+		*p++ = (char)('0' + v / 100000000);
+		v %= 100000000;
+		n--;
+	}
+	/* the first n - 8 digits, then the last 8 over what spilled */
+	{
+		uint64_t hi = swar8((uint32_t)v) >> (8 * (16 - n));
+
+		memcpy(p, &hi, 8);
+		memcpy(p + n - 8, &w, 8);
+	}
+#else
+	put_digits(p, v, (unsigned)n);
+#endif
+}
+
+char *
+kp_dtoa(char *p, double v)
+{
+	uint64_t digits;
+	int n, e, x, i;
+
+	if (signbit(v)) {
+		*p++ = '-';
+		v = -v;
+	}
+	if (v == 0) {
+		*p++ = '0';
+		return p;
+	}
+	kp_dtoa_digits(v, &digits, &e);
+	n = (int)ndigits(digits);
+	x = e + n - 1;		/* exponent of the first digit */
+	if (x >= 17 || x < -5) {
+		put17(p + 1, digits, n);
+		p[0] = p[1];
+		if (n > 1) {
+			p[1] = '.';
+			p += n + 1;
+		} else
+			p++;
+		*p++ = 'e';
+		*p++ = x < 0 ? '-' : '+';
+		if (x < 0)
+			x = -x;
+		if (x >= 100)
+			*p++ = (char)('0' + x / 100);
+		*p++ = (char)('0' + x / 10 % 10);
+		*p++ = (char)('0' + x % 10);
+		return p;
+	}
+	if (x < 0) {
+		*p++ = '0';
+		*p++ = '.';
+		for (i = -1; i > x; i--)
+			*p++ = '0';
+		put17(p, digits, n);
+		return p + n;
+	}
+	if (n <= x + 1) {		/* an integer */
+		put17(p, digits, n);
+		p += n;
+		for (i = n; i <= x; i++)
+			*p++ = '0';
+		return p;
+	}
+	/* digits, the point after the first x + 1 */
+	put17(p + 1, digits, n);
+	for (i = 0; i <= x; i++)
+		p[i] = p[i + 1];
+	p[x + 1] = '.';
+	return p + n + 1;
+}
