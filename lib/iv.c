@@ -245,17 +245,13 @@ householder(double nu, double h2, double h3)
 	return (1 + 0.5 * h2 * nu) / (1 + nu * (h2 + h3 * nu / 6));
 }
 
-double
-kp_lbr_normalised(double beta, double x)
+/* The solver for x <= 0 and its bound bmax = e^{x/2}, already checked. */
+static double
+lbr(double beta, double x, double bmax)
 {
-	double bmax, sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0;
+	double sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0;
 	int branch, it;
 
-	if (x > 0)
-		x = -x;		/* caller passes an OTM call */
-	bmax = exp(0.5 * x);
-	if (!(beta > 0) || !(beta < bmax))
-		return NAN;
 	sc = sqrt(2 * fabs(x));
 	bc = nblack(x, sc, &vc);
 	if (beta < bc) {
@@ -386,6 +382,19 @@ iterate:
 	return s;
 }
 
+double
+kp_lbr_normalised(double beta, double x)
+{
+	double bmax;
+
+	if (x > 0)
+		x = -x;		/* caller passes an OTM call */
+	bmax = exp(0.5 * x);
+	if (!(beta > 0) || !(beta < bmax))
+		return NAN;
+	return lbr(beta, x, bmax);
+}
+
 static double
 ulp(double v)
 {
@@ -400,7 +409,7 @@ static int
 iv_core(int call, double price, double F, double K, double FmK, double x,
     double T, double *iv)
 {
-	double intrinsic, beta, s, tv;
+	double intrinsic, beta, s, tv, bmax;
 
 	*iv = NAN;
 	if (isnan(price) || isnan(F) || isnan(K) || isnan(T) || !(F > 0) ||
@@ -428,9 +437,10 @@ iv_core(int call, double price, double F, double K, double FmK, double x,
 	if (beta < DBL_MIN)	/* subnormal: too few digits to invert */
 		return KP_IV_NO_TIME_VALUE;
 	x = -fabs(x);
-	if (!(beta < exp(0.5 * x)))
+	bmax = exp(0.5 * x);
+	if (!(beta < bmax))
 		return KP_IV_ABOVE_MAX;
-	s = kp_lbr_normalised(beta, x);
+	s = lbr(beta, x, bmax);
 	if (!(s > 0) || !isfinite(s))
 		return KP_IV_NO_TIME_VALUE;
 	*iv = s / sqrt(T);
