@@ -227,18 +227,15 @@ static double
 inv_norm_cdf(double p)
 {
 	double q = p < 0.5 ? p : 1 - p, t, z, e, u;
-	int i;
 
 	if (!(q > 0))
 		return p < 0.5 ? -HUGE_VAL : HUGE_VAL;
 	t = sqrt(-2 * log(q));
 	z = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) /
 	    (1 + t * (1.432788 + t * (0.189269 + t * 0.001308))));
-	for (i = 0; i < 1; i++) {
-		e = norm_cdf(z) - q;
-		u = e * SQRT_2PI * exp(0.5 * z * z);
-		z -= u / (1 + 0.5 * z * u);
-	}
+	e = norm_cdf(z) - q;
+	u = e * SQRT_2PI * exp(0.5 * z * z);
+	z -= u / (1 + 0.5 * z * u);
 	return p < 0.5 ? z : -z;
 }
 
