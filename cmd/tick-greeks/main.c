@@ -16,9 +16,11 @@
 #include "kp.h"
 #include "kp_greeks.h"
 #include "kp_instr.h"
+#include "tg_db.h"
 
-#define USAGE "usage: tick-greeks -i FILE [-m MAP] [-r RATE] [-q YIELD] " \
-	"[--model bsm|black76] [--price last|mid] [--fields LIST]"
+#define USAGE "usage: tick-greeks -i FILE | --db[=CONNINFO] [-m MAP] " \
+	"[-r RATE] [-q YIELD]\n       [--model bsm|black76] " \
+	"[--price last|mid] [--fields LIST]"
 #define LINE_MAX_BYTES (1 << 20)
 #define DEF_R 0.0525
 #define DEF_Q 0.013
@@ -58,6 +60,8 @@ struct prices {
 
 struct opts {
 	const char *instr_path, *map_path;
+	const char *db;		/* --db's CONNINFO, or NULL */
+	int use_db;
 	double r, q;
 	int black76, mid;
 	int fields[F_N];
@@ -406,30 +410,58 @@ resolve(struct table *t)
 			(void)price_slot(&P, t->v[i].under, 1);
 }
 
+/*
+ * The database of --db: its CONNINFO, else DATABASE_URL, else libpq's
+ * PG* variables ("").
+ */
+static const char *
+db_conninfo(void)
+{
+	if (O.db != NULL)
+		return O.db;
+	return kp_env("DATABASE_URL") ? kp_env("DATABASE_URL") : "";
+}
+
+/* Load the instruments into t; return 0, or an exit status (err filled):
+ * KP_EXIT_PERM for a file that cannot be read or parsed, KP_EXIT_TEMP or
+ * KP_EXIT_PERM from the database. */
 static int
 load(struct table *t, char err[KP_ERRLEN])
 {
-	FILE *f = fopen(O.instr_path, "r");
+	FILE *f;
 	int c;
 
 	memset(t, 0, sizeof(*t));
+	if (O.use_db) {
+		unsigned long bad;
+
+		if ((c = tg_db_load(db_conninfo(), add_row, t, &bad, err)) !=
+		    0)
+			return c;
+		if (bad > 0)
+			kp_warn("instruments: %lu bad rows in the database "
+			    "skipped", bad);
+		goto index;
+	}
+	f = fopen(O.instr_path, "r");
 	if (f == NULL) {
 		snprintf(err, KP_ERRLEN, "%s: %s", O.instr_path,
 		    strerror(errno));
-		return -1;
+		return KP_EXIT_PERM;
 	}
 	while ((c = getc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
 		;
 	fclose(f);
 	if (c == '{') {
 		if (load_ndjson(O.instr_path, t, err) < 0)
-			return -1;
+			return KP_EXIT_PERM;
 	} else if (kp_instr_parse_file(O.instr_path, add_row, NULL, t, NULL,
 	    err) < 0)
-		return -1;
+		return KP_EXIT_PERM;
+index:
 	if (table_index(t) < 0) {
 		snprintf(err, KP_ERRLEN, "out of memory");
-		return -1;
+		return KP_EXIT_TEMP;
 	}
 	resolve(t);
 	return 0;
@@ -653,6 +685,8 @@ usage(FILE *f)
 	    "Add implied volatility and Greeks to option ticks (NDJSON on\n"
 	    "stdin to stdout); every other line passes through unchanged.\n\n"
 	    "  -i FILE          instruments: Kite's CSV or instr-sync NDJSON\n"
+	    "  --db[=CONNINFO]  instruments: instr-sync's PostgreSQL table\n"
+	    "                   (default DATABASE_URL, else libpq's PG*)\n"
 	    "  -m FILE          underlying map lines \"NAME TOKEN\"\n"
 	    "  -r RATE          risk-free rate, continuous (default 0.0525)\n"
 	    "  -q YIELD         dividend yield, continuous (default 0.013)\n"
@@ -691,6 +725,7 @@ parse_args(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "instruments", required_argument, NULL, 'i' },
+		{ "db", optional_argument, NULL, 'D' },
 		{ "map", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "yield", required_argument, NULL, 'q' },
@@ -712,6 +747,7 @@ parse_args(int argc, char **argv)
 	    -1) {
 		switch (c) {
 		case 'i': O.instr_path = optarg; break;
+		case 'D': O.use_db = 1; O.db = optarg; break;
 		case 'm': O.map_path = optarg; break;
 		case 'r':
 		case 'q':
@@ -739,7 +775,9 @@ parse_args(int argc, char **argv)
 		default: usage(stderr); exit(KP_EXIT_PERM);
 		}
 	}
-	if (optind != argc || O.instr_path == NULL) {
+	if (optind != argc || (O.instr_path == NULL) == !O.use_db) {
+		if (O.instr_path != NULL && O.use_db)
+			kp_log(KP_LOG_FATAL, "-i and --db do not go together");
 		usage(stderr);
 		exit(KP_EXIT_PERM);
 	}
@@ -760,8 +798,8 @@ main(int argc, char **argv)
 	kp_log_init("tick-greeks");
 	parse_args(argc, argv);
 	load_map(O.map_path);
-	if (load(&T, err) < 0)
-		kp_die(KP_EXIT_PERM, "instruments: %s", err);
+	if ((st = load(&T, err)) != 0)
+		kp_die(st, "instruments: %s", err);
 	kp_log(KP_LOG_INFO, "loaded instruments=%zu", T.n);
 	if (kp_sig_init() < 0)
 		kp_die(KP_EXIT_TEMP, "signals: %s", strerror(errno));
@@ -775,7 +813,7 @@ main(int argc, char **argv)
 			struct table nt;
 
 			kp_out_flush(&out);
-			if (load(&nt, err) < 0) {
+			if (load(&nt, err) != 0) {
 				table_free(&nt);
 				kp_warn("reload failed, keeping the old "
 				    "instruments: %s", err);
