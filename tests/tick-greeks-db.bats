@@ -240,3 +240,37 @@ wait_lines() {
 	run "$KP_ROOT/examples/tick-greeks-db.sh"
 	[ "$status" -eq 100 ]
 }
+
+@test "-i NDJSON and -m MAP files: bad lines named by line and column" {
+	{
+		echo '{"instrument_token":256265,"tradingsymbol":"NIFTY 50","name":"NIFTY 50","instrument_type":"EQ","exchange":"NSE"}'
+		echo
+		echo '{"instrument_token":777,"tradingsymbol":"X","name":"IDX","expiry":"2030-01-31","strike":100,"instrument_type":"CE","exchange":"NFO"}'
+		echo '{"instrument_token":778,"tradingsymbol":'
+		echo '{"instrument_token":779,"expiry":"2030-02-30"}'
+		printf '{"instrument_token":780,"name":"%070000d"}\n' 0
+	} >"$T/i.ndjson"
+	printf '# map\n\nIDX 256265 # our index\n' >"$T/map"
+	printf '%s\n' '{"instrument_token":256265,"last_price":100}' \
+		'{"instrument_token":777,"last_price":5,"exchange_timestamp":1893400000}' >"$T/in"
+	run --separate-stderr tick-greeks -i "$T/i.ndjson" -m "$T/map" <"$T/in"
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"line 4: column "*"bad JSON"* ]]
+	[[ $stderr == *"line 5: expiry"* ]]
+	[[ $stderr == *"line 6: longer than 65536 bytes"* ]]
+	[[ $stderr == *"loaded instruments=2"* ]]
+	# the map names IDX's underlying: no no_underlying_price
+	printf '%s\n' "$output" | tail -n 1 |
+		jq -e '.underlying_price == 100 and .iv > 0 and .tradingsymbol == "X"' >/dev/null
+	# without the map, IDX has no underlying
+	run --separate-stderr tick-greeks -i "$T/i.ndjson" <"$T/in"
+	printf '%s\n' "$output" | tail -n 1 | jq -e '.iv_reason == "no_underlying_price"' >/dev/null
+	printf 'IDX 256265\nIDX 25x\n' >"$T/map"
+	run --separate-stderr tick-greeks -i "$T/i.ndjson" -m "$T/map" </dev/null
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"line 2: column 7: the token is not a number"* ]]
+	printf 'IDX %0600d\n' 1 >"$T/map"
+	run --separate-stderr tick-greeks -i "$T/i.ndjson" -m "$T/map" </dev/null
+	[ "$status" -eq 100 ]
+	[[ $stderr == *"line 1: longer than 511 bytes"* ]]
+}
