@@ -4,6 +4,7 @@
  */
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -17,10 +18,13 @@
 #include "kp_greeks.h"
 #include "kp_instr.h"
 #include "kp_dtoa.h"
+#include "kp_tginst.h"
 #include "kp_tickscan.h"
+#include "tg_db.h"
 
-#define USAGE "usage: tick-greeks -i FILE [-m MAP] [-r RATE] [-q YIELD] " \
-	"[--model bsm|black76] [--price last|mid] [--fields LIST]"
+#define USAGE "usage: tick-greeks -i FILE | --db[=CONNINFO] [-m MAP] " \
+	"[-r RATE] [-q YIELD]\n       [--model bsm|black76] " \
+	"[--price last|mid] [--fields LIST]"
 #define LINE_MAX_BYTES (1 << 20)
 #define DEF_R 0.0525
 #define DEF_Q 0.013
@@ -60,6 +64,8 @@ struct prices {
 
 struct opts {
 	const char *instr_path, *map_path;
+	const char *db;		/* --db's CONNINFO, or NULL */
+	int use_db;
 	double r, q;
 	int black76, mid;
 	int fields[F_N];
@@ -204,80 +210,92 @@ add_row(void *arg, const struct kp_instr *in)
 	return table_add(arg, &x);
 }
 
-static void
-copy_str(char *dst, size_t n, json_t *v)
-{
-	const char *s = json_is_string(v) ? json_string_value(v) : "";
+/* Longest instrument line of an NDJSON list (instr-sync's are < 1 KiB). */
+#define NDJSON_LINE_MAX (64 * 1024)
 
-	snprintf(dst, n, "%s", s);
-}
-
-/* instr-sync's NDJSON: one instrument object per line, Kite's names. */
+/*
+ * Open path and set up a line reader on it with lines of at most max
+ * bytes; return 0, or -1 with err filled.
+ */
 static int
-load_ndjson(const char *path, struct table *t, char err[KP_ERRLEN])
+open_lines(const char *path, size_t max, struct kp_line *lr,
+    char err[KP_ERRLEN])
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long lineno = 0, bad = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (f == NULL) {
+	if (fd < 0) {
 		snprintf(err, KP_ERRLEN, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) != -1) {
-		json_error_t je;
-		json_t *o = json_loadb(line, (size_t)n, 0, &je), *v;
-		struct inst x;
-		const char *ty;
-		int64_t strike;
+	if (kp_line_init(lr, fd, max) < 0) {
+		close(fd);
+		snprintf(err, KP_ERRLEN, "out of memory");
+		return -1;
+	}
+	return 0;
+}
 
-		lineno++;
-		if (n <= 1 && o == NULL)
-			continue;
-		memset(&x, 0, sizeof(x));
-		v = o ? json_object_get(o, "instrument_token") : NULL;
-		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-		    json_integer_value(v) > UINT32_MAX) {
+/* The next line (a signal's EINTR retried); a kp_line status. */
+static int
+next_line(struct kp_line *lr, char **line, size_t *len)
+{
+	int st;
+
+	while ((st = kp_line_next(lr, line, len)) == KP_LINE_ERR &&
+	    errno == EINTR)
+		;
+	return st;
+}
+
+static void
+close_lines(struct kp_line *lr)
+{
+	close(lr->fd);
+	kp_line_free(lr);
+}
+
+/* instr-sync's NDJSON: one instrument object per line, Kite's names;
+ * bad lines are reported (the first ten) and skipped. */
+static int
+load_ndjson(const char *path, struct table *t, char err[KP_ERRLEN])
+{
+	struct kp_line lr;
+	struct kp_instr in;
+	char why[KP_TGINST_WHY], *line;
+	size_t len;
+	unsigned long bad = 0;
+	int st, rc = 0;
+
+	if (open_lines(path, NDJSON_LINE_MAX, &lr, err) < 0)
+		return -1;
+	while (rc == 0 && (st = next_line(&lr, &line, &len)) != KP_LINE_EOF) {
+		if (st == KP_LINE_ERR) {
+			snprintf(err, KP_ERRLEN, "%s: %s", path,
+			    strerror(errno));
+			rc = -1;
+		} else if (st == KP_LINE_TOOLONG) {
 			if (bad++ < 10)
-				kp_warn("%s: line %lu: no instrument_token",
-				    path, lineno);
-			json_decref(o);
+				kp_warn("%s: line %llu: longer than %d bytes, "
+				    "skipped", path,
+				    (unsigned long long)lr.lineno,
+				    NDJSON_LINE_MAX);
+		} else if (st != KP_LINE_OK ||
+		    (st = kp_tginst_ndjson(line, len, &in, why)) ==
+		    KP_TGINST_SKIP) {
 			continue;
-		}
-		x.token = (uint32_t)json_integer_value(v);
-		copy_str(x.tsym, sizeof(x.tsym),
-		    json_object_get(o, "tradingsymbol"));
-		copy_str(x.name, sizeof(x.name), json_object_get(o, "name"));
-		copy_str(x.exch, sizeof(x.exch),
-		    json_object_get(o, "exchange"));
-		copy_str(x.expiry_str, sizeof(x.expiry_str),
-		    json_object_get(o, "expiry"));
-		v = json_object_get(o, "instrument_type");
-		ty = json_is_string(v) ? json_string_value(v) : "";
-		x.type = strcmp(ty, "CE") == 0 ? KP_INSTR_CE :
-		    strcmp(ty, "PE") == 0 ? KP_INSTR_PE :
-		    strcmp(ty, "FUT") == 0 ? KP_INSTR_FUT : KP_INSTR_EQ;
-		v = json_object_get(o, "strike");
-		x.strike = json_is_number(v) ? json_number_value(v) :
-		    json_is_string(v) && kp_instr_price(json_string_value(v),
-		    strlen(json_string_value(v)), &strike) == 0 ?
-		    (double)strike / KP_INSTR_SCALE : 0;
-		if (x.expiry_str[0] == '\0' || kp_instr_date(x.expiry_str,
-		    strlen(x.expiry_str), &x.expiry) < 0)
-			x.expiry = KP_INSTR_NOEXP;
-		json_decref(o);
-		if (table_add(t, &x) < 0) {
-			free(line);
-			fclose(f);
+		} else if (st < 0) {
+			if (bad++ < 10)
+				kp_warn("%s: line %llu: %s, skipped", path,
+				    (unsigned long long)lr.lineno, why);
+		} else if (add_row(t, &in) < 0) {
 			snprintf(err, KP_ERRLEN, "out of memory");
-			return -1;
+			rc = -1;
 		}
 	}
-	free(line);
-	fclose(f);
-	return 0;
+	close_lines(&lr);
+	if (rc == 0 && bad > 10)
+		kp_warn("%s: %lu bad lines skipped in all", path, bad);
+	return rc;
 }
 
 struct ulmap {
@@ -305,6 +323,7 @@ umap_set(const char *name, uint32_t tok)
 	umap[numap++].token = tok;
 }
 
+/* The underlying map: the built-in one, then the file's lines. */
 static void
 load_map(const char *path)
 {
@@ -313,30 +332,36 @@ load_map(const char *path)
 		{ "FINNIFTY", 257801 }, { "MIDCPNIFTY", 288009 },
 		{ "SENSEX", 265 }
 	};
-	char line[512], name[256];
-	unsigned long tok, lineno = 0;
-	size_t i;
-	FILE *f;
+	struct kp_line lr;
+	struct kp_tgmap m;
+	char err[KP_ERRLEN], why[KP_TGINST_WHY], *line;
+	size_t i, len;
+	int st;
 
 	numap = 0;
 	for (i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		umap_set(builtin[i].n, builtin[i].t);
 	if (path == NULL)
 		return;
-	if ((f = fopen(path, "r")) == NULL)
-		kp_die(KP_EXIT_PERM, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		if (line[strspn(line, " \t")] == '#' ||
-		    line[strspn(line, " \t\r\n")] == '\0')
+	if (open_lines(path, KP_TGMAP_LINE_MAX, &lr, err) < 0)
+		kp_die(KP_EXIT_PERM, "%s", err);
+	while ((st = next_line(&lr, &line, &len)) != KP_LINE_EOF) {
+		if (st == KP_LINE_ERR)
+			kp_die(KP_EXIT_PERM, "%s: %s", path, strerror(errno));
+		if (st == KP_LINE_TOOLONG)
+			kp_die(KP_EXIT_PERM, "%s: line %llu: longer than %d "
+			    "bytes", path, (unsigned long long)lr.lineno,
+			    KP_TGMAP_LINE_MAX);
+		if (st != KP_LINE_OK ||
+		    (st = kp_tginst_map(line, len, &m, why)) ==
+		    KP_TGINST_SKIP)
 			continue;
-		if (sscanf(line, "%255s %lu", name, &tok) != 2 || tok == 0 ||
-		    tok > UINT32_MAX)
-			kp_die(KP_EXIT_PERM, "%s: line %lu: want NAME TOKEN",
-			    path, lineno);
-		umap_set(name, (uint32_t)tok);
+		if (st < 0)
+			kp_die(KP_EXIT_PERM, "%s: line %llu: %s", path,
+			    (unsigned long long)lr.lineno, why);
+		umap_set(m.name, m.token);
 	}
-	fclose(f);
+	close_lines(&lr);
 }
 
 static const struct table *cmp_t;
@@ -418,30 +443,58 @@ resolve(struct table *t)
 			(void)price_slot(&P, t->v[i].under, 1);
 }
 
+/*
+ * The database of --db: its CONNINFO, else DATABASE_URL, else libpq's
+ * PG* variables ("").
+ */
+static const char *
+db_conninfo(void)
+{
+	if (O.db != NULL)
+		return O.db;
+	return kp_env("DATABASE_URL") ? kp_env("DATABASE_URL") : "";
+}
+
+/* Load the instruments into t; return 0, or an exit status (err filled):
+ * KP_EXIT_PERM for a file that cannot be read or parsed, KP_EXIT_TEMP or
+ * KP_EXIT_PERM from the database. */
 static int
 load(struct table *t, char err[KP_ERRLEN])
 {
-	FILE *f = fopen(O.instr_path, "r");
+	FILE *f;
 	int c;
 
 	memset(t, 0, sizeof(*t));
+	if (O.use_db) {
+		unsigned long bad;
+
+		if ((c = tg_db_load(db_conninfo(), add_row, t, &bad, err)) !=
+		    0)
+			return c;
+		if (bad > 0)
+			kp_warn("instruments: %lu bad rows in the database "
+			    "skipped", bad);
+		goto index;
+	}
+	f = fopen(O.instr_path, "r");
 	if (f == NULL) {
 		snprintf(err, KP_ERRLEN, "%s: %s", O.instr_path,
 		    strerror(errno));
-		return -1;
+		return KP_EXIT_PERM;
 	}
 	while ((c = getc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
 		;
 	fclose(f);
 	if (c == '{') {
 		if (load_ndjson(O.instr_path, t, err) < 0)
-			return -1;
+			return KP_EXIT_PERM;
 	} else if (kp_instr_parse_file(O.instr_path, add_row, NULL, t, NULL,
 	    err) < 0)
-		return -1;
+		return KP_EXIT_PERM;
+index:
 	if (table_index(t) < 0) {
 		snprintf(err, KP_ERRLEN, "out of memory");
-		return -1;
+		return KP_EXIT_TEMP;
 	}
 	resolve(t);
 	return 0;
@@ -717,6 +770,8 @@ usage(FILE *f)
 	    "Add implied volatility and Greeks to option ticks (NDJSON on\n"
 	    "stdin to stdout); every other line passes through unchanged.\n\n"
 	    "  -i FILE          instruments: Kite's CSV or instr-sync NDJSON\n"
+	    "  --db[=CONNINFO]  instruments: instr-sync's PostgreSQL table\n"
+	    "                   (default DATABASE_URL, else libpq's PG*)\n"
 	    "  -m FILE          underlying map lines \"NAME TOKEN\"\n"
 	    "  -r RATE          risk-free rate, continuous (default 0.0525)\n"
 	    "  -q YIELD         dividend yield, continuous (default 0.013)\n"
@@ -755,6 +810,7 @@ parse_args(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "instruments", required_argument, NULL, 'i' },
+		{ "db", optional_argument, NULL, 'D' },
 		{ "map", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "yield", required_argument, NULL, 'q' },
@@ -776,6 +832,7 @@ parse_args(int argc, char **argv)
 	    -1) {
 		switch (c) {
 		case 'i': O.instr_path = optarg; break;
+		case 'D': O.use_db = 1; O.db = optarg; break;
 		case 'm': O.map_path = optarg; break;
 		case 'r':
 		case 'q':
@@ -803,7 +860,9 @@ parse_args(int argc, char **argv)
 		default: usage(stderr); exit(KP_EXIT_PERM);
 		}
 	}
-	if (optind != argc || O.instr_path == NULL) {
+	if (optind != argc || (O.instr_path == NULL) == !O.use_db) {
+		if (O.instr_path != NULL && O.use_db)
+			kp_log(KP_LOG_FATAL, "-i and --db do not go together");
 		usage(stderr);
 		exit(KP_EXIT_PERM);
 	}
@@ -824,8 +883,8 @@ main(int argc, char **argv)
 	kp_log_init("tick-greeks");
 	parse_args(argc, argv);
 	load_map(O.map_path);
-	if (load(&T, err) < 0)
-		kp_die(KP_EXIT_PERM, "instruments: %s", err);
+	if ((st = load(&T, err)) != 0)
+		kp_die(st, "instruments: %s", err);
 	kp_log(KP_LOG_INFO, "loaded instruments=%zu", T.n);
 	if (kp_sig_init() < 0)
 		kp_die(KP_EXIT_TEMP, "signals: %s", strerror(errno));
@@ -839,7 +898,7 @@ main(int argc, char **argv)
 			struct table nt;
 
 			kp_out_flush(&out);
-			if (load(&nt, err) < 0) {
+			if (load(&nt, err) != 0) {
 				table_free(&nt);
 				kp_warn("reload failed, keeping the old "
 				    "instruments: %s", err);
