@@ -20,7 +20,7 @@ teardown() {
 }
 
 @test "demo: up, ticks through Redis and ws-fanout, page served, clean stop" {
-	KP_DEMO_PORT=$(( 20000 + RANDOM % 20000 )) KP_DEMO_SECONDS=600 \
+	KP_DEMO_PORT=$(( 10000 + RANDOM % 20000 )) KP_DEMO_SECONDS=600 \
 		bash "$KP_ROOT/mk/demo.sh" >"$T/out" 2>"$T/err" &
 	DEMO=$!
 	for _ in $(seq 300); do

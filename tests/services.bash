@@ -86,9 +86,15 @@ _kp_tail() {
 
 # _kp_free_port: print a loopback TCP port nobody listens on.
 _kp_free_port() {
-	local p i
+	local p i lo=32768 _hi
+	# below the kernel's ephemeral range: a port there can be taken by
+	# any outgoing connection (a browser's, a client's) between the
+	# check and the bind
+	read -r lo _hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+		lo=32768
+	((lo > 12000)) || lo=32768
 	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((10000 + RANDOM % (lo - 10000)))
 		if ! (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0

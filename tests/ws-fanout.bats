@@ -401,10 +401,13 @@ refused() {
 	url="http://127.0.0.1:$WF_PORT/#token=$(cat "$T/tok")"
 	# a loaded machine can dump the DOM before the socket delivered: try
 	# again a few times (the checks below are what must hold)
-	for _ in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		browser --dump-dom "$url" >"$T/dom.html"
 		[ "$(grep -o '<td class="pe delta">-[0-9.]*</td>' "$T/dom.html" |
-			wc -l)" -eq 9 ] && break
+			wc -l)" -eq 9 ] &&
+			[ "$(grep -o '<td class="ce iv">[0-9.]*</td>' "$T/dom.html" |
+				grep -c '[0-9]<')" -eq 9 ] &&
+			grep -q 'id="smile-pe"' "$T/dom.html" && break
 		sleep 1
 	done
 	# 9 strikes, each with CE and PE LTP, IV and delta filled in
