@@ -20,8 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <jansson.h>
 
+#include "kp_tkreq.h"
 #include "ks.h"
 
 #define MAX_CONNS 16
@@ -860,87 +860,46 @@ ctl_error(struct ctl_client *cc, const char *why)
 	kp_buf_free(&b);
 }
 
-/* Read the tokens of a JSON array into *out; -1 on anything else. */
-static int
-ctl_tokens(json_t *a, uint32_t **out, size_t *n)
-{
-	size_t i;
-	json_t *v;
-
-	if (!json_is_array(a) || json_array_size(a) > KS_SUBS_MAX)
-		return -1;
-	*n = json_array_size(a);
-	*out = kp_xcalloc(*n + 1, sizeof(uint32_t));
-	json_array_foreach(a, i, v) {
-		json_int_t t;
-
-		if (!json_is_integer(v))
-			goto bad;
-		t = json_integer_value(v);
-		if (t < 1 || t > (json_int_t)UINT32_MAX)
-			goto bad;
-		(*out)[i] = (uint32_t)t;
-	}
-	return 0;
-bad:
-	free(*out);
-	*out = NULL;
-	return -1;
-}
-
 /*
  * One control line, in Kite's own shapes: {"a":"subscribe","v":[...]},
- * {"a":"unsubscribe","v":[...]}, {"a":"mode","v":["full",[...]]}.
+ * {"a":"unsubscribe","v":[...]}, {"a":"mode","v":["full",[...]]}, read
+ * by the ticker-request parser kite-sim uses too (lib/tkreq.c, fuzzed).
+ * Unlike a ticker, a value that is not a token refuses the whole line.
  */
 static void
 ctl_line(struct live *l, struct ctl_client *cc, const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *j = json_loadb(line, len, 0, &jerr), *v;
+	static const char *const names[] = { "", "subscribe", "unsubscribe",
+	    "mode" };
+	struct kp_tkreq rq;
+	char err[KP_ERRLEN], why[200];
 	const char *a;
-	uint32_t *tok = NULL;
-	size_t n = 0, i;
+	size_t i;
 	struct ks_subs nw;
-	int mode = (int)l->o->default_mode;
-	char why[200];
+	unsigned mode = l->o->default_mode;
 	struct kp_buf b;
 
-	if (j == NULL) {
-		snprintf(why, sizeof(why), "not JSON: %s", jerr.text);
-		ctl_error(cc, why);
+	if (kp_tkreq_parse(line, len, &rq, err) < 0) {
+		ctl_error(cc, err);
 		return;
 	}
-	a = json_string_value(json_object_get(j, "a"));
-	v = json_object_get(j, "v");
-	if (a == NULL) {
-		ctl_error(cc, "no \"a\": expected subscribe, unsubscribe or "
-		    "mode");
-		goto out;
-	}
-	if (strcmp(a, "mode") == 0) {
-		const char *ms = json_string_value(json_array_get(v, 0));
-
-		mode = ms != NULL ? ks_mode_parse(ms, strlen(ms)) : -1;
-		if (mode < 0 || json_array_size(v) != 2) {
-			ctl_error(cc, "mode: expected {\"a\":\"mode\",\"v\":"
-			    "[\"ltp|quote|full\",[tokens]]}");
-			goto out;
-		}
-		v = json_array_get(v, 1);
-	} else if (strcmp(a, "subscribe") != 0 &&
-	    strcmp(a, "unsubscribe") != 0) {
-		ctl_error(cc, "unknown \"a\": expected subscribe, unsubscribe "
-		    "or mode");
-		goto out;
-	}
-	if (ctl_tokens(v, &tok, &n) < 0) {
+	a = names[rq.action];
+	if (rq.bad > 0 || rq.n > KS_SUBS_MAX) {
 		ctl_error(cc, "\"v\": expected an array of instrument tokens");
 		goto out;
 	}
+	for (i = 0; i < rq.n; i++)
+		if (rq.tokens[i] == 0) {
+			ctl_error(cc, "\"v\": 0 is not an instrument token");
+			goto out;
+		}
+	if (rq.action == KP_TKREQ_MODE)
+		mode = rq.mode == KP_TKREQ_LTP ? 0 :
+		    rq.mode == KP_TKREQ_QUOTE ? 1 : 2;
 	memset(&nw, 0, sizeof(nw));
 	for (i = 0; i < l->subs.n; i++)
 		ks_subs_put(&nw, l->subs.v[i].token, l->subs.v[i].mode);
-	if (strcmp(a, "unsubscribe") == 0) {
+	if (rq.action == KP_TKREQ_UNSUBSCRIBE) {
 		size_t k = 0;
 
 		ks_subs_sort(&nw);
@@ -948,19 +907,20 @@ ctl_line(struct live *l, struct ctl_client *cc, const char *line, size_t len)
 			size_t t;
 			bool drop = false;
 
-			for (t = 0; t < n && !drop; t++)
-				drop = tok[t] == nw.v[i].token;
+			for (t = 0; t < rq.n && !drop; t++)
+				drop = rq.tokens[t] == nw.v[i].token;
 			if (!drop)
 				nw.v[k++] = nw.v[i];
 		}
 		nw.n = k;
 	} else {
-		for (i = 0; i < n; i++) {
-			long at = ks_subs_find(&l->subs, tok[i]);
+		for (i = 0; i < rq.n; i++) {
+			long at = ks_subs_find(&l->subs, rq.tokens[i]);
 
 			/* subscribe keeps a subscribed token's mode */
-			ks_subs_put(&nw, tok[i], strcmp(a, "subscribe") == 0 &&
-			    at >= 0 ? l->subs.v[at].mode : (unsigned)mode);
+			ks_subs_put(&nw, rq.tokens[i],
+			    rq.action == KP_TKREQ_SUBSCRIBE && at >= 0 ?
+			    l->subs.v[at].mode : mode);
 		}
 		ks_subs_sort(&nw);
 	}
@@ -975,15 +935,14 @@ ctl_line(struct live *l, struct ctl_client *cc, const char *line, size_t len)
 	kp_buf_addstr(&b, "{\"ok\":true,\"a\":");
 	kp_json_cstr(&b, a);
 	kp_buf_addstr(&b, ",\"count\":");
-	kp_json_u64(&b, n);
+	kp_json_u64(&b, rq.n);
 	kp_buf_addstr(&b, ",\"total\":");
 	kp_json_u64(&b, l->subs.n);
 	kp_buf_addc(&b, '}');
 	ctl_answer(cc, &b);
 	kp_buf_free(&b);
 out:
-	free(tok);
-	json_decref(j);
+	kp_tkreq_free(&rq);
 }
 
 static void
