@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "kp_simctl.h"
 #include "simx.h"
 
 void
@@ -39,55 +40,6 @@ sim_kv_str(struct kp_buf *b, const char *key, const char *v)
 {
 	kp_buf_addstr(b, key);
 	kp_json_cstr(b, v);
-}
-
-static int
-on_off(const char *v, bool *out)
-{
-	if (v != NULL && strcmp(v, "on") == 0)
-		*out = true;
-	else if (v != NULL && strcmp(v, "off") == 0)
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
-static int
-prob(const char *v, double *out)
-{
-	return v == NULL ? -1 : kp_num_double(v, 0, 1, out);
-}
-
-static int
-ms(const char *v, int64_t *out)
-{
-	long long n;
-
-	if (v == NULL || kp_num_ll(v, 0, 86400000LL * 365, &n) < 0)
-		return -1;
-	*out = n;
-	return 0;
-}
-
-static int
-ambiguous(struct sim_faults *f, const char *n, const char *t)
-{
-	long long v;
-
-	if (n == NULL || t == NULL)
-		return -1;
-	if (strcmp(n, "all") == 0)
-		v = -1;
-	else if (kp_num_ll(n, -1, 1LL << 40, &v) < 0)
-		return -1;
-	if (strcmp(t, "never") == 0) {
-		f->ambiguous_ms = -1;
-	} else if (ms(t, &f->ambiguous_ms) < 0) {
-		return -1;
-	}
-	f->ambiguous_n = v;
-	return 0;
 }
 
 /* The faults and counters as one JSON object. */
@@ -163,53 +115,57 @@ int
 sim_control(struct sim *s, const char *line, struct kp_buf *b)
 {
 	struct sim_faults *f = &s->faults;
-	char buf[256], *cmd, *a1, *a2, *save = NULL;
-	int rc = 0;
+	struct kp_simctl c;
 
-	if (strncmp(line, "message ", 8) == 0)
-		return broadcast(s, line + 8, b);
-	snprintf(buf, sizeof(buf), "%s", line);
-	cmd = strtok_r(buf, " \t\r\n", &save);
-	a1 = strtok_r(NULL, " \t\r\n", &save);
-	a2 = strtok_r(NULL, " \t\r\n", &save);
-	if (cmd == NULL) {
-		rc = -1;
-		cmd = "";
-	} else if (strcmp(cmd, "status") == 0) {
+	if (kp_simctl_parse(line, &c) < 0)
+		return answer(b, -1, line);
+	switch (c.cmd) {
+	case KP_SIMCTL_MESSAGE:
+		return broadcast(s, c.text, b);
+	case KP_SIMCTL_STATUS:
 		kp_buf_addstr(b, "ok ");
 		status_json(s, b);
 		return 0;
-	} else if (strcmp(cmd, "drop") == 0) {
+	case KP_SIMCTL_DROP:
 		sim_ticker_drop_all(s);
-	} else if (strcmp(cmd, "drop-after-ms") == 0) {
-		rc = ms(a1, &f->drop_after_ms);
-	} else if (strcmp(cmd, "drop-after-msgs") == 0) {
-		rc = ms(a1, &f->drop_after_msgs);
-	} else if (strcmp(cmd, "stall") == 0) {
-		rc = on_off(a1, &f->stall);
-	} else if (strcmp(cmd, "malformed") == 0) {
-		rc = prob(a1, &f->malformed_p);
-	} else if (strcmp(cmd, "refuse-auth") == 0) {
-		rc = on_off(a1, &f->refuse_auth);
-	} else if (strcmp(cmd, "http-429") == 0) {
-		rc = prob(a1, &f->http_429_p);
-	} else if (strcmp(cmd, "http-5xx") == 0) {
-		rc = prob(a1, &f->http_5xx_p);
-	} else if (strcmp(cmd, "delay-ms") == 0) {
-		rc = ms(a1, &f->delay_ms);
-	} else if (strcmp(cmd, "ambiguous") == 0) {
-		rc = ambiguous(f, a1, a2);
-	} else if (strcmp(cmd, "clear") == 0) {
+		break;
+	case KP_SIMCTL_DROP_AFTER_MS:
+		f->drop_after_ms = c.n;
+		break;
+	case KP_SIMCTL_DROP_AFTER_MSGS:
+		f->drop_after_msgs = c.n;
+		break;
+	case KP_SIMCTL_STALL:
+		f->stall = c.on;
+		break;
+	case KP_SIMCTL_MALFORMED:
+		f->malformed_p = c.p;
+		break;
+	case KP_SIMCTL_REFUSE_AUTH:
+		f->refuse_auth = c.on;
+		break;
+	case KP_SIMCTL_HTTP_429:
+		f->http_429_p = c.p;
+		break;
+	case KP_SIMCTL_HTTP_5XX:
+		f->http_5xx_p = c.p;
+		break;
+	case KP_SIMCTL_DELAY_MS:
+		f->delay_ms = c.n;
+		break;
+	case KP_SIMCTL_AMBIGUOUS:
+		f->ambiguous_n = c.n;
+		f->ambiguous_ms = c.n2;
+		break;
+	case KP_SIMCTL_CLEAR:
 		memset(f, 0, sizeof(*f));
-	} else {
-		rc = -1;
+		break;
+	default:
+		return answer(b, -1, line);
 	}
-	if (rc == 0) {
-		kp_info("control: %s%s%s%s%s", cmd, a1 ? " " : "", a1 ? a1 : "",
-		    a2 ? " " : "", a2 ? a2 : "");
-		sim_ticker_faults_changed(s);
-	}
-	return answer(b, rc, line);
+	kp_info("control: %.200s", line);
+	sim_ticker_faults_changed(s);
+	return answer(b, 0, line);
 }
 
 /* --- the Unix control socket, adopted into the lws loop ------------- */

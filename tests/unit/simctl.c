@@ -1,0 +1,59 @@
+/* simctl.c: kite-sim's control commands, as man/kite-sim.1 lists them. */
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "kp_simctl.h"
+#include "t.h"
+
+int
+main(void)
+{
+	struct kp_simctl c;
+	const char *bad[] = {
+		"", "   ", "bogus", "stall", "stall maybe", "malformed 1.5",
+		"malformed -0.1", "http-429 x", "delay-ms -5", "delay-ms 1e3",
+		"drop-after-ms 99999999999999", "ambiguous 3", "ambiguous x 10",
+		"ambiguous 3 soon", "stall on off", "drop now", "status please",
+		"messagex hello", "message",
+	};
+	char longline[400];
+	size_t i;
+
+	T_EQ_INT(kp_simctl_parse("status", &c), 0, "status");
+	T_EQ_INT(c.cmd, KP_SIMCTL_STATUS, "status command");
+	T_EQ_INT(kp_simctl_parse("drop\r\n", &c), 0, "drop with CRLF");
+	T_EQ_INT(c.cmd, KP_SIMCTL_DROP, "drop command");
+	T_EQ_INT(kp_simctl_parse("drop-after-ms 1500", &c), 0,
+	    "drop-after-ms");
+	T_EQ_INT((long long)c.n, 1500, "drop-after-ms value");
+	T_EQ_INT(kp_simctl_parse("drop-after-msgs\t3", &c), 0,
+	    "drop-after-msgs, tab");
+	T_EQ_INT(c.cmd, KP_SIMCTL_DROP_AFTER_MSGS, "drop-after-msgs command");
+	T_EQ_INT((long long)c.n, 3, "drop-after-msgs value");
+	T_EQ_INT(kp_simctl_parse("stall on", &c), 0, "stall on");
+	T_EQ_INT(c.on, 1, "stall on value");
+	T_EQ_INT(kp_simctl_parse("refuse-auth off", &c), 0, "refuse-auth");
+	T_EQ_INT(c.cmd, KP_SIMCTL_REFUSE_AUTH, "refuse-auth command");
+	T_EQ_INT(c.on, 0, "refuse-auth off value");
+	T_EQ_INT(kp_simctl_parse("http-5xx 0.25", &c), 0, "http-5xx");
+	T_NEAR(c.p, 0.25, 0, "http-5xx probability");
+	T_EQ_INT(kp_simctl_parse("ambiguous all never", &c), 0,
+	    "ambiguous all never");
+	T_EQ_INT((long long)c.n, -1, "all is -1");
+	T_EQ_INT((long long)c.n2, -1, "never is -1");
+	T_EQ_INT(kp_simctl_parse("ambiguous 2 3000", &c), 0, "ambiguous 2");
+	T_EQ_INT((long long)c.n, 2, "ambiguous count");
+	T_EQ_INT((long long)c.n2, 3000, "ambiguous ms");
+	T_EQ_INT(kp_simctl_parse("message Market closes at 15:30", &c), 0,
+	    "message");
+	T_EQ_STR(c.text, "Market closes at 15:30", "message text");
+	T_EQ_INT(kp_simctl_parse("clear", &c), 0, "clear");
+	T_EQ_INT(c.cmd, KP_SIMCTL_CLEAR, "clear command");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_EQ_INT(kp_simctl_parse(bad[i], &c), -1, bad[i]);
+	memset(longline, ' ', sizeof(longline) - 1);
+	memcpy(longline, "stall on", 8);
+	longline[sizeof(longline) - 1] = '\0';
+	T_EQ_INT(kp_simctl_parse(longline, &c), -1, "a line over 255 bytes");
+	return t_done();
+}
