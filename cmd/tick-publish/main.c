@@ -390,7 +390,7 @@ run(struct tp *t, struct loop *l)
 		    t->phase == TP_DOWN))
 			return 0;
 		if (l->draining && now >= l->deadline)
-			return -1;
+			return t->q.lines == 0 ? 0 : -1;
 		maybe_connect(t, l, now);
 		if (tp_up(t) && t->q.sent > t->q.bh &&
 		    now - t->last_io_ms >= t->o->timeout_ms)
