@@ -8,11 +8,12 @@
 # PUBLISH of a payload of the same mean size to the same server in the
 # same run.  Both share two cores with the server, which is the limit.
 #
-# Latency: 10,000 lines at 1,000 lines/s, each stamped with the time it
-# was written; a subscriber notes when it arrives.  The same feeder and
-# subscriber then PUBLISH directly (one connection, no tick-publish), and
-# the added latency is the difference of the p99s (each the better of two
-# rounds).  Python stamps and reads; its own delays count in both.
+# Latency: 10,000 lines at 1,000 lines/s, each stamped (CLOCK_MONOTONIC)
+# as it is written to tick-publish's stdin; a hiredis subscriber notes
+# when it arrives (tests/tools/pubstamp.c).  The same feeder then
+# PUBLISHes directly (one connection, no tick-publish), and the added
+# latency is the difference of the p99s, each the best of three rounds
+# run in turn (other load on a shared machine only ever adds latency).
 
 set -euo pipefail
 n=${KP_BENCH_TICKS:-1000000}
@@ -21,7 +22,7 @@ secs=${KP_BENCH_LATENCY_SECONDS:-10}
 dir=$KP_BENCH_TMP
 sock=$dir/redis.sock
 
-for c in redis-server redis-benchmark redis-cli python3; do
+for c in redis-server redis-benchmark redis-cli pubstamp; do
 	if ! command -v "$c" > /dev/null; then
 		echo "tick-publish bench: missing $c" >&2
 		exit 1
@@ -82,105 +83,29 @@ printf 'tick-publish: PUBLISH msgs/s, %s ticks of mean %s B, best of 3\t%s\tredi
 printf 'tick-publish: lines/s with PUBLISH + XADD MAXLEN ~ 100000 + HSET (3 commands a line)\t%s\t-\t-\n' \
 	"$(m "$full_rate")"
 
-# Latency: feeder | tick-publish -> redis -> subscriber, then feeder ->
-# redis directly.  The Python helpers only stamp and read.
-cat > "$dir/lat.py" << 'EOF'
-import os, socket, sys, time
-
-def conn(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    return s
-
-def resp(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def feed(mode, sock, rate, secs):
-    """Write stamped ticks at rate/s to stdout, or PUBLISH them."""
-    s = conn(sock) if mode == "direct" else None
-    out = sys.stdout.buffer
-    period = 1.0 / rate
-    t0 = time.monotonic()
-    for i in range(int(rate * secs)):
-        nxt = t0 + i * period
-        d = nxt - time.monotonic()
-        if d > 0:
-            time.sleep(d)
-        line = (b'{"type":"tick","mode":"ltp","instrument_token":408065,'
-                b'"last_price":1573.15,"n":%d,"stamp_ns":%d}'
-                % (i, time.time_ns()))
-        if s:
-            s.sendall(resp("PUBLISH", "ticks:408065", line))
-        else:
-            out.write(line + b"\n")
-            out.flush()
-    if s:
-        s.settimeout(5)
-        got = b""
-        want = int(rate * secs)
-        while got.count(b"\r\n") < want:
-            got += s.recv(65536)
-
-def sub(sock, count, ready):
-    """SUBSCRIBE, touch ready, print the latency of count messages (us)."""
-    s = conn(sock)
-    s.settimeout(60)
-    s.sendall(resp("SUBSCRIBE", "ticks:408065"))
-    buf = b""
-    while b"\r\n:1\r\n" not in buf:
-        buf += s.recv(65536)
-    buf = buf[buf.index(b"\r\n:1\r\n") + 6:]
-    open(ready, "w").close()
-    lat = []
-    while len(lat) < count:
-        data = s.recv(262144)
-        now = time.time_ns()
-        if not data:
-            break
-        buf += data
-        while True:
-            k = buf.find(b'"stamp_ns":')
-            if k < 0:
-                break
-            e = buf.index(b"}", k)
-            lat.append((now - int(buf[k + 11:e])) / 1000.0)
-            buf = buf[e + 1:]
-    lat.sort()
-    q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-    print("%.1f %.1f %.1f %d" % (q(0.5), q(0.99), lat[-1], len(lat)))
-
-if sys.argv[1] == "sub":
-    sub(sys.argv[2], int(sys.argv[3]), sys.argv[4])
-else:
-    feed(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
-EOF
-
 count=$(awk -v r="$rate" -v s="$secs" 'BEGIN { printf "%d", r * s }')
 # latency MODE: "p50 p99 max count" in microseconds
 latency() {
 	local out=$dir/lat.$1 ready=$dir/ready.$1
 	rm -f "$ready"
-	python3 "$dir/lat.py" sub "$sock" "$count" "$ready" > "$out" &
+	pubstamp sub "$sock" ticks:408065 "$count" "$ready" > "$out" &
 	local spid=$!
 	while [[ ! -e $ready ]]; do sleep 0.05; done
 	if [[ $1 == direct ]]; then
-		python3 "$dir/lat.py" direct "$sock" "$rate" "$secs"
+		pubstamp direct "$sock" ticks:408065 "$rate" "$count"
 	else
-		python3 "$dir/lat.py" pipe "$sock" "$rate" "$secs" |
-			tick-publish -q
+		pubstamp feed "$rate" "$count" | tick-publish -q
 	fi
 	wait "$spid"
 	cat "$out"
 }
-# two rounds of each, interleaved; the round with the lower p99 counts,
-# as other load on a shared machine only ever adds latency
 low() { sort -k2,2g | head -n 1; }
-{ latency pipe; latency pipe; } > "$dir/lat.pipe.all"
-{ latency direct; latency direct; } > "$dir/lat.direct.all"
+: > "$dir/lat.pipe.all"
+: > "$dir/lat.direct.all"
+for _ in 1 2 3; do
+	latency pipe >> "$dir/lat.pipe.all"
+	latency direct >> "$dir/lat.direct.all"
+done
 read -r tp50 tp99 tpmax tpn <<< "$(low < "$dir/lat.pipe.all")"
 read -r d50 d99 dmax dn <<< "$(low < "$dir/lat.direct.all")"
 echo "tick-publish bench: latency rounds (us: p50 p99 max n): via" \

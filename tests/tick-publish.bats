@@ -21,10 +21,10 @@ teardown() {
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	if [[ -n ${AUTHPID-} ]]; then
-		kill "$AUTHPID" 2>/dev/null || true
-		wait "$AUTHPID" 2>/dev/null || true
-	fi
+	for p in ${AUTHPID-} ${HOLDPID-}; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	kp_services_stop
 }
 
@@ -466,4 +466,60 @@ auth_up() {
 		tick-publish <<<'{}'
 	[ "$status" -eq 100 ]
 	[[ $stderr == *"SELECT refused: ERR DB index is out of range"* ]]
+}
+
+# start_holder MODE: a TCP listener on 127.0.0.1 that never answers
+# (python3), its port in HOLDPORT.  blackhole: its accept queue is full,
+# so a connect(2) to it hangs; silent: it accepts and never replies.
+start_holder() {
+	cat >"$T/hold.py" <<'EOF'
+import socket, sys, time
+mode = sys.argv[1]
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(0 if mode == "blackhole" else 8)
+keep = []
+if mode == "blackhole":
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(l.getsockname())
+        except BlockingIOError:
+            pass
+        keep.append(c)
+    time.sleep(0.3)
+print(l.getsockname()[1], flush=True)
+while True:
+    if mode == "silent":
+        keep.append(l.accept()[0])
+    else:
+        time.sleep(60)
+EOF
+	python3 "$T/hold.py" "$1" >"$T/hold.port" 3>&- &
+	HOLDPID=$!
+	wait_for has_lines "$T/hold.port" 1
+	HOLDPORT=$(<"$T/hold.port")
+}
+
+@test "a Redis that never answers the connect or the handshake: stdin still read, the queue bound holds" {
+	require_cmd python3 python3
+	local mode
+	for mode in blackhole silent; do
+		start_holder "$mode"
+		# -T 1h: only a connect that never blocks lets lines through
+		start_pub -u "redis://127.0.0.1:$HOLDPORT" -T 1h -Q 10 \
+			-D 100ms -c c -s 100ms
+		ticks 50 >&5
+		wait_for grep -q '"lines":50,"published":0,.*"dropped":40,' \
+			"$T/err"
+		end_pub
+		[ "$st" -eq 111 ]
+		grep -q 'Redis did not come back within 100 ms; 10 lines not delivered' "$T/err"
+		! grep -q 'connected to' "$T/err"
+		kill "$HOLDPID"
+		wait "$HOLDPID" || true
+		HOLDPID=
+		rm -f "$T/in" "$T/err" "$T/hold.port"
+	done
 }

@@ -274,7 +274,7 @@ read_input(struct tp *t, struct loop *l)
 	int st;
 
 	for (;;) {
-		if (t->rc != NULL && (q->lines >= (size_t)t->o->queue_lines ||
+		if (tp_up(t) && (q->lines >= (size_t)t->o->queue_lines ||
 		    q->bytes >= (size_t)t->o->queue_bytes))
 			return 0;
 		if (q->bend - q->sent >= unsent0 + (size_t)t->o->batch)
@@ -283,7 +283,7 @@ read_input(struct tp *t, struct loop *l)
 		switch (st) {
 		case KP_LINE_OK:
 			tp_line(t, line, len, l->lr.lineno);
-			if (t->rc == NULL)
+			if (!tp_up(t))
 				enforce_bounds(t);
 			break;
 		case KP_LINE_TOOLONG:
@@ -323,15 +323,17 @@ handle_signals(struct tp *t, struct loop *l)
 		kp_info("signal: draining %zu queued lines", t->q.lines);
 }
 
-/* Connect when due; tell the supervisor the first time. */
+/* Connect when due, give up a connect or handshake past -T; tell the
+ * supervisor once up the first time. */
 static void
 maybe_connect(struct tp *t, struct loop *l, int64_t now)
 {
-	if (t->rc != NULL || now < t->next_try_ms)
-		return;
-	if (!tp_link_up(t))
-		return;
-	if (!l->ready_sent) {
+	if (t->phase == TP_DOWN && now >= t->next_try_ms)
+		tp_link_start(t);
+	else if ((t->phase == TP_CONNECTING || t->phase == TP_HANDSHAKE) &&
+	    now - t->last_io_ms >= t->o->timeout_ms)
+		tp_link_timeout(t);
+	if (tp_up(t) && !l->ready_sent) {
 		l->ready_sent = 1;
 		if (kp_ready_notify(t->o->ready_fd) < 0)
 			kp_warn("unable to notify readiness:");
@@ -346,9 +348,9 @@ poll_timeout(struct tp *t, struct loop *l, int64_t now, int more)
 
 	if (more)
 		return 0;
-	if (t->rc == NULL)
+	if (t->phase == TP_DOWN)
 		due = t->next_try_ms;
-	else if (t->q.sent > t->q.bh)
+	else if (!tp_up(t) || t->q.sent > t->q.bh)
 		due = t->last_io_ms + t->o->timeout_ms;
 	if (l->draining && l->deadline < due)
 		due = l->deadline;
@@ -365,7 +367,7 @@ poll_timeout(struct tp *t, struct loop *l, int64_t now, int more)
 static int
 backlogged(const struct tp *t)
 {
-	return t->rc != NULL && t->q.bend - t->q.sent >= (size_t)t->o->batch;
+	return tp_up(t) && t->q.bend - t->q.sent >= (size_t)t->o->batch;
 }
 
 static int
@@ -382,32 +384,35 @@ run(struct tp *t, struct loop *l)
 			l->draining = 1;
 			l->deadline = now + t->o->drain_ms;
 		}
-		if (l->draining && t->q.lines == 0)
+		/* a connect under way finishes first: refused credentials
+		 * still exit 100 */
+		if (l->draining && t->q.lines == 0 && (tp_up(t) ||
+		    t->phase == TP_DOWN))
 			return 0;
 		if (l->draining && now >= l->deadline)
-			return -1;
+			return t->q.lines == 0 ? 0 : -1;
 		maybe_connect(t, l, now);
-		if (t->rc != NULL && t->q.sent > t->q.bh &&
+		if (tp_up(t) && t->q.sent > t->q.bh &&
 		    now - t->last_io_ms >= t->o->timeout_ms)
 			tp_link_down(t, "no reply within the timeout");
 		more = 0;
 		if (!l->draining && !backlogged(t))
 			more = read_input(t, l);
-		if (t->rc != NULL)
+		if (tp_up(t))
 			tp_link_write(t);
 		/* a full socket: wait for POLLOUT rather than queue more */
 		if (backlogged(t))
 			more = 0;
 		want_in = !l->draining && !more && !backlogged(t) &&
-		    (t->rc == NULL || (t->q.lines < (size_t)t->o->queue_lines &&
+		    (!tp_up(t) || (t->q.lines < (size_t)t->o->queue_lines &&
 		    t->q.bytes < (size_t)t->o->queue_bytes));
 		pfd[0].fd = l->sigfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = want_in ? 0 : -1;
 		pfd[1].events = POLLIN;
-		pfd[2].fd = t->rc != NULL ? t->rc->fd : -1;
-		pfd[2].events = POLLIN | (t->rc != NULL &&
-		    t->q.sent < t->q.bend ? POLLOUT : 0);
+		pfd[2].fd = t->fd;
+		pfd[2].events = t->phase == TP_CONNECTING ? POLLOUT :
+		    POLLIN | (tp_up(t) && t->q.sent < t->q.bend ? POLLOUT : 0);
 		n = poll(pfd, 3, poll_timeout(t, l, now, more));
 		if (n < 0 && errno != EINTR)
 			kp_die(KP_EXIT_TEMP, "poll:");
@@ -415,8 +420,10 @@ run(struct tp *t, struct loop *l)
 			continue;
 		if (pfd[0].revents)
 			kp_sig_drain();
-		if (t->rc != NULL && pfd[2].revents & (POLLIN | POLLERR |
-		    POLLHUP))
+		if (t->phase == TP_CONNECTING && pfd[2].revents)
+			tp_link_connected(t);
+		else if (t->phase != TP_DOWN && pfd[2].revents & (POLLIN |
+		    POLLERR | POLLHUP))
 			tp_link_read(t);
 	}
 }
@@ -486,10 +493,12 @@ main(int argc, char **argv)
 	if (o.stats_ms > 0 || o.prom_path != NULL ||
 	    kp_log_get_level() >= KP_LOG_DEBUG || code != 0)
 		write_stats(&t);
-	if (t.rc != NULL) {
+	if (t.rd != NULL)
 		redisReaderFree(t.rd);
-		redisFree(t.rc);
-	}
+	if (t.fd >= 0)
+		close(t.fd);
+	if (t.ai != NULL)
+		freeaddrinfo(t.ai);
 	kp_line_free(&l.lr);
 	kp_redis_url_clear(&t.url);
 	tp_free(&t);

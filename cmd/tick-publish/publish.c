@@ -28,6 +28,7 @@ tp_init(struct tp *t, struct tp_opts *o, char err[KP_ERRLEN])
 
 	memset(t, 0, sizeof *t);
 	t->o = o;
+	t->fd = -1;
 	kp_jfields_init(&t->fields);
 	for (i = 0; i < o->nchannels; i++)
 		if ((t->chan[i] = compile(t, o->channels[i], "-c", err)) ==

@@ -3,6 +3,8 @@
 #ifndef TP_H
 #define TP_H
 
+#include <netdb.h>
+
 #include <hiredis/read.h>
 
 #include "kp.h"
@@ -76,6 +78,13 @@ struct tp_stats {
 	uint64_t errors, reconnects, queue_lines, queue_bytes;
 };
 
+enum tp_phase {
+	TP_DOWN,		/* no socket; the next try at next_try_ms */
+	TP_CONNECTING,		/* connect(2) in progress: wait for POLLOUT */
+	TP_HANDSHAKE,		/* AUTH / SELECT / PING sent, replies awaited */
+	TP_UP			/* commands flow */
+};
+
 /* The reply reader's view of one reply. */
 struct tp_replies {
 	int error;		/* the last reply was an error */
@@ -95,8 +104,12 @@ struct tp {
 	unsigned xadd_argc;
 	struct tp_queue q;
 	struct tp_stats st;
-	/* the Redis link */
-	redisContext *rc;
+	/* the Redis link: connected without blocking (link.c) */
+	int phase;			/* enum tp_phase */
+	int fd;				/* the socket, -1 when down */
+	struct addrinfo *ai, *ai_cur;	/* tcp: addresses, the one tried */
+	const char *hs_name[2];		/* handshake commands sent */
+	int hs_n, hs_i;			/* how many, replies seen */
 	redisReader *rd;
 	struct tp_replies rep;
 	struct kp_backoff bo;
@@ -114,9 +127,15 @@ void tp_free(struct tp *t);
 void tp_line(struct tp *t, const char *line, size_t len, uint64_t lineno);
 
 /* link.c */
-/* Try to connect; return 1 connected, 0 not (retry at next_try_ms); exits
- * 100 when the server refuses our credentials or database. */
-int tp_link_up(struct tp *t);
+#define tp_up(t) ((t)->phase == TP_UP)
+/* Start connecting (never blocks on the network; a host name is resolved
+ * with getaddrinfo, which may).  Exits 100 when the server later refuses
+ * our credentials or database. */
+void tp_link_start(struct tp *t);
+/* The socket of a connect in progress became writable. */
+void tp_link_connected(struct tp *t);
+/* The connect or handshake took longer than -T. */
+void tp_link_timeout(struct tp *t);
 void tp_link_down(struct tp *t, const char *why);
 /* Write queued bytes; -1 when the link died. */
 int tp_link_write(struct tp *t);
