@@ -6,9 +6,10 @@
 #
 # For each input rate, tickgen writes RATE ticks/s over K tokens, stamped
 # with the time, into the server's stdin (the same generator, pipe and
-# NDJSON for both servers); wsc -n N opens N clients, each subscribed to
-# all K tokens, and reports the ticks received and their latency (receive
-# time minus the stamp; same host clock).  Each tick is offered to all N
+# NDJSON for both servers); wsload -n N (tests/tools/wsload.c, a lean
+# epoll client: libwebsockets' wsc saturated its core first) opens N
+# clients, each subscribed to all K tokens, and reports the ticks received
+# and their latency (receive time minus the stamp; same host clock).  Each tick is offered to all N
 # clients, so N x RATE messages/s are offered.
 #
 # Delivered/s = ticks received by all clients / (input seconds + the
@@ -23,19 +24,19 @@
 # highest delivered rate each reached on the ramp; and whether the
 # targets of issue #9 are met (ws-fanout >= 5x Node's highest delivered
 # rate; ws-fanout p99 < 5 ms at the knee).  Server, generator and the
-# client process share the machine's cores (and wsc, one process with
-# all N clients, may saturate first), so all figures are lower bounds.
+# client process share the machine's cores, so all figures are lower
+# bounds.
 #
 # Environment: KP_BENCH_WS_N (clients, default 100), KP_BENCH_WS_K
 # (tokens, default 10), KP_BENCH_WS_RATES (input ticks/s, default
-# "250 500 1000 2000 4000 8000"), KP_BENCH_WS_SECONDS (per step, default
+# "250 500 1000 2000 4000 8000 16000 32000"), KP_BENCH_WS_SECONDS (per step, default
 # 4).  The Node column needs node and `npm ci --prefix bench/node`.
 
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 n=${KP_BENCH_WS_N:-100}
 k=${KP_BENCH_WS_K:-10}
-rates=${KP_BENCH_WS_RATES:-"250 500 1000 2000 4000 8000"}
+rates=${KP_BENCH_WS_RATES:-"250 500 1000 2000 4000 8000 16000 32000"}
 secs=${KP_BENCH_WS_SECONDS:-4}
 tmp=${KP_BENCH_TMP:-$(mktemp -d)}
 ulimit -n 8192 2>/dev/null || true
@@ -84,7 +85,7 @@ run() {
 		(exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 		sleep 0.05
 	done
-	sum=$(wsc -n "$n" -q -s "{\"action\":\"subscribe\",\"tokens\":[$toks]}" \
+	sum=$(wsload -n "$n" -s "{\"action\":\"subscribe\",\"tokens\":[$toks]}" \
 		-t "$((secs + 5))s" "ws://127.0.0.1:$port/" || true)
 	kill "$pid" 2>/dev/null || true
 	pkill -P "$pid" 2>/dev/null || true
