@@ -288,5 +288,13 @@ main(int argc, char **argv)
 	    nlat ? (long long)lat[nlat / 2] : 0,
 	    nlat ? (long long)lat[nlat * 99 / 100] : 0,
 	    nlat ? (long long)lat[nlat - 1] : 0);
+	for (long long i = 0; i < nc; i++) {
+		if (cs[i].open)
+			close(cs[i].fd);
+		free(cs[i].rx);
+	}
+	free(cs);
+	free(lat);
+	close(ep);
 	return failed > 0 ? 1 : 0;
 }
