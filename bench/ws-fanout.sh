@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
-# ws-fanout.sh: ticks delivered to N WebSocket clients x K tokens at an
-# input rate, by ws-fanout and, in the same run, by a Node server using the
-# `ws` package doing the same job (bench/node/server.js).
+# ws-fanout.sh: ticks delivered to N WebSocket clients x K tokens by
+# ws-fanout and, in the same run, by a Node server using the `ws` package
+# doing the same job (bench/node/server.js), over a ramp of input rates.
 # SPDX-License-Identifier: MIT
 #
-# tickgen writes RATE ticks/s over K tokens, stamped with the time, into
-# the server's stdin; wsc -n N opens N clients, each subscribed to all K
-# tokens, and reports the ticks received and their latency (receive time
-# minus the stamp; same host clock).  Delivered/s counts ticks received
-# by all clients over the input's duration.  Server, generator and
-# clients share the machine's cores, so the figures are a lower bound.
-# Loads: KP_BENCH_WS_LOADS="N:K:RATE ..." (default below), each for
-# KP_BENCH_WS_SECONDS (default 5).
+# For each input rate, tickgen writes RATE ticks/s over K tokens, stamped
+# with the time, into the server's stdin (the same generator, pipe and
+# NDJSON for both servers); wsload -n N (tests/tools/wsload.c, a lean
+# epoll client: libwebsockets' wsc saturated its core first) opens N
+# clients, each subscribed to all K tokens, and reports the ticks received
+# and their latency (receive time minus the stamp; same host clock).  Each tick is offered to all N
+# clients, so N x RATE messages/s are offered.
+#
+# Delivered/s = ticks received by all clients / (input seconds + the
+# slowest tick's latency): a server that falls behind is charged for the
+# time it takes to drain, so a backlog is not counted as throughput.
+# ws-fanout conflates the queue of a client that falls behind (only the
+# latest tick per token is kept); the ticks so skipped are not delivered
+# and not counted.
+#
+# The rows: the lowest rate of the ramp from which Node's p99 stays over
+# 100 ms (the "knee") with both servers' delivered rate and p50/p99 there; the
+# highest delivered rate each reached on the ramp; and whether the
+# targets of issue #9 are met (ws-fanout >= 5x Node's highest delivered
+# rate; ws-fanout p99 < 5 ms at the knee).  Server, generator and the
+# client process share the machine's cores, so all figures are lower
+# bounds.
+#
+# Environment: KP_BENCH_WS_N (clients, default 100), KP_BENCH_WS_K
+# (tokens, default 10), KP_BENCH_WS_RATES (input ticks/s, default
+# "250 500 1000 2000 4000 8000 16000 32000"), KP_BENCH_WS_SECONDS (per step, default
+# 4).  The Node column needs node and `npm ci --prefix bench/node`.
 
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-loads=${KP_BENCH_WS_LOADS:-"100:10:2000 200:10:5000"}
-secs=${KP_BENCH_WS_SECONDS:-5}
+n=${KP_BENCH_WS_N:-100}
+k=${KP_BENCH_WS_K:-10}
+rates=${KP_BENCH_WS_RATES:-"250 500 1000 2000 4000 8000 16000 32000"}
+secs=${KP_BENCH_WS_SECONDS:-4}
 tmp=${KP_BENCH_TMP:-$(mktemp -d)}
 ulimit -n 8192 2>/dev/null || true
 
@@ -26,7 +47,7 @@ then
 	node_ok=1
 else
 	echo "ws-fanout bench: no node or no bench/node/node_modules/ws" \
-		"(make deps runs npm ci there); Node column empty" >&2
+		"(npm ci --prefix bench/node); Node column empty" >&2
 fi
 
 free_port() {
@@ -41,9 +62,9 @@ free_port() {
 	return 1
 }
 
-# run SERVER N K RATE: prints "delivered_per_s p50_us p99_us"
+# run SERVER RATE: prints "delivered_per_s p50_us p99_us"
 run() {
-	local server=$1 n=$2 k=$3 rate=$4 port pid sum toks i
+	local server=$1 rate=$2 port pid sum toks i
 	port=$(free_port)
 	toks=$(seq -s, 1 "$k")
 	case $server in
@@ -64,35 +85,76 @@ run() {
 		(exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 		sleep 0.05
 	done
-	sum=$(wsc -n "$n" -q -s "{\"action\":\"subscribe\",\"tokens\":[$toks]}" \
-		-t "$((secs + 4))s" "ws://127.0.0.1:$port/" || true)
+	sum=$(wsload -n "$n" -s "{\"action\":\"subscribe\",\"tokens\":[$toks]}" \
+		-t "$((secs + 5))s" "ws://127.0.0.1:$port/" || true)
 	kill "$pid" 2>/dev/null || true
 	pkill -P "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	echo "$server $n x $k @ $rate/s: $sum" >&2
+	echo "ws-fanout bench: $server $n x $k @ $rate/s: $sum" >&2
 	awk -v s="$secs" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%d %d %d\n", v["ticks"] / s, v["p50_us"], v["p99_us"]
+		printf "%d %d %d\n", v["ticks"] / (s + v["max_us"] / 1e6),
+		    v["p50_us"], v["p99_us"]
 	}' <<<"$sum"
 }
 
-for l in $loads; do
-	IFS=: read -r n k rate <<<"$l"
-	read -r od op50 op99 < <(run ours "$n" "$k" "$rate")
+ms() { awk -v x="$1" 'BEGIN { printf "%.2f", x / 1000 }'; }
+ratio() {
+	if (($2 > 0)); then
+		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'
+	else
+		echo -
+	fi
+}
+
+knee=0 kod=0 kop50=0 kop99=0 knd=0 knp50=0 knp99=0
+omax=0 omax_r=0 nmax=0 nmax_r=0
+steps=()
+for rate in $rates; do
+	read -r od op50 op99 < <(run ours "$rate")
 	nd=0 np50=0 np99=0
 	if ((node_ok)); then
-		read -r nd np50 np99 < <(run node "$n" "$k" "$rate")
+		read -r nd np50 np99 < <(run node "$rate")
 	fi
-	offered=$((n * k / k * rate))
-	ratio=-
-	if ((nd > 0)); then
-		ratio=$(awk -v a="$od" -v b="$nd" 'BEGIN { printf "%.1fx", a / b }')
-	fi
-	printf 'ws-fanout: ticks/s delivered, %d clients x %d tokens, %d ticks/s in (%d/s offered)\t%d/s\tNode ws %d/s\t%s\n' \
-		"$n" "$k" "$rate" "$offered" "$od" "$nd" "$ratio"
-	printf 'ws-fanout: latency p50 / p99 at that load\t%.2f / %.2f ms\tNode ws %.2f / %.2f ms\t-\n' \
-		"$(awk -v x="$op50" 'BEGIN { print x / 1000 }')" \
-		"$(awk -v x="$op99" 'BEGIN { print x / 1000 }')" \
-		"$(awk -v x="$np50" 'BEGIN { print x / 1000 }')" \
-		"$(awk -v x="$np99" 'BEGIN { print x / 1000 }')"
+	printf 'ws-fanout bench: %d/s in, %d/s offered: ours %d/s p50 %s p99 %s ms; node %d/s p50 %s p99 %s ms\n' \
+		"$rate" "$((n * rate))" "$od" "$(ms "$op50")" "$(ms "$op99")" \
+		"$nd" "$(ms "$np50")" "$(ms "$np99")" >&2
+	((od > omax)) && omax=$od omax_r=$rate
+	((nd > nmax)) && nmax=$nd nmax_r=$rate
+	steps+=("$rate $od $op50 $op99 $nd $np50 $np99")
 done
+
+# The knee: the lowest rate from which Node's p99 stays over 100 ms at
+# every higher rate of the ramp (one noisy step does not make it).
+if ((node_ok)); then
+	for ((i = ${#steps[@]} - 1; i >= 0; i--)); do
+		read -r rate od op50 op99 nd np50 np99 <<<"${steps[i]}"
+		((np99 > 100000)) || break
+		knee=$rate kod=$od kop50=$op50 kop99=$op99
+		knd=$nd knp50=$np50 knp99=$np99
+	done
+fi
+
+if ((knee > 0)); then
+	printf 'ws-fanout: delivered msgs/s where Node p99 > 100 ms (%d clients x %d tokens, %d ticks/s in = %d/s offered)\t%d/s\tNode ws %d/s\t%s\n' \
+		"$n" "$k" "$knee" "$((n * knee))" "$kod" "$knd" \
+		"$(ratio "$kod" "$knd")"
+	printf 'ws-fanout: latency p50 / p99 at that load\t%s / %s ms\tNode ws %s / %s ms\t-\n' \
+		"$(ms "$kop50")" "$(ms "$kop99")" "$(ms "$knp50")" "$(ms "$knp99")"
+else
+	printf 'ws-fanout: load where Node p99 > 100 ms (%d clients x %d tokens)\tnot reached\trates %s\t-\n' \
+		"$n" "$k" "${rates// /,}"
+fi
+printf 'ws-fanout: max delivered msgs/s on the ramp (%d clients x %d tokens)\t%d/s (at %d/s in)\tNode ws %d/s (at %d/s in)\t%s\n' \
+	"$n" "$k" "$omax" "$omax_r" "$nmax" "$nmax_r" "$(ratio "$omax" "$nmax")"
+t5=- tp=-
+if ((nmax > 0)); then
+	if ((omax >= 5 * nmax)); then t5=MET; else t5="NOT MET"; fi
+fi
+if ((knee > 0)); then
+	if ((kop99 < 5000)); then tp=MET; else tp="NOT MET"; fi
+fi
+printf 'ws-fanout: target >= 5x Node max delivered rate\t%s\t%s\t%s\n' \
+	"$t5" "Node ws $nmax/s x 5 = $((5 * nmax))/s" "$(ratio "$omax" "$nmax")"
+printf 'ws-fanout: target p99 < 5 ms where Node p99 > 100 ms\t%s\t%s\t-\n' \
+	"$tp" "ours $(ms "$kop99") ms at $knee/s in"

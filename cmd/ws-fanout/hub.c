@@ -198,7 +198,7 @@ queue_clear(struct wf_client *c)
 {
 	while (c->qlen > 0) {
 		wf_msg_unref(c->q[c->qhead]);
-		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qhead = (c->qhead + 1) & (c->qcap - 1);
 		c->qlen--;
 	}
 }
@@ -299,7 +299,12 @@ queue_grow(struct wf_client *c)
 	c->qcap *= 2;
 }
 
-/* Replace the queued tick of m's instrument with m; 1 if done. */
+/*
+ * Replace the newest queued tick of m's instrument with m; 1 if done.
+ * The newest, so that no older tick of it is sent after m (and with K
+ * instruments the search from the tail ends within about K entries).
+ * qcap is a power of two.
+ */
 static int
 conflate(struct wf_client *c, struct wf_msg *m)
 {
@@ -307,8 +312,8 @@ conflate(struct wf_client *c, struct wf_msg *m)
 
 	if (m->token == 0)
 		return 0;
-	for (i = 0; i < c->qlen; i++) {
-		k = (c->qhead + i) % c->qcap;
+	for (i = c->qlen; i-- > 0;) {
+		k = (c->qhead + i) & (c->qcap - 1);
 		if (c->q[k]->token == m->token) {
 			wf_msg_unref(c->q[k]);
 			c->q[k] = m;
@@ -342,7 +347,7 @@ wf_client_push(struct wf *w, struct wf_client *c, struct wf_msg *m)
 	}
 	if (c->qlen == c->qcap)
 		queue_grow(c);
-	c->q[(c->qhead + c->qlen) % c->qcap] = m;
+	c->q[(c->qhead + c->qlen) & (c->qcap - 1)] = m;
 	m->refs++;
 	if (c->qlen++ == 0)
 		lws_callback_on_writable(c->wsi);
@@ -389,7 +394,7 @@ queue_pop(struct wf *w, struct wf_client *c)
 	struct wf_msg *m = c->q[c->qhead];
 
 	c->q[c->qhead] = NULL;
-	c->qhead = (c->qhead + 1) % c->qcap;
+	c->qhead = (c->qhead + 1) & (c->qcap - 1);
 	c->qlen--;
 	c->sent++;
 	w->st.msgs_sent++;
