@@ -40,6 +40,17 @@ kp_iv_reason(int status)
 	}
 }
 
+/*
+ * fmax without the libm call: the larger of a and b, the other one if
+ * either is a NaN (only the sign of a zero may differ, which no caller
+ * sees).
+ */
+static inline double
+max_nan(double a, double b)
+{
+	return a >= b || b != b ? a : b;
+}
+
 /* e^{z^2} without the rounding error of z*z magnified by exp. */
 static double
 exp_sq(double z)
@@ -189,12 +200,12 @@ rc_min_param(double dl, double dr, double s, int prefer_shape)
 		double sl = s - dl, rs = dr - s;
 
 		if (sl != 0 && rs != 0)
-			r2 = fmax(fabs((dr - dl) / rs), fabs((dr - dl) / sl));
+			r2 = max_nan(fabs((dr - dl) / rs), fabs((dr - dl) / sl));
 		else if (prefer_shape)
 			r2 = RC_MAX;
 	} else if (mono && prefer_shape)
 		r2 = RC_MAX;
-	return fmax(RC_MIN, fmax(r1, r2));
+	return max_nan(RC_MIN, max_nan(r1, r2));
 }
 
 /*
@@ -215,7 +226,7 @@ rc_param(int right, double xl, double xr, double yl, double yr, double dl,
 		r = num > 0 ? RC_MAX : RC_MIN;
 	else
 		r = num / den;
-	return fmax(r, rc_min_param(dl, dr, (yr - yl) / h, prefer_shape));
+	return max_nan(r, rc_min_param(dl, dr, (yr - yl) / h, prefer_shape));
 }
 
 /*
@@ -376,7 +387,9 @@ iterate:
 			h2 = c2;
 			h3 = c3;
 		}
-		ds = fmax(-0.5 * s, nu * householder(nu, h2, h3));
+		ds = nu * householder(nu, h2, h3);
+		if (!(ds >= -0.5 * s))	/* fmax's NaN rule without the call */
+			ds = -0.5 * s;
 		s += ds;
 		if (it >= 1 && fabs(ds) <= 1e-6 * s)
 			break;
@@ -419,7 +432,9 @@ iv_core(int call, double price, double F, double K, double FmK, double x,
 		return KP_IV_BAD_INPUT;
 	if (!(T > 0))
 		return KP_IV_EXPIRED;
-	intrinsic = call ? fmax(FmK, 0) : fmax(-FmK, 0);
+	intrinsic = call ? FmK : -FmK;	/* finite: F, K checked */
+	if (!(intrinsic > 0))
+		intrinsic = 0;
 	if (price < intrinsic)
 		return KP_IV_BELOW_INTRINSIC;
 	if (price >= (call ? F : K))
@@ -430,7 +445,7 @@ iv_core(int call, double price, double F, double K, double FmK, double x,
 	 * F or K and 64 of the price is below the resolution of the inputs
 	 * themselves: rounding noise, not value.
 	 */
-	if (intrinsic > 0 && tv <= 1.5 * ulp(fmax(F, K)) &&
+	if (intrinsic > 0 && tv <= 1.5 * ulp(max_nan(F, K)) &&
 	    tv <= 64 * ulp(price))
 		return KP_IV_NO_TIME_VALUE;
 	if (!(tv > 0))
@@ -482,8 +497,8 @@ kp_iv_bsm(int call, double price, double S, double K, double T, double r,
 
 		if (price < (call ? I : -I))
 			return *iv = NAN, KP_IV_BELOW_INTRINSIC;
-		if (!(C - fmax(I, 0) > 0) || !(price - fmax(call ? I : -I, 0) >
-		    0) || price < DBL_MIN)
+		if (!(C - max_nan(I, 0) > 0) ||
+		    !(price - max_nan(call ? I : -I, 0) > 0) || price < DBL_MIN)
 			return *iv = NAN, KP_IV_NO_TIME_VALUE;
 	}
 	return iv_core(call, price * exp(r * T), S * exp(mu), K,
