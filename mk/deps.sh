@@ -37,6 +37,7 @@ procps
 valgrind
 curl
 xxd
+python3
 chromium
 imagemagick
 openssl
