@@ -241,25 +241,36 @@ eventually() {
 	[[ $stderr != *t0123456789* ]]
 }
 
-@test "order-exec: modify and cancel an open order; a second cancel of it is rejected" {
-	sim_start
-	# a buy 10% under the market: it rests, inside the circuit band
+# resting_order ID: places a LIMIT buy of 2 INFY 10% under the market (it
+# rests, inside the circuit band); sets oid, px and px2 (px + one tick).
+resting_order() {
+	local ltp
 	ltp=$(curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
 		"$KITE_API_URL/quote/ltp?i=NSE:INFY" | jq '.data["NSE:INFY"].last_price')
 	px=$(awk -v l="$ltp" 'BEGIN { printf "%.2f", int(l * 0.9 * 20) / 20 }')
 	px2=$(awk -v p="$px" 'BEGIN { printf "%.2f", p + 0.05 }')
-	run --separate-stderr oe < <(printf '{"id":"l1","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":2,"product":"CNC","order_type":"LIMIT","price":%s}\n' "$px")
+	run --separate-stderr oe < <(printf '{"id":"%s","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":2,"product":"CNC","order_type":"LIMIT","price":%s}\n' "$1" "$px")
 	[ "$status" -eq 0 ]
 	oid=$(echo "$output" | jq -r 'select(.result == "placed") | .order_id')
 	[ -n "$oid" ]
+}
+
+# book_order OID: kite-sim's book entry for that order
+book_order() {
+	curl -sS -m 10 -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$KITE_API_URL/orders" | jq --arg o "$1" '[.data[] | select(.order_id == $o)]'
+}
+
+@test "order-exec: modify and cancel an open order; a second cancel of it is rejected" {
+	sim_start
+	resting_order l1
 	run --separate-stderr oe < <(
 		printf '{"id":"m1","op":"modify","variety":"regular","order_id":"%s","price":"%s","quantity":3}\n' "$oid" "$px2"
 		printf '{"id":"c1","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
 	[ "$status" -eq 0 ]
 	echo "${lines[0]}" | jq -e --arg o "$oid" '.id == "m1" and .result == "modified" and .order_id == $o'
 	echo "${lines[1]}" | jq -e --arg o "$oid" '.id == "c1" and .result == "cancelled" and .order_id == $o'
-	run curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" "$KITE_API_URL/orders"
-	echo "$output" | jq -e --arg o "$oid" '[.data[] | select(.order_id == $o)][0] | .status == "CANCELLED" and .quantity == 3'
+	book_order "$oid" | jq -e '.[0] | .status == "CANCELLED" and .quantity == 3'
 	run --separate-stderr oe < <(printf '{"id":"c2","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.result == "rejected" and (.error_type | length) > 0'
@@ -299,4 +310,82 @@ eventually() {
 	OE_PID=
 	one_order_each "$T/out" h2
 	! grep -q -e wrong-token -e "$good" "$T/err"
+}
+
+@test "order-exec: a modify whose answer is lost is resent; the order carries the values" {
+	sim_start
+	resting_order l2
+	# kite-sim applies the modification but answers after 3 s; the
+	# client gives up at 1 s, so the outcome is unknown
+	[ "$(sim_ctl 'ambiguous 1 3000')" = ok ]
+	run --separate-stderr oe -t 1s < <(
+		printf '{"id":"m2","op":"modify","variety":"regular","order_id":"%s","price":"%s","quantity":5}\n' "$oid" "$px2")
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e --arg o "$oid" '.id == "m2" and .result == "modified" and .order_id == $o'
+	[[ $stderr == *"outcome unknown; modify is resent"* ]]
+	# one order, with the absolute values the intent set, modified twice
+	# (the lost attempt and the resend) and still open
+	book_order "$oid" | jq -e --argjson p "$px2" 'length == 1 and (.[0] | .status == "OPEN" and .quantity == 5 and .price == $p)'
+	[ "$(curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$KITE_API_URL/orders/$oid" | jq '[.data[] | select(.status == "MODIFIED")] | length')" = 2 ]
+}
+
+@test "order-exec: a cancel whose answer is lost is settled by the book as cancelled" {
+	sim_start
+	resting_order l3
+	[ "$(sim_ctl 'ambiguous 1 3000')" = ok ]
+	run --separate-stderr oe -t 1s < <(
+		printf '{"id":"c3","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
+	[ "$status" -eq 0 ]
+	# the resend finds the order already CANCELLED (kite-sim refuses it);
+	# the order book says the first attempt worked
+	echo "$output" | jq -e --arg o "$oid" '.id == "c3" and .result == "cancelled" and .order_id == $o and .reconciled == true'
+	[[ $stderr == *"outcome unknown; cancel is resent"* ]]
+	book_order "$oid" | jq -e 'length == 1 and .[0].status == "CANCELLED"'
+}
+
+@test "order-exec: a cancel refused for an order cancelled elsewhere is rejected, not settled" {
+	sim_start
+	resting_order l4
+	# cancelled by someone else first: order-exec's own single attempt is
+	# refused, and it must not claim it cancelled the order
+	run --separate-stderr oe < <(printf '{"id":"c4","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
+	echo "$output" | jq -e '.result == "cancelled"'
+	run --separate-stderr oe < <(printf '{"id":"c5","op":"cancel","variety":"regular","order_id":"%s"}\n' "$oid")
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.id == "c5" and .result == "rejected" and .error_type == "OrderException" and (has("reconciled") | not)'
+}
+
+@test "order-exec: a tag already held by another id in the journal: the next salt, one order" {
+	sim_start
+	run --separate-stderr oe < <(place s1)
+	[ "$status" -eq 0 ]
+	t0=$(echo "$output" | jq -r .tag)
+	[ "$(orders_tagged "$t0")" = 1 ]
+	# A journal in which id "other" holds s1's first tag: rename s1 in
+	# every record, each line re-checksummed (crc32 of the JSON).
+	python3 - "$J" "$T/j2" <<'PY'
+import sys, zlib
+out = open(sys.argv[2], "w")
+for line in open(sys.argv[1]):
+    body = line[9:].rstrip("\n").replace('"id":"s1"', '"id":"other"')
+    out.write("%08x %s\n" % (zlib.crc32(body.encode()), body))
+PY
+	grep -q '"id":"other"' "$T/j2"
+	J=$T/j2
+	run --separate-stderr oe < <(place s1)
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.id == "s1" and .result == "placed"'
+	t1=$(echo "$output" | jq -r .tag)
+	[ "$t1" != "$t0" ]
+	[[ $stderr == *"tag $t0 taken by id=other; trying the next salt"* ]]
+	echo "$output" > "$T/out"
+	one_order_each "$T/out" s1
+	# the journal's own entry is untouched: still one order under t0
+	[ "$(orders_tagged "$t0")" = 1 ]
+	# and the salted tag is stable across a restart: a repeat of s1 is a
+	# duplicate answered from the journal, not a new order
+	run --separate-stderr oe < <(place s1)
+	echo "$output" | jq -e --arg t "$t1" '.result == "placed" and .tag == $t'
+	[ "$(orders_tagged "$t1")" = 1 ]
 }

@@ -748,6 +748,29 @@ outside_band(const struct sim *s, const struct ord *d)
 	    p > rest_band(s, (size_t)d->ix, true);
 }
 
+/*
+ * The ambiguous fault, on an order write that went through (placement,
+ * modification or cancellation): the book has changed, but the answer
+ * comes only after ambiguous_ms, or never.  ms 0: Kite's own ambiguous
+ * answer, at once (the error_type Kite uses here is not documented).
+ */
+static void
+ambiguous(struct sim *s, struct sim_resp *r, const char *what,
+    const char *id, const char *tag)
+{
+	if (s->faults.ambiguous_n == 0)
+		return;
+	if (s->faults.ambiguous_ms == 0)
+		rest_err(r, 400, "OrderException", "Order request "
+		    "timed out. Please check the order book.");
+	r->delay_ms = s->faults.ambiguous_ms < 0 ? -1 :
+	    s->faults.ambiguous_ms;
+	if (s->faults.ambiguous_n > 0)
+		s->faults.ambiguous_n--;
+	kp_info("rest: ambiguous %s order_id=%s tag=%s delay_ms=%lld", what,
+	    id, tag, (long long)r->delay_ms);
+}
+
 static void
 place(struct sim *s, struct rest_orders *o, const char *variety,
     const struct kp_form *f, struct sim_resp *r)
@@ -789,22 +812,7 @@ place(struct sim *s, struct rest_orders *o, const char *variety,
 	rate_note(o);
 	evaluate(s, o, k, true);
 	answer_id(r, o->o[k].id);
-	if (s->faults.ambiguous_n != 0) {
-		/*
-		 * ms 0: Kite's own ambiguous answer, at once (the order
-		 * stands; the error_type Kite uses here is not documented)
-		 */
-		if (s->faults.ambiguous_ms == 0)
-			rest_err(r, 400, "OrderException", "Order request "
-			    "timed out. Please check the order book.");
-		r->delay_ms = s->faults.ambiguous_ms < 0 ? -1 :
-		    s->faults.ambiguous_ms;
-		if (s->faults.ambiguous_n > 0)
-			s->faults.ambiguous_n--;
-		kp_info("rest: ambiguous placement order_id=%s tag=%s "
-		    "delay_ms=%lld", o->o[k].id, o->o[k].tag,
-		    (long long)r->delay_ms);
-	}
+	ambiguous(s, r, "placement", o->o[k].id, o->o[k].tag);
 }
 
 static long
@@ -879,6 +887,7 @@ modify(struct sim *s, struct rest_orders *o, const char *id,
 	/* a modified order that is now marketable takes the market */
 	evaluate(s, o, (size_t)k, true);
 	answer_id(r, id);
+	ambiguous(s, r, "modification", id, o->o[k].tag);
 }
 
 static void
@@ -980,6 +989,7 @@ orders_handle(struct sim *s, struct rest_orders *o, const struct sim_req *req,
 		} else if (alterable(r, &o->o[k], "cancelled")) {
 			cancel(s, o, (size_t)k);
 			answer_id(r, seg[2]);
+			ambiguous(s, r, "cancellation", seg[2], o->o[k].tag);
 		}
 	} else {
 		rest_err(r, n <= 3 ? 405 : 404, "InputException",

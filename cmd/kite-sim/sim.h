@@ -62,9 +62,10 @@ struct sim_faults {
 	double http_5xx_p;		/* probability of a 5xx answer (503) */
 	int64_t delay_ms;		/* added before every REST answer */
 	/*
-	 * Ambiguous placement: POST /orders records (and fills) the order but
-	 * answers only after ambiguous_ms, or never when ambiguous_ms < 0;
-	 * the next `ambiguous_n` placements are affected (-1: all of them).
+	 * Ambiguous order writes: a placement, modification or cancellation
+	 * changes the book (and may fill) but is answered only after
+	 * ambiguous_ms, or never when ambiguous_ms < 0; the next
+	 * `ambiguous_n` order writes are affected (-1: all of them).
 	 */
 	int64_t ambiguous_n;
 	int64_t ambiguous_ms;
