@@ -143,8 +143,62 @@ drop1(struct drop *d)
 	d->removed++;
 }
 
-void
-kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
+/*
+ * The common case in 64-bit words: 5^-q fits in 64 bits and the scaling
+ * is a right shift (1e-10 < v < 1e16 or so), and no bound is exactly a
+ * decimal of the 17-digit grid (exactness only matters for ties and
+ * closed bounds).  Return 0 with the result, or -1 for the general path.
+ */
+static inline int
+fast_digits(uint64_t mv, uint64_t mm, int e2, int q, uint64_t *digits,
+    int *exp10)
+{
+	uint64_t f, vr, vp, vm, out, vp100, vm100;
+	unsigned last = 0;
+	u128 n0, n1, n2, mask;
+	int s = q - e2, removed = 0;
+
+	if (q > 0 || q < -27 || s <= 0 || s >= 128)
+		return -1;
+	f = kp_pow5_64[-q];
+	n0 = (u128)mv * f;
+	n1 = n0 + 2 * (u128)f;
+	n2 = n0 - (u128)((mv - mm) * f);
+	mask = ((u128)1 << s) - 1;
+	/* an exact bound or midpoint: the general path sorts it out */
+	if ((n0 & mask) == 0 || (n1 & mask) == 0 || (n2 & mask) == 0 ||
+	    (n1 >> s) >> 63 != 0)
+		return -1;
+	vr = (uint64_t)(n0 >> s);
+	vp = (uint64_t)(n1 >> s);
+	vm = (uint64_t)(n2 >> s);
+	/* two digits at a time while both may go, then one */
+	while ((vp100 = vp / 100) > (vm100 = vm / 100)) {
+		last = (unsigned)(vr % 100 / 10);
+		vr /= 100;
+		vp = vp100;
+		vm = vm100;
+		removed += 2;
+	}
+	if (vp / 10 > vm / 10) {
+		last = (unsigned)(vr % 10);
+		vr /= 10;
+		removed++;
+		vm /= 10;
+	}
+	out = vr + (vr == vm || last >= 5);
+	q += removed;
+	while (out % 10 == 0) {
+		out /= 10;
+		q++;
+	}
+	*digits = out;
+	*exp10 = q;
+	return 0;
+}
+
+static inline void
+dtoa_digits(double v, uint64_t *digits, int *exp10)
 {
 	uint64_t bits, m2, mv, mm, out, o[3];
 	int e2, ie, q, b, vp_tz, accept, ex[3];
@@ -176,6 +230,8 @@ kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
 	/* v in [2^(b-1), 2^b) */
 	b = 64 - __builtin_clzll(mv) + e2;
 	q = log10_pow2(b - 1) - 17;
+	if (fast_digits(mv, mm, e2, q, digits, exp10) == 0)
+		return;
 	if (scale3(mv, mm, e2 - q, -q, o, ex) < 0) {
 		slow_digits(v, digits, exp10);
 		return;
@@ -251,11 +307,39 @@ put17(char *p, uint64_t v, int n)
 #endif
 }
 
+void
+kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
+{
+	dtoa_digits(v, digits, exp10);
+}
+
+/* The number of decimal digits of 0 < v < 10^19. */
+static inline int
+ndigits64(uint64_t v)
+{
+	static const uint64_t p10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+		10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+		100000000000ull, 1000000000000ull, 10000000000000ull,
+		100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull
+	};
+	/* floor(log10(2^(bits - 1))) + 1 or one less: 1233 / 4096 ~ log10(2) */
+	int t = ((64 - __builtin_clzll(v)) * 1233) >> 12;
+
+	return t + (v >= p10[t]);
+}
+
+/*
+ * The plain forms write their pieces with fixed-size copies, past the
+ * end within KP_DTOA_ROOM (later writes overwrite what spills).
+ */
 char *
 kp_dtoa(char *p, double v)
 {
 	uint64_t digits;
-	int n, e, x, i;
+	int n, e, x;
 
 	if (signbit(v)) {
 		*p++ = '-';
@@ -265,8 +349,8 @@ kp_dtoa(char *p, double v)
 		*p++ = '0';
 		return p;
 	}
-	kp_dtoa_digits(v, &digits, &e);
-	n = (int)ndigits(digits);
+	dtoa_digits(v, &digits, &e);
+	n = ndigits64(digits);
 	x = e + n - 1;		/* exponent of the first digit */
 	if (x >= 17 || x < -5) {
 		put17(p + 1, digits, n);
@@ -287,24 +371,24 @@ kp_dtoa(char *p, double v)
 		return p;
 	}
 	if (x < 0) {
-		*p++ = '0';
-		*p++ = '.';
-		for (i = -1; i > x; i--)
-			*p++ = '0';
-		put17(p, digits, n);
-		return p + n;
+		/* "0.", -x - 1 <= 4 zeros, the digits */
+		memcpy(p, "0.000000", 8);
+		put17(p + 1 - x, digits, n);
+		return p + 1 - x + n;
 	}
-	if (n <= x + 1) {		/* an integer */
+	if (n <= x + 1) {		/* an integer: the digits, x + 1 - n zeros */
 		put17(p, digits, n);
-		p += n;
-		for (i = n; i <= x; i++)
-			*p++ = '0';
-		return p;
+		memcpy(p + n, "0000000000000000", 16);
+		return p + x + 1;
 	}
-	/* digits, the point after the first x + 1 */
-	put17(p + 1, digits, n);
-	for (i = 0; i <= x; i++)
-		p[i] = p[i + 1];
-	p[x + 1] = '.';
-	return p + n + 1;
+	/* the first x + 1 <= 16 digits, the point, the rest (<= 16) */
+	{
+		char buf[32];
+
+		put17(buf, digits, n);
+		memcpy(p, buf, 16);
+		p[x + 1] = '.';
+		memcpy(p + x + 2, buf + x + 1, 16);
+		return p + n + 1;
+	}
 }
