@@ -827,13 +827,13 @@ fast(struct kp_tickscan *js, const char *s, size_t n)
 {
 	const char *p = s, *e = s + n, *q;
 	unsigned char ctx[FAST_DEPTH];
-	int d, tgt, c;
+	int d, tgt, c, cur;	/* cur: ctx[d - 1], the open container */
 
 	WS(p);
 	if (*p != '{')
 		return 1;
 	js->top = '{';
-	ctx[0] = C_TOP;
+	ctx[0] = cur = C_TOP;
 	d = 1;
 	p++;
 object:
@@ -846,10 +846,12 @@ key:
 	if (*p != '"' || (q = plain_string(p + 1, e)) == NULL)
 		return 1;
 	tgt = T_NONE;
-	if (ctx[d - 1] != C_NONE) {
-		tgt = key_target(ctx[d - 1], p + 1, (size_t)(q - p - 1));
+	if (cur != C_NONE) {
+		tgt = key_target(cur, p + 1, (size_t)(q - p - 1));
 		/* a later duplicate replaces what an earlier held */
-		if (tgt == T_DEPTH)
+		if ((unsigned)tgt < KP_TK_N)
+			js->kind[tgt] = KP_TV_NONE;
+		else if (tgt == T_DEPTH)
 			js->kind[KP_TK_BID] = js->kind[KP_TK_ASK] = KP_TV_NONE;
 		else if (tgt == T_BUY)
 			js->kind[KP_TK_BID] = KP_TV_NONE;
@@ -865,8 +867,7 @@ key:
 	p++;
 	FWS(p);
 value:
-	if (tgt >= 0 && tgt < KP_TK_N)
-		js->kind[tgt] = KP_TV_NONE;
+	/* (a picked member was reset at its key: array elements never are) */
 	switch (*p) {
 	case '"':
 		if ((q = plain_string(p + 1, e)) == NULL)
@@ -880,37 +881,44 @@ value:
 		break;
 	case '-': case '0': case '1': case '2': case '3': case '4': case '5':
 	case '6': case '7': case '8': case '9':
-		if (tgt >= 0 && tgt < KP_TK_N ? fast_number(&p, js, tgt) :
+		if ((unsigned)tgt < KP_TK_N ? fast_number(&p, js, tgt) :
 		    fast_skip_number(&p))
 			return 1;
 		break;
 	case 't':
-		if (e - p < 4 || memcmp(p, "true", 4) != 0)
-			return 1;
-		p += 4;
-		break;
 	case 'n':
-		if (e - p < 4 || memcmp(p, "null", 4) != 0)
-			return 1;
-		p += 4;
-		break;
 	case 'f':
-		if (e - p < 5 || memcmp(p, "false", 5) != 0)
-			return 1;
-		p += 5;
+		/* true, null, false: 4 bytes as a word, and false's 'e' */
+		{
+			uint32_t w, t4, n4, f4;
+
+			memcpy(&t4, "true", 4);
+			memcpy(&n4, "null", 4);
+			memcpy(&f4, "fals", 4);
+			c = *p == 'f';
+			if (e - p < 4 + c)
+				return 1;
+			memcpy(&w, p, 4);
+			if (w != (*p == 't' ? t4 : *p == 'n' ? n4 : f4) ||
+			    (c && p[4] != 'e'))
+				return 1;
+			p += 4 + c;
+		}
 		break;
 	case '{':
 		if (d == FAST_DEPTH)
 			return 1;
-		ctx[d++] = tgt == T_DEPTH ? C_DEPTH : tgt == T_BUY0 ? C_BUY0 :
+		cur = tgt == T_DEPTH ? C_DEPTH : tgt == T_BUY0 ? C_BUY0 :
 		    tgt == T_SELL0 ? C_SELL0 : C_NONE;
+		ctx[d++] = (unsigned char)cur;
 		p++;
 		goto object;
 	case '[':
 		if (d == FAST_DEPTH)
 			return 1;
 		c = tgt == T_BUY ? C_BUY : tgt == T_SELL ? C_SELL : C_NONE;
-		ctx[d++] = (unsigned char)(c | ARR);
+		cur = c | ARR;
+		ctx[d++] = (unsigned char)cur;
 		p++;
 		FWS(p);
 		if (*p == ']') {
@@ -928,17 +936,19 @@ after:
 	if (*p == ',') {
 		p++;
 		FWS(p);
-		if (!(ctx[d - 1] & ARR))
+		if (!(cur & ARR))
 			goto key;
 		tgt = T_NONE;
 		goto value;
 	}
-	if (*p != (ctx[d - 1] & ARR ? ']' : '}'))
+	if (*p != (cur & ARR ? ']' : '}'))
 		return 1;
 	p++;
 close:
-	if (--d > 0)
+	if (--d > 0) {
+		cur = ctx[d - 1];
 		goto after;
+	}
 	WS(p);
 	return p == e ? 0 : 1;
 }
