@@ -143,98 +143,53 @@ drop1(struct drop *d)
 	d->removed++;
 }
 
-/*
- * The common case in 64-bit words: 5^-q fits in 64 bits and the scaling
- * is a right shift (1e-10 < v < 1e16 or so), and no bound is exactly a
- * decimal of the 17-digit grid (exactness only matters for ties and
- * closed bounds).  Return 0 with the result, or -1 for the general path.
- */
-static inline int
-fast_digits(uint64_t mv, uint64_t mm, int e2, int q, uint64_t *digits,
-    int *exp10)
-{
-	uint64_t f, vr, vp, vm, out, vp100, vm100;
-	unsigned last = 0;
-	u128 n0, n1, n2, mask;
-	int s = q - e2, removed = 0;
+/* A decimal: d * 10^e. */
+struct dec {
+	uint64_t d;
+	int e;
+};
 
-	if (q > 0 || q < -27 || s <= 0 || s >= 128)
-		return -1;
-	f = kp_pow5_64[-q];
-	n0 = (u128)mv * f;
-	n1 = n0 + 2 * (u128)f;
-	n2 = n0 - (u128)((mv - mm) * f);
-	mask = ((u128)1 << s) - 1;
-	/* an exact bound or midpoint: the general path sorts it out */
-	if ((n0 & mask) == 0 || (n1 & mask) == 0 || (n2 & mask) == 0 ||
-	    (n1 >> s) >> 63 != 0)
-		return -1;
-	vr = (uint64_t)(n0 >> s);
-	vp = (uint64_t)(n1 >> s);
-	vm = (uint64_t)(n2 >> s);
-	/* two digits at a time while both may go, then one */
-	while ((vp100 = vp / 100) > (vm100 = vm / 100)) {
-		last = (unsigned)(vr % 100 / 10);
-		vr /= 100;
-		vp = vp100;
-		vm = vm100;
-		removed += 2;
-	}
-	if (vp / 10 > vm / 10) {
-		last = (unsigned)(vr % 10);
-		vr /= 10;
-		removed++;
-		vm /= 10;
-	}
-	out = vr + (vr == vm || last >= 5);
-	q += removed;
-	while (out % 10 == 0) {
-		out /= 10;
-		q++;
-	}
-	*digits = out;
-	*exp10 = q;
-	return 0;
-}
+/* The bits of v > 0 as Ryu takes them: v = m2 * 2^e2, the raw fields. */
+struct bin {
+	uint64_t m2;
+	int e2, ie;
+};
 
-static inline void
-dtoa_digits(double v, uint64_t *digits, int *exp10)
+static inline struct bin
+decompose(double v)
 {
-	uint64_t bits, m2, mv, mm, out, o[3];
-	int e2, ie, q, b, vp_tz, accept, ex[3];
-	struct drop d;
+	struct bin b;
+	uint64_t bits;
 
 	memcpy(&bits, &v, sizeof(bits));
-	ie = (int)((bits >> 52) & 0x7ff);
-	m2 = bits & ((1ull << 52) - 1);
-	if (ie == 0) {
-		e2 = 1 - 1075;
+	b.ie = (int)((bits >> 52) & 0x7ff);
+	b.m2 = bits & ((1ull << 52) - 1);
+	if (b.ie == 0) {
+		b.e2 = 1 - 1075;
 	} else {
-		e2 = ie - 1075;
-		m2 |= 1ull << 52;
+		b.e2 = b.ie - 1075;
+		b.m2 |= 1ull << 52;
 	}
-	/* an integer below 2^53: its digits are the integer's */
-	if (e2 <= 0 && e2 > -53 && (m2 & ((1ull << -e2) - 1)) == 0) {
-		out = m2 >> -e2;
-		for (q = 0; out % 10 == 0; q++)
-			out /= 10;
-		*digits = out;
-		*exp10 = q;
-		return;
-	}
-	accept = (m2 & 1) == 0;
-	e2 -= 2;
-	mv = 4 * m2;
-	/* the gap below is half as wide at a power of two (not subnormal) */
-	mm = mv - 1 - ((bits & ((1ull << 52) - 1)) != 0 || ie <= 1);
-	/* v in [2^(b-1), 2^b) */
-	b = 64 - __builtin_clzll(mv) + e2;
-	q = log10_pow2(b - 1) - 17;
-	if (fast_digits(mv, mm, e2, q, digits, exp10) == 0)
-		return;
+	return b;
+}
+
+/*
+ * The general case: exact bounds in 128 bits with the exactness of
+ * each tracked (ties to even, bounds that are themselves decimals), or
+ * the slow path.  Out of line: the common case does not pay its frame.
+ */
+static struct dec __attribute__((noinline))
+general_digits(double v, struct bin b, uint64_t mv, uint64_t mm, int e2,
+    int q)
+{
+	uint64_t out, o[3];
+	int vp_tz, accept = (b.m2 & 1) == 0, ex[3];
+	struct drop d;
+	struct dec r;
+
 	if (scale3(mv, mm, e2 - q, -q, o, ex) < 0) {
-		slow_digits(v, digits, exp10);
-		return;
+		slow_digits(v, &r.d, &r.e);
+		return r;
 	}
 	d.vr = o[0];
 	d.vp = o[1];
@@ -269,8 +224,83 @@ dtoa_digits(double v, uint64_t *digits, int *exp10)
 		out /= 10;
 		q++;
 	}
-	*digits = out;
-	*exp10 = q;
+	r.d = out;
+	r.e = q;
+	return r;
+}
+
+/*
+ * The shortest decimal of v > 0.  The common case in 64-bit words:
+ * 5^-q fits in 64 bits and the scaling is a right shift by fewer than
+ * 64 bits (about 1e-10 < v < 1e15), and no bound is exactly a decimal
+ * of the grid (exactness only matters for ties and closed bounds);
+ * everything else goes to general_digits.
+ */
+static inline struct dec
+digits_of(double v)
+{
+	struct bin b = decompose(v);
+	uint64_t mv, mm, f, lo0, lo1, lo2, hi0, hi1, hi2, vr, vp, vm, vp100,
+	    vm100;
+	unsigned last = 0;
+	u128 n0, n1, n2;
+	int e2, q, s;
+	struct dec r;
+
+	/* an integer below 2^53: its digits are the integer's */
+	if (b.e2 <= 0 && b.e2 > -53 && (b.m2 & ((1ull << -b.e2) - 1)) == 0) {
+		r.d = b.m2 >> -b.e2;
+		for (r.e = 0; r.d % 10 == 0; r.e++)
+			r.d /= 10;
+		return r;
+	}
+	e2 = b.e2 - 2;
+	mv = 4 * b.m2;
+	/* the gap below is half as wide at a power of two (not subnormal) */
+	mm = mv - 1 - ((b.m2 & ((1ull << 52) - 1)) != 0 || b.ie <= 1);
+	/* v in [2^(k-1), 2^k), k = 64 - clz(mv) + e2; 18 or 19 digits */
+	q = log10_pow2(63 - __builtin_clzll(mv) + e2) - 17;
+	s = q - e2;
+	if (q > 0 || q < -27 || s <= 0 || s >= 64)
+		return general_digits(v, b, mv, mm, e2, q);
+	f = kp_pow5_64[-q];
+	n0 = (u128)mv * f;
+	n1 = n0 + 2 * (u128)f;
+	n2 = n0 - (u128)((mv - mm) * f);
+	lo0 = (uint64_t)n0;
+	lo1 = (uint64_t)n1;
+	lo2 = (uint64_t)n2;
+	hi0 = (uint64_t)(n0 >> 64);
+	hi1 = (uint64_t)(n1 >> 64);
+	hi2 = (uint64_t)(n2 >> 64);
+	/* a bound or v exact on the grid, or over 63 bits: general */
+	if ((lo0 << (64 - s)) == 0 || (lo1 << (64 - s)) == 0 ||
+	    (lo2 << (64 - s)) == 0 || (hi1 >> (s - 1)) != 0)
+		return general_digits(v, b, mv, mm, e2, q);
+	vr = lo0 >> s | hi0 << (64 - s);
+	vp = lo1 >> s | hi1 << (64 - s);
+	vm = lo2 >> s | hi2 << (64 - s);
+	/* two digits at a time while both may go, then one */
+	while ((vp100 = vp / 100) > (vm100 = vm / 100)) {
+		last = (unsigned)(vr % 100 / 10);
+		vr /= 100;
+		vp = vp100;
+		vm = vm100;
+		q += 2;
+	}
+	if (vp / 10 > vm / 10) {
+		last = (unsigned)(vr % 10);
+		vr /= 10;
+		vm /= 10;
+		q++;
+	}
+	r.d = vr + (vr == vm || last >= 5);
+	while (r.d % 10 == 0) {
+		r.d /= 10;
+		q++;
+	}
+	r.e = q;
+	return r;
 }
 
 /*
@@ -310,7 +340,10 @@ put17(char *p, uint64_t v, int n)
 void
 kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
 {
-	dtoa_digits(v, digits, exp10);
+	struct dec r = digits_of(v);
+
+	*digits = r.d;
+	*exp10 = r.e;
 }
 
 /* The number of decimal digits of 0 < v < 10^19. */
@@ -338,8 +371,9 @@ ndigits64(uint64_t v)
 char *
 kp_dtoa(char *p, double v)
 {
-	uint64_t digits;
+	uint64_t digits, a, b, c, d;
 	int n, e, x;
+	struct dec r;
 
 	if (signbit(v)) {
 		*p++ = '-';
@@ -349,7 +383,9 @@ kp_dtoa(char *p, double v)
 		*p++ = '0';
 		return p;
 	}
-	dtoa_digits(v, &digits, &e);
+	r = digits_of(v);
+	digits = r.d;
+	e = r.e;
 	n = ndigits64(digits);
 	x = e + n - 1;		/* exponent of the first digit */
 	if (x >= 17 || x < -5) {
@@ -381,14 +417,20 @@ kp_dtoa(char *p, double v)
 		memcpy(p + n, "0000000000000000", 16);
 		return p + x + 1;
 	}
-	/* the first x + 1 <= 16 digits, the point, the rest (<= 16) */
-	{
-		char buf[32];
-
-		put17(buf, digits, n);
-		memcpy(p, buf, 16);
-		p[x + 1] = '.';
-		memcpy(p + x + 2, buf + x + 1, 16);
-		return p + n + 1;
-	}
+	/*
+	 * The digits one byte on, where the fraction (<= 16 digits) ends up;
+	 * then the first x + 1 <= 16 digits one byte back, the fraction
+	 * put back over what that moved, and the point between.
+	 */
+	put17(p + 1, digits, n);
+	memcpy(&a, p + 1, 8);
+	memcpy(&b, p + 9, 8);
+	memcpy(&c, p + x + 2, 8);
+	memcpy(&d, p + x + 10, 8);
+	memcpy(p, &a, 8);
+	memcpy(p + 8, &b, 8);
+	memcpy(p + x + 2, &c, 8);
+	memcpy(p + x + 10, &d, 8);
+	p[x + 1] = '.';
+	return p + n + 1;
 }
