@@ -711,14 +711,12 @@ plain_string(const char *p, const char *e)
 {
 #if defined(__SSE2__)
 	while (e - p >= 16) {
+		/* as signed bytes, < 0x20 is a control byte or >= 0x80 */
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i hit = _mm_or_si128(_mm_or_si128(
-		    _mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
 		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-		    _mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8((char)0x80)),
-		    _mm_set1_epi8(-96)));
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(hit,
-		    x));
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
 
 		if (mask != 0) {
 			p += __builtin_ctz(mask);
@@ -733,6 +731,24 @@ plain_string(const char *p, const char *e)
 }
 
 /*
+ * The run of digits at *pp into *m (m * 10 + digit each, modulo 2^64:
+ * the caller rejects runs too long to be exact); *pp moves past it.
+ * Return the run's length.
+ */
+HOT size_t
+read_digits(const char **pp, uint64_t *m)
+{
+	const char *p = *pp, *d = p;
+	uint64_t v = *m;
+
+	while (DIGIT(*p))
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	*pp = p;
+	*m = v;
+	return (size_t)(p - d);
+}
+
+/*
  * A picked number at *pp, as number_value stores it, or 1 (the full
  * scanner decides).  Relies on the NUL at s[n].
  */
@@ -741,25 +757,24 @@ fast_number(const char **pp, struct kp_tickscan *js, int tgt)
 {
 	const char *p = *pp, *d;
 	uint64_t m = 0;
-	int neg = 0, sig = 0, x = 0;
+	int neg = 0, sig = 0, x;
 	double v;
 
 	if (*p == '-') {
 		neg = 1;
 		p++;
 	}
-	d = p;
 	if (*p == '0') {
 		p++;
+		if (DIGIT(*p))
+			return 1;
 	} else {
-		while (DIGIT(*p))
-			m = m * 10 + (uint64_t)(*p++ - '0');
-		sig = (int)(p - d);
+		sig = (int)read_digits(&p, &m);
 		if (sig == 0 || sig > 18)
 			return 1;
 	}
 	if (*p != '.') {
-		if (*p == 'e' || *p == 'E' || DIGIT(*p))
+		if ((*p | 0x20) == 'e')
 			return 1;
 		js->kind[tgt] = KP_TV_INT;
 		js->i64[tgt] = neg ? -(int64_t)m : (int64_t)m;
@@ -774,12 +789,9 @@ fast_number(const char **pp, struct kp_tickscan *js, int tgt)
 	if (m == 0)
 		while (*p == '0')
 			p++;
-	while (DIGIT(*p)) {
-		m = m * 10 + (uint64_t)(*p++ - '0');
-		sig++;
-	}
+	sig += (int)read_digits(&p, &m);
 	x = -(int)(p - d);
-	if (sig > 19 || x < -22 || *p == 'e' || *p == 'E')
+	if (sig > 19 || x < -22 || (*p | 0x20) == 'e')
 		return 1;
 #if FLT_EVAL_METHOD == 0
 	v = m > (1ull << 53) ? dec_exact(m, x) : (double)m / pow10_exact[-x];
@@ -802,6 +814,8 @@ fast_skip_number(const char **pp)
 		p++;
 	if (*p == '0') {
 		p++;
+		if (DIGIT(*p))
+			return 1;
 	} else {
 		d = p;
 		while (DIGIT(*p))
@@ -816,7 +830,7 @@ fast_skip_number(const char **pp)
 		while (DIGIT(*p))
 			p++;
 	}
-	if (*p == 'e' || *p == 'E' || DIGIT(*p))
+	if ((*p | 0x20) == 'e')
 		return 1;
 	*pp = p;
 	return 0;
