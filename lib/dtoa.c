@@ -236,6 +236,9 @@ general_digits(double v, struct bin b, uint64_t mv, uint64_t mm, int e2,
  * of the grid (exactness only matters for ties and closed bounds);
  * everything else goes to general_digits.
  */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline struct dec
 digits_of(double v)
 {
@@ -307,6 +310,9 @@ digits_of(double v)
  * Write the n digits of v < 10^17 at p, straight into place in 8-byte
  * stores (no copy through a buffer); may write up to 8 bytes.
  */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline void
 put17(char *p, uint64_t v, int n)
 {
