@@ -860,7 +860,11 @@ key:
 	if (*p != '"' || (q = plain_string(p + 1, e)) == NULL)
 		return 1;
 	tgt = T_NONE;
-	if (cur != C_NONE) {
+	/* the lengths of the top-level keys picked (see key_target) */
+#define TOP_LENS (1u << 5 | 1u << 9 | 1u << 10 | 1u << 16 | 1u << 17 | \
+	1u << 18)
+	if (cur == C_TOP ? q - p - 1 < 32 && (TOP_LENS >> (q - p - 1) & 1) :
+	    cur != C_NONE) {
 		tgt = key_target(cur, p + 1, (size_t)(q - p - 1));
 		/* a later duplicate replaces what an earlier held */
 		if ((unsigned)tgt < KP_TK_N)
@@ -882,6 +886,12 @@ key:
 	FWS(p);
 value:
 	/* (a picked member was reset at its key: array elements never are) */
+	if (DIGIT(*p) || *p == '-') {	/* most values: before the switch */
+		if ((unsigned)tgt < KP_TK_N ? fast_number(&p, js, tgt) :
+		    fast_skip_number(&p))
+			return 1;
+		goto after;
+	}
 	switch (*p) {
 	case '"':
 		if ((q = plain_string(p + 1, e)) == NULL)
@@ -892,12 +902,6 @@ value:
 			js->slen = (size_t)(q - p - 1);
 		}
 		p = q + 1;
-		break;
-	case '-': case '0': case '1': case '2': case '3': case '4': case '5':
-	case '6': case '7': case '8': case '9':
-		if ((unsigned)tgt < KP_TK_N ? fast_number(&p, js, tgt) :
-		    fast_skip_number(&p))
-			return 1;
 		break;
 	case 't':
 	case 'n':
