@@ -640,6 +640,30 @@ put_str(char *p, int f, const char *s)
 	return put_jstr(p + field_pre_len[f], s);
 }
 
+/*
+ * A reason as put_jstr writes it, from a few kept by the address of the
+ * string (the reasons are string constants), else put_jstr itself.
+ */
+static char *
+put_reason(char *p, const char *reason)
+{
+	static struct { const char *s; size_t n; char j[128]; } c[8];
+	size_t i;
+
+	for (i = 0; i < 8 && c[i].s != NULL; i++)
+		if (c[i].s == reason) {
+			memcpy(p, c[i].j, c[i].n);
+			return p + c[i].n;
+		}
+	/* <= 20 bytes escaped (<= 6x, quotes) fit in j */
+	if (i == 8 || strlen(reason) > 20)
+		return put_jstr(p, reason);
+	c[i].n = (size_t)(put_jstr(c[i].j, reason) - c[i].j);
+	c[i].s = reason;
+	memcpy(p, c[i].j, c[i].n);
+	return p + c[i].n;
+}
+
 struct counts {
 	unsigned long long lines, options, noiv, bad, pass;
 };
@@ -689,7 +713,7 @@ enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
 	p = put_num(p, F_IV, iv);
 	if (reason != NULL && O.fields[F_IV]) {
 		memcpy(p, ",\"iv_reason\":", 13);
-		p = put_jstr(p + 13, reason);
+		p = put_reason(p + 13, reason);
 	}
 	p = put_num(p, F_DELTA, g.delta);
 	p = put_num(p, F_GAMMA, g.gamma);
