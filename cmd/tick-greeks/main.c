@@ -586,7 +586,10 @@ field_pre_init(void)
  * ,"name": and a number in the shortest form that reads back exactly
  * (kp_dtoa), or null when not finite.
  */
-static char *
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *
 put_num(char *p, int f, double v)
 {
 	if (!O.fields[f])
