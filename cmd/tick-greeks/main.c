@@ -644,6 +644,27 @@ put_str(char *p, int f, const char *s)
 }
 
 /*
+ * The underlying's price: many ticks in a row see the same one, so the
+ * last one written is kept (by its bits) and copied.
+ */
+static char *
+put_underlying(char *p, double S)
+{
+	static uint64_t bits;
+	static char text[96];	/* the name, KP_DTOA_ROOM */
+	static size_t n;
+	uint64_t b;
+
+	memcpy(&b, &S, sizeof(b));
+	if (n == 0 || b != bits) {
+		n = (size_t)(put_num(text, F_UNDERLYING, S) - text);
+		bits = b;
+	}
+	memcpy(p, text, n);
+	return p + n;
+}
+
+/*
  * A reason as put_jstr writes it, from a few kept by the address of the
  * string (the reasons are string constants), else put_jstr itself.
  */
@@ -723,7 +744,7 @@ enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
 	p = put_num(p, F_THETA, g.theta_day);
 	p = put_num(p, F_VEGA, g.vega_pt);
 	p = put_num(p, F_RHO, g.rho_pct);
-	p = put_num(p, F_UNDERLYING, S);
+	p = put_underlying(p, S);
 	p = put_num(p, F_TTE, isnan(ts) ? NAN : Tyr);
 	memcpy(p, T.sfx + in->sfx_off, in->sfx_len);
 	return p + in->sfx_len;
