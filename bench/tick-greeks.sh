@@ -22,8 +22,13 @@ printf 'IV solves/s vs QuantLib Brent\t%s\t49000\t%s\n' "$ivs" \
 printf 'IV solves/s vs scipy brentq (erfc)\t%s\t142000\t%s\n' "$ivs" \
 	"$(r "$ivs" 142000)"
 
-# The filter: every bench case as a full-ish option tick after its spot.
-n=${KP_BENCH_TICKS:-200000}
+# The filter: every bench case as a full-ish option tick after its spot,
+# end to end: the whole process, its start and the load of the 20,002
+# instruments included (about 30 ms), NDJSON from a file in and the
+# enriched NDJSON to a file out.  1,000,000 ticks (KP_BENCH_TICKS) so
+# that the start is a small part; best of KP_BENCH_RUNS runs (default
+# 3), as the other programs on a shared machine only ever slow a run.
+n=${KP_BENCH_TICKS:-1000000}
 {
 	echo 'instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange'
 	echo '256265,1,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE'
@@ -40,11 +45,19 @@ END {
 	}
 }' "$data" >"$t/ticks"
 { echo '{"type":"tick","instrument_token":256265,"last_price":24000}'; cat "$t/ticks"; } >"$t/in"
-s=$(date +%s.%N)
-tick-greeks -Q -i "$t/instr.csv" <"$t/in" >"$t/out"
-e=$(date +%s.%N)
+best=
+for ((i = 0; i < ${KP_BENCH_RUNS:-3}; i++)); do
+	s=$(date +%s.%N)
+	tick-greeks -Q -i "$t/instr.csv" <"$t/in" >"$t/out"
+	e=$(date +%s.%N)
+	secs=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f", e - s }')
+	echo "tick-greeks: run $((i + 1)): $secs s" >&2
+	best=$(awk -v a="${best:-$secs}" -v b="$secs" \
+	    'BEGIN { print (b < a ? b : a) }')
+done
 got=$(grep -c '"iv":' "$t/out" || true)
-tps=$(awk -v n="$n" -v s="$s" -v e="$e" 'BEGIN { printf "%.0f", n / (e - s) }')
+tps=$(awk -v n="$n" -v s="$best" 'BEGIN { printf "%.0f", n / s }')
 echo "tick-greeks: $got of $n ticks enriched" >&2
+rm -f "$t/in" "$t/ticks" "$t/out"
 printf 'tick-greeks option ticks/s\t%s\ttarget 1000000\t%s\n' "$tps" \
 	"$(r "$tps" 1000000)"

@@ -143,42 +143,53 @@ drop1(struct drop *d)
 	d->removed++;
 }
 
-void
-kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
+/* A decimal: d * 10^e. */
+struct dec {
+	uint64_t d;
+	int e;
+};
+
+/* The bits of v > 0 as Ryu takes them: v = m2 * 2^e2, the raw fields. */
+struct bin {
+	uint64_t m2;
+	int e2, ie;
+};
+
+static inline struct bin
+decompose(double v)
 {
-	uint64_t bits, m2, mv, mm, out, o[3];
-	int e2, ie, q, b, vp_tz, accept, ex[3];
-	struct drop d;
+	struct bin b;
+	uint64_t bits;
 
 	memcpy(&bits, &v, sizeof(bits));
-	ie = (int)((bits >> 52) & 0x7ff);
-	m2 = bits & ((1ull << 52) - 1);
-	if (ie == 0) {
-		e2 = 1 - 1075;
+	b.ie = (int)((bits >> 52) & 0x7ff);
+	b.m2 = bits & ((1ull << 52) - 1);
+	if (b.ie == 0) {
+		b.e2 = 1 - 1075;
 	} else {
-		e2 = ie - 1075;
-		m2 |= 1ull << 52;
+		b.e2 = b.ie - 1075;
+		b.m2 |= 1ull << 52;
 	}
-	/* an integer below 2^53: its digits are the integer's */
-	if (e2 <= 0 && e2 > -53 && (m2 & ((1ull << -e2) - 1)) == 0) {
-		out = m2 >> -e2;
-		for (q = 0; out % 10 == 0; q++)
-			out /= 10;
-		*digits = out;
-		*exp10 = q;
-		return;
-	}
-	accept = (m2 & 1) == 0;
-	e2 -= 2;
-	mv = 4 * m2;
-	/* the gap below is half as wide at a power of two (not subnormal) */
-	mm = mv - 1 - ((bits & ((1ull << 52) - 1)) != 0 || ie <= 1);
-	/* v in [2^(b-1), 2^b) */
-	b = 64 - __builtin_clzll(mv) + e2;
-	q = log10_pow2(b - 1) - 17;
+	return b;
+}
+
+/*
+ * The general case: exact bounds in 128 bits with the exactness of
+ * each tracked (ties to even, bounds that are themselves decimals), or
+ * the slow path.  Out of line: the common case does not pay its frame.
+ */
+static struct dec __attribute__((noinline))
+general_digits(double v, struct bin b, uint64_t mv, uint64_t mm, int e2,
+    int q)
+{
+	uint64_t out, o[3];
+	int vp_tz, accept = (b.m2 & 1) == 0, ex[3];
+	struct drop d;
+	struct dec r;
+
 	if (scale3(mv, mm, e2 - q, -q, o, ex) < 0) {
-		slow_digits(v, digits, exp10);
-		return;
+		slow_digits(v, &r.d, &r.e);
+		return r;
 	}
 	d.vr = o[0];
 	d.vp = o[1];
@@ -213,14 +224,95 @@ kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
 		out /= 10;
 		q++;
 	}
-	*digits = out;
-	*exp10 = q;
+	r.d = out;
+	r.e = q;
+	return r;
+}
+
+/*
+ * The shortest decimal of v > 0.  The common case in 64-bit words:
+ * 5^-q fits in 64 bits and the scaling is a right shift by fewer than
+ * 64 bits (about 1e-10 < v < 1e15), and no bound is exactly a decimal
+ * of the grid (exactness only matters for ties and closed bounds);
+ * everything else goes to general_digits.
+ */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline struct dec
+digits_of(double v)
+{
+	struct bin b = decompose(v);
+	uint64_t mv, mm, f, lo0, lo1, lo2, hi0, hi1, hi2, vr, vp, vm, vp100,
+	    vm100;
+	unsigned last = 0;
+	u128 n0, n1, n2;
+	int e2, q, s;
+	struct dec r;
+
+	/* an integer below 2^53: its digits are the integer's */
+	if (b.e2 <= 0 && b.e2 > -53 && (b.m2 & ((1ull << -b.e2) - 1)) == 0) {
+		r.d = b.m2 >> -b.e2;
+		for (r.e = 0; r.d % 10 == 0; r.e++)
+			r.d /= 10;
+		return r;
+	}
+	e2 = b.e2 - 2;
+	mv = 4 * b.m2;
+	/* the gap below is half as wide at a power of two (not subnormal) */
+	mm = mv - 1 - ((b.m2 & ((1ull << 52) - 1)) != 0 || b.ie <= 1);
+	/* v in [2^(k-1), 2^k), k = 64 - clz(mv) + e2; 18 or 19 digits */
+	q = log10_pow2(63 - __builtin_clzll(mv) + e2) - 17;
+	s = q - e2;
+	if (q > 0 || q < -27 || s <= 0 || s >= 64)
+		return general_digits(v, b, mv, mm, e2, q);
+	f = kp_pow5_64[-q];
+	n0 = (u128)mv * f;
+	n1 = n0 + 2 * (u128)f;
+	n2 = n0 - (u128)((mv - mm) * f);
+	lo0 = (uint64_t)n0;
+	lo1 = (uint64_t)n1;
+	lo2 = (uint64_t)n2;
+	hi0 = (uint64_t)(n0 >> 64);
+	hi1 = (uint64_t)(n1 >> 64);
+	hi2 = (uint64_t)(n2 >> 64);
+	/* a bound or v exact on the grid, or over 63 bits: general */
+	if ((lo0 << (64 - s)) == 0 || (lo1 << (64 - s)) == 0 ||
+	    (lo2 << (64 - s)) == 0 || (hi1 >> (s - 1)) != 0)
+		return general_digits(v, b, mv, mm, e2, q);
+	vr = lo0 >> s | hi0 << (64 - s);
+	vp = lo1 >> s | hi1 << (64 - s);
+	vm = lo2 >> s | hi2 << (64 - s);
+	/* two digits at a time while both may go, then one */
+	while ((vp100 = vp / 100) > (vm100 = vm / 100)) {
+		last = (unsigned)(vr % 100 / 10);
+		vr /= 100;
+		vp = vp100;
+		vm = vm100;
+		q += 2;
+	}
+	if (vp / 10 > vm / 10) {
+		last = (unsigned)(vr % 10);
+		vr /= 10;
+		vm /= 10;
+		q++;
+	}
+	r.d = vr + (vr == vm || last >= 5);
+	while (r.d % 10 == 0) {
+		r.d /= 10;
+		q++;
+	}
+	r.e = q;
+	return r;
 }
 
 /*
  * Write the n digits of v < 10^17 at p, straight into place in 8-byte
  * stores (no copy through a buffer); may write up to 8 bytes.
  */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline void
 put17(char *p, uint64_t v, int n)
 {
@@ -251,11 +343,43 @@ put17(char *p, uint64_t v, int n)
 #endif
 }
 
+void
+kp_dtoa_digits(double v, uint64_t *digits, int *exp10)
+{
+	struct dec r = digits_of(v);
+
+	*digits = r.d;
+	*exp10 = r.e;
+}
+
+/* The number of decimal digits of 0 < v < 10^19. */
+static inline int
+ndigits64(uint64_t v)
+{
+	static const uint64_t p10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+		10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+		100000000000ull, 1000000000000ull, 10000000000000ull,
+		100000000000000ull, 1000000000000000ull,
+		10000000000000000ull, 100000000000000000ull,
+		1000000000000000000ull, 10000000000000000000ull
+	};
+	/* floor(log10(2^(bits - 1))) + 1 or one less: 1233 / 4096 ~ log10(2) */
+	int t = ((64 - __builtin_clzll(v)) * 1233) >> 12;
+
+	return t + (v >= p10[t]);
+}
+
+/*
+ * The plain forms write their pieces with fixed-size copies, past the
+ * end within KP_DTOA_ROOM (later writes overwrite what spills).
+ */
 char *
 kp_dtoa(char *p, double v)
 {
-	uint64_t digits;
-	int n, e, x, i;
+	uint64_t digits, a, b, c, d;
+	int n, e, x;
+	struct dec r;
 
 	if (signbit(v)) {
 		*p++ = '-';
@@ -265,8 +389,10 @@ kp_dtoa(char *p, double v)
 		*p++ = '0';
 		return p;
 	}
-	kp_dtoa_digits(v, &digits, &e);
-	n = (int)ndigits(digits);
+	r = digits_of(v);
+	digits = r.d;
+	e = r.e;
+	n = ndigits64(digits);
 	x = e + n - 1;		/* exponent of the first digit */
 	if (x >= 17 || x < -5) {
 		put17(p + 1, digits, n);
@@ -287,24 +413,30 @@ kp_dtoa(char *p, double v)
 		return p;
 	}
 	if (x < 0) {
-		*p++ = '0';
-		*p++ = '.';
-		for (i = -1; i > x; i--)
-			*p++ = '0';
-		put17(p, digits, n);
-		return p + n;
+		/* "0.", -x - 1 <= 4 zeros, the digits */
+		memcpy(p, "0.000000", 8);
+		put17(p + 1 - x, digits, n);
+		return p + 1 - x + n;
 	}
-	if (n <= x + 1) {		/* an integer */
+	if (n <= x + 1) {		/* an integer: the digits, x + 1 - n zeros */
 		put17(p, digits, n);
-		p += n;
-		for (i = n; i <= x; i++)
-			*p++ = '0';
-		return p;
+		memcpy(p + n, "0000000000000000", 16);
+		return p + x + 1;
 	}
-	/* digits, the point after the first x + 1 */
+	/*
+	 * The digits one byte on, where the fraction (<= 16 digits) ends up;
+	 * then the first x + 1 <= 16 digits one byte back, the fraction
+	 * put back over what that moved, and the point between.
+	 */
 	put17(p + 1, digits, n);
-	for (i = 0; i <= x; i++)
-		p[i] = p[i + 1];
+	memcpy(&a, p + 1, 8);
+	memcpy(&b, p + 9, 8);
+	memcpy(&c, p + x + 2, 8);
+	memcpy(&d, p + x + 10, 8);
+	memcpy(p, &a, 8);
+	memcpy(p + 8, &b, 8);
+	memcpy(p + x + 2, &c, 8);
+	memcpy(p + x + 10, &d, 8);
 	p[x + 1] = '.';
 	return p + n + 1;
 }

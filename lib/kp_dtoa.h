@@ -26,7 +26,7 @@ void kp_dtoa_digits(double v, uint64_t *digits, int *exp10);
  * No NUL.  The caller guarantees KP_DTOA_ROOM bytes at p; the return is
  * one past the last character.  v must be finite.
  */
-#define KP_DTOA_ROOM 32
+#define KP_DTOA_ROOM 40
 char *kp_dtoa(char *p, double v);
 
 #endif

@@ -49,6 +49,13 @@ struct kp_tickscan {
 int kp_tickscan(struct kp_tickscan *js, const char *s, size_t n);
 
 /*
+ * The same with the general scanner alone, which kp_tickscan falls back
+ * to when its fast path for plain tick lines cannot decide (tests check
+ * that both agree).
+ */
+int kp_tickscan_full(struct kp_tickscan *js, const char *s, size_t n);
+
+/*
  * Decode the raw bytes of a string kp_tickscan accepted (escapes resolved)
  * into dst, NUL-terminated.  Return its length, or (size_t)-1 when it
  * needs more than cap - 1 bytes (cap >= 1; dst then holds a prefix).

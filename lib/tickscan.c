@@ -533,7 +533,7 @@ elem_target(const struct st *t)
  * report an error need to tell the end from a stray NUL.
  */
 int
-kp_tickscan(struct kp_tickscan *js, const char *s, size_t n)
+kp_tickscan_full(struct kp_tickscan *js, const char *s, size_t n)
 {
 	struct st t;
 	const char *p = s, *e = s + n;
@@ -679,6 +679,327 @@ after:
 	}
 	return fail(&t, p, p >= e ? "unexpected end of line" : is_arr(&t) ?
 	    "',' or ']' expected" : "',' or '}' expected");
+}
+
+/* The fast path ------------------------------------------------------ */
+
+/*
+ * kp_tickscan tries this first: the same scan for the lines ticks are
+ * (an object; strings of printable ASCII without escapes; numbers
+ * without exponents, integers of at most 18 digits, picked reals of at
+ * most 19 significant digits; at most FAST_DEPTH levels), in tight
+ * loops and with no state outside locals.  Anything else, errors
+ * included, returns 1 before a decision, and kp_tickscan_full then scans
+ * the line from the start: what is accepted and picked, and every error
+ * message, are the full scanner's.
+ */
+#define FAST_DEPTH CTX_LEVELS
+#define ARR 0x80	/* in a fast context byte: the container is an array */
+
+/* Whitespace, tested with one compare when there is none. */
+#define FWS(p) do { \
+	if ((unsigned char)*(p) <= ' ') \
+		WS(p); \
+} while (0)
+
+/*
+ * The closing quote of a plain string whose body starts at p (only
+ * bytes 0x20-0x7f but '"' and '\\'), or NULL for anything else.
+ */
+HOT const char *
+plain_string(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+	while (e - p >= 16) {
+		/* as signed bytes, < 0x20 is a control byte or >= 0x80 */
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
+
+		if (mask != 0) {
+			p += __builtin_ctz(mask);
+			return *p == '"' ? p : NULL;
+		}
+		p += 16;
+	}
+#endif
+	while (p < e && !special[(unsigned char)*p])
+		p++;
+	return p < e && *p == '"' ? p : NULL;
+}
+
+/*
+ * The run of digits at *pp into *m (m * 10 + digit each, modulo 2^64:
+ * the caller rejects runs too long to be exact); *pp moves past it.
+ * Return the run's length.
+ */
+HOT size_t
+read_digits(const char **pp, uint64_t *m)
+{
+	const char *p = *pp, *d = p;
+	uint64_t v = *m;
+
+	while (DIGIT(*p))
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	*pp = p;
+	*m = v;
+	return (size_t)(p - d);
+}
+
+/*
+ * A picked number at *pp, as number_value stores it, or 1 (the full
+ * scanner decides).  Relies on the NUL at s[n].
+ */
+static int
+fast_number(const char **pp, struct kp_tickscan *js, int tgt)
+{
+	const char *p = *pp, *d;
+	uint64_t m = 0;
+	int neg = 0, sig = 0, x;
+	double v;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (*p == '0') {
+		p++;
+		if (DIGIT(*p))
+			return 1;
+	} else {
+		sig = (int)read_digits(&p, &m);
+		if (sig == 0 || sig > 18)
+			return 1;
+	}
+	if (*p != '.') {
+		if ((*p | 0x20) == 'e')
+			return 1;
+		js->kind[tgt] = KP_TV_INT;
+		js->i64[tgt] = neg ? -(int64_t)m : (int64_t)m;
+		js->num[tgt] = (double)js->i64[tgt];
+		*pp = p;
+		return 0;
+	}
+	d = ++p;
+	if (!DIGIT(*p))
+		return 1;
+	/* leading zeros of the fraction count only in the exponent */
+	if (m == 0)
+		while (*p == '0')
+			p++;
+	sig += (int)read_digits(&p, &m);
+	x = -(int)(p - d);
+	if (sig > 19 || x < -22 || (*p | 0x20) == 'e')
+		return 1;
+#if FLT_EVAL_METHOD == 0
+	v = m > (1ull << 53) ? dec_exact(m, x) : (double)m / pow10_exact[-x];
+#else
+	return 1;
+#endif
+	js->kind[tgt] = KP_TV_REAL;
+	js->num[tgt] = neg ? -v : v;
+	*pp = p;
+	return 0;
+}
+
+/* p past the run of digits at p: 16 bytes at a time while 16 are left. */
+HOT const char *
+skip_digits(const char *p, const char *e)
+{
+#if defined(__SSE2__)
+	while (e - p >= 16) {
+		/* '0'..'9' shifted to -128..-119: the only bytes below -118 */
+		__m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const
+		    void *)p), _mm_set1_epi8((char)('0' + 128)));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x,
+		    _mm_set1_epi8(-118))) ^ 0xffffu;
+
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#else
+	(void)e;
+#endif
+	while (DIGIT(*p))
+		p++;
+	return p;
+}
+
+/* Skip a number that is not picked, or 1 (the full scanner decides). */
+HOT int
+fast_skip_number(const char **pp, const char *e)
+{
+	const char *p = *pp, *d;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0') {
+		p++;
+		if (DIGIT(*p))
+			return 1;
+	} else {
+		d = p;
+		p = skip_digits(p, e);
+		if (p == d || p - d > 18)
+			return 1;
+	}
+	if (*p == '.') {
+		p++;
+		if (!DIGIT(*p))
+			return 1;
+		p = skip_digits(p, e);
+	}
+	if ((*p | 0x20) == 'e')
+		return 1;
+	*pp = p;
+	return 0;
+}
+
+static int
+fast(struct kp_tickscan *js, const char *s, size_t n)
+{
+	const char *p = s, *e = s + n, *q;
+	unsigned char ctx[FAST_DEPTH];
+	int d, tgt, c, cur;	/* cur: ctx[d - 1], the open container */
+
+	WS(p);
+	if (*p != '{')
+		return 1;
+	js->top = '{';
+	ctx[0] = cur = C_TOP;
+	d = 1;
+	p++;
+object:
+	FWS(p);
+	if (*p == '}') {
+		p++;
+		goto close;
+	}
+key:
+	if (*p != '"' || (q = plain_string(p + 1, e)) == NULL)
+		return 1;
+	tgt = T_NONE;
+	/* the lengths of the top-level keys picked (see key_target) */
+#define TOP_LENS (1u << 5 | 1u << 9 | 1u << 10 | 1u << 16 | 1u << 17 | \
+	1u << 18)
+	if (cur == C_TOP ? q - p - 1 < 32 && (TOP_LENS >> (q - p - 1) & 1) :
+	    cur != C_NONE) {
+		tgt = key_target(cur, p + 1, (size_t)(q - p - 1));
+		/* a later duplicate replaces what an earlier held */
+		if ((unsigned)tgt < KP_TK_N)
+			js->kind[tgt] = KP_TV_NONE;
+		else if (tgt == T_DEPTH)
+			js->kind[KP_TK_BID] = js->kind[KP_TK_ASK] = KP_TV_NONE;
+		else if (tgt == T_BUY)
+			js->kind[KP_TK_BID] = KP_TV_NONE;
+		else if (tgt == T_SELL)
+			js->kind[KP_TK_ASK] = KP_TV_NONE;
+	}
+	p = q + 1;
+	if (*p != ':') {
+		WS(p);
+		if (*p != ':')
+			return 1;
+	}
+	p++;
+	FWS(p);
+value:
+	/* (a picked member was reset at its key: array elements never are) */
+	if (DIGIT(*p) || *p == '-') {	/* most values: before the switch */
+		if ((unsigned)tgt < KP_TK_N ? fast_number(&p, js, tgt) :
+		    fast_skip_number(&p, e))
+			return 1;
+		goto after;
+	}
+	switch (*p) {
+	case '"':
+		if ((q = plain_string(p + 1, e)) == NULL)
+			return 1;
+		if (tgt == KP_TK_TS) {
+			js->kind[tgt] = KP_TV_STR;
+			js->str = p + 1;
+			js->slen = (size_t)(q - p - 1);
+		}
+		p = q + 1;
+		break;
+	case 't':
+	case 'n':
+	case 'f':
+		/* true, null, false: 4 bytes as a word, and false's 'e' */
+		{
+			uint32_t w, t4, n4, f4;
+
+			memcpy(&t4, "true", 4);
+			memcpy(&n4, "null", 4);
+			memcpy(&f4, "fals", 4);
+			c = *p == 'f';
+			if (e - p < 4 + c)
+				return 1;
+			memcpy(&w, p, 4);
+			if (w != (*p == 't' ? t4 : *p == 'n' ? n4 : f4) ||
+			    (c && p[4] != 'e'))
+				return 1;
+			p += 4 + c;
+		}
+		break;
+	case '{':
+		if (d == FAST_DEPTH)
+			return 1;
+		cur = tgt == T_DEPTH ? C_DEPTH : tgt == T_BUY0 ? C_BUY0 :
+		    tgt == T_SELL0 ? C_SELL0 : C_NONE;
+		ctx[d++] = (unsigned char)cur;
+		p++;
+		goto object;
+	case '[':
+		if (d == FAST_DEPTH)
+			return 1;
+		c = tgt == T_BUY ? C_BUY : tgt == T_SELL ? C_SELL : C_NONE;
+		cur = c | ARR;
+		ctx[d++] = (unsigned char)cur;
+		p++;
+		FWS(p);
+		if (*p == ']') {
+			p++;
+			goto close;
+		}
+		/* the first element of buy or sell is the best level */
+		tgt = c == C_BUY ? T_BUY0 : c == C_SELL ? T_SELL0 : T_NONE;
+		goto value;
+	default:
+		return 1;
+	}
+after:
+	FWS(p);
+	if (*p == ',') {
+		p++;
+		FWS(p);
+		if (!(cur & ARR))
+			goto key;
+		tgt = T_NONE;
+		goto value;
+	}
+	if (*p != (cur & ARR ? ']' : '}'))
+		return 1;
+	p++;
+close:
+	if (--d > 0) {
+		cur = ctx[d - 1];
+		goto after;
+	}
+	WS(p);
+	return p == e ? 0 : 1;
+}
+
+int
+kp_tickscan(struct kp_tickscan *js, const char *s, size_t n)
+{
+	memset(js, 0, sizeof(*js));
+	if (fast(js, s, n) == 0)
+		return 0;
+	return kp_tickscan_full(js, s, n);
 }
 
 /* Append code point v as UTF-8: the lead byte, then 6 bits a byte. */

@@ -46,6 +46,7 @@ struct inst {
 	char name[KP_INSTR_NAME_MAX + 1];
 	char exch[KP_INSTR_EXCH_MAX + 1];
 	char expiry_str[11];
+	uint32_t sfx_off, sfx_len;	/* an option's suffix in table.sfx */
 };
 
 struct table {
@@ -53,6 +54,14 @@ struct table {
 	size_t n, cap;
 	uint32_t *slot;		/* index + 1 into v, 0 empty */
 	size_t mask;
+	/*
+	 * Each option's fields that do not change from tick to tick, as
+	 * they are written after time_to_expiry (tradingsymbol to
+	 * instrument_type, per --fields), then "}\n": one copy per tick.
+	 * Built on an option's first tick (sfx_len 0 until then).
+	 */
+	char *sfx;
+	size_t sfx_n, sfx_cap;
 };
 
 /* token -> latest price, kept across reloads */
@@ -91,7 +100,7 @@ hash32(uint32_t k)
 	return k;
 }
 
-static const struct inst *
+static struct inst *
 table_get(const struct table *t, uint32_t tok)
 {
 	size_t i;
@@ -148,6 +157,7 @@ table_free(struct table *t)
 {
 	free(t->v);
 	free(t->slot);
+	free(t->sfx);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -576,12 +586,16 @@ field_pre_init(void)
  * ,"name": and a number in the shortest form that reads back exactly
  * (kp_dtoa), or null when not finite.
  */
-static char *
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *
 put_num(char *p, int f, double v)
 {
 	if (!O.fields[f])
 		return p;
-	memcpy(p, field_pre[f], field_pre_len[f]);
+	/* all 32 bytes (one fixed-size copy), the room allows it */
+	memcpy(p, field_pre[f], sizeof(field_pre[f]));
 	p += field_pre_len[f];
 	if (isfinite(v))
 		return kp_dtoa(p, v);
@@ -629,6 +643,51 @@ put_str(char *p, int f, const char *s)
 	return put_jstr(p + field_pre_len[f], s);
 }
 
+/*
+ * The underlying's price: many ticks in a row see the same one, so the
+ * last one written is kept (by its bits) and copied.
+ */
+static char *
+put_underlying(char *p, double S)
+{
+	static uint64_t bits;
+	static char text[96];	/* the name, KP_DTOA_ROOM */
+	static size_t n;
+	uint64_t b;
+
+	memcpy(&b, &S, sizeof(b));
+	if (n == 0 || b != bits) {
+		n = (size_t)(put_num(text, F_UNDERLYING, S) - text);
+		bits = b;
+	}
+	memcpy(p, text, n);
+	return p + n;
+}
+
+/*
+ * A reason as put_jstr writes it, from a few kept by the address of the
+ * string (the reasons are string constants), else put_jstr itself.
+ */
+static char *
+put_reason(char *p, const char *reason)
+{
+	static struct { const char *s; size_t n; char j[128]; } c[8];
+	size_t i;
+
+	for (i = 0; i < 8 && c[i].s != NULL; i++)
+		if (c[i].s == reason) {
+			memcpy(p, c[i].j, c[i].n);
+			return p + c[i].n;
+		}
+	/* <= 20 bytes escaped (<= 6x, quotes) fit in j */
+	if (i == 8 || strlen(reason) > 20)
+		return put_jstr(p, reason);
+	c[i].n = (size_t)(put_jstr(c[i].j, reason) - c[i].j);
+	c[i].s = reason;
+	memcpy(p, c[i].j, c[i].n);
+	return p + c[i].n;
+}
+
 struct counts {
 	unsigned long long lines, options, noiv, bad, pass;
 };
@@ -644,8 +703,6 @@ enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
 	struct kp_greeks g;
 	int call = in->type == KP_INSTR_CE, st;
 
-	if (field_pre_len[0] == 0)
-		field_pre_init();
 	px = O.mid ? mid_price(js) : NAN;
 	if (isnan(px))
 		px = tick_price(js);
@@ -680,20 +737,64 @@ enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
 	p = put_num(p, F_IV, iv);
 	if (reason != NULL && O.fields[F_IV]) {
 		memcpy(p, ",\"iv_reason\":", 13);
-		p = put_jstr(p + 13, reason);
+		p = put_reason(p + 13, reason);
 	}
 	p = put_num(p, F_DELTA, g.delta);
 	p = put_num(p, F_GAMMA, g.gamma);
 	p = put_num(p, F_THETA, g.theta_day);
 	p = put_num(p, F_VEGA, g.vega_pt);
 	p = put_num(p, F_RHO, g.rho_pct);
-	p = put_num(p, F_UNDERLYING, S);
+	p = put_underlying(p, S);
 	p = put_num(p, F_TTE, isnan(ts) ? NAN : Tyr);
+	memcpy(p, T.sfx + in->sfx_off, in->sfx_len);
+	return p + in->sfx_len;
+}
+
+/*
+ * The part of an option's enrichment that is fixed by its instrument
+ * (see struct table), with the closing brace and newline.
+ */
+static char *
+put_fixed(char *p, const struct inst *in)
+{
 	p = put_str(p, F_TSYM, in->tsym);
 	p = put_str(p, F_NAME, in->name);
 	p = put_num(p, F_STRIKE, in->strike);
 	p = put_str(p, F_EXPIRY, in->expiry_str);
-	return put_str(p, F_TYPE, call ? "CE" : "PE");
+	p = put_str(p, F_TYPE, in->type == KP_INSTR_CE ? "CE" : "PE");
+	*p++ = '}';
+	*p++ = '\n';
+	return p;
+}
+
+/*
+ * Point in->sfx_off/sfx_len at the instrument's suffix, built on its
+ * first tick (an instrument list has far more options than a stream
+ * carries); return 0, or -1 when out of memory.  Offsets, not pointers:
+ * the arena moves as it grows.
+ */
+static int
+build_sfx(struct table *t, struct inst *in)
+{
+	char tmp[ENRICH_ROOM];
+	size_t k = (size_t)(put_fixed(tmp, in) - tmp);
+
+	if (t->sfx_n + k > t->sfx_cap) {
+		size_t cap = t->sfx_cap ? 2 * t->sfx_cap : 1 << 16;
+		char *n;
+
+		while (cap < t->sfx_n + k)
+			cap *= 2;
+		if (cap > UINT32_MAX || (n = realloc(t->sfx, cap)) == NULL)
+			return -1;
+		t->sfx = n;
+		t->sfx_cap = cap;
+	}
+	memcpy(t->sfx + t->sfx_n, tmp, k);
+	in->sfx_off = (uint32_t)t->sfx_n;
+	in->sfx_len = (uint32_t)k;
+	t->sfx_n += k;
+	return 0;
 }
 
 static void
@@ -701,7 +802,7 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
     uint64_t lineno, struct counts *c)
 {
 	struct kp_tickscan js;
-	const struct inst *in;
+	struct inst *in;
 	uint32_t tok;
 	size_t end, need;
 	char *p0, *p;
@@ -737,6 +838,8 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		end--;
 	if (end == 0)
 		goto pass;
+	if (in->sfx_len == 0 && build_sfx(&T, in) < 0)
+		kp_die(KP_EXIT_TEMP, "out of memory");
 	/* straight into the output buffer when it can hold the line */
 	need = end - 1 + ENRICH_ROOM + 2;
 	if (need > out->cap || (p0 = kp_out_room(out, need)) == NULL) {
@@ -746,8 +849,6 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 	}
 	memcpy(p0, line, end - 1);
 	p = enrich(p0 + end - 1, &js, in, c);
-	*p++ = '}';
-	*p++ = '\n';
 	if (p0 == b->p)
 		kp_out_write(out, p0, (size_t)(p - p0));
 	else
@@ -758,6 +859,29 @@ pass:
 	c->pass++;
 	kp_out_write(out, line, len);
 	kp_out_write(out, "\n", 1);
+}
+
+/*
+ * Does the reader hold another complete line?  *last_nl is the offset of
+ * the last '\n' it held when last asked (SIZE_MAX: none): until that
+ * line is taken the reader cannot read(2), so its buffer stays put and
+ * the answer is yes without a search; the search, from the end, runs
+ * about once per read.
+ */
+static int
+line_buffered(const struct kp_line *lr, size_t *last_nl)
+{
+	size_t i;
+
+	if (*last_nl != SIZE_MAX && lr->start <= *last_nl)
+		return 1;
+	*last_nl = SIZE_MAX;
+	for (i = lr->end; i > lr->start; i--)
+		if (lr->buf[i - 1] == '\n') {
+			*last_nl = i - 1;
+			return 1;
+		}
+	return 0;
 }
 
 static void
@@ -877,11 +1001,12 @@ main(int argc, char **argv)
 	struct kp_buf b;
 	struct counts c;
 	char err[KP_ERRLEN], *line;
-	size_t len;
+	size_t len, last_nl = SIZE_MAX;
 	int st;
 
 	kp_log_init("tick-greeks");
 	parse_args(argc, argv);
+	field_pre_init();
 	load_map(O.map_path);
 	if ((st = load(&T, err)) != 0)
 		kp_die(st, "instruments: %s", err);
@@ -929,7 +1054,7 @@ main(int argc, char **argv)
 			continue;
 		process(&out, &b, line, len, lr.lineno, &c);
 		/* flush when no further line is already buffered */
-		if (memchr(lr.buf + lr.start, '\n', lr.end - lr.start) == NULL)
+		if (!line_buffered(&lr, &last_nl))
 			kp_out_flush(&out);
 		if (kp_out_error(&out) != 0)
 			break;

@@ -2,7 +2,9 @@
  * tickscan_check.h: kp_tickscan against jansson's json_loadb(s, n, 0) on one
  * line (shared by tests/unit/tickscan.c and fuzz/tickscan.c): both accept or
  * both reject (but see the NUL byte below), and what kp_tickscan picks is what tick-greeks read from
- * jansson's tree.
+ * jansson's tree; and kp_tickscan (fast path first) against
+ * kp_tickscan_full (the general scanner alone): the same result, error
+ * and column, and the same values picked.
  */
 /* SPDX-License-Identifier: MIT */
 #ifndef KP_TICKSCAN_CHECK_H
@@ -74,6 +76,27 @@ jc_check(const char *s, size_t n, int *accepted)
 	if (o != NULL && r != 0 && memchr(s, '\0', n) != NULL) {
 		json_decref(o);
 		return NULL;
+	}
+	/* the fast path and the full scanner alone agree on everything */
+	{
+		struct kp_tickscan f;
+		int rf = kp_tickscan_full(&f, s, n);
+
+		if (rf != r || f.top != js.top || memcmp(f.kind, js.kind,
+		    sizeof(f.kind)) != 0 || (r < 0 && (f.col != js.col ||
+		    strcmp(f.err, js.err) != 0)) || f.str != js.str ||
+		    f.slen != js.slen) {
+			json_decref(o);
+			return "kp_tickscan_full differs from kp_tickscan";
+		}
+		for (k = 0; k < KP_TK_N; k++)
+			if ((f.kind[k] == KP_TV_INT && f.i64[k] != js.i64[k]) ||
+			    ((f.kind[k] == KP_TV_INT || f.kind[k] ==
+			    KP_TV_REAL) && memcmp(&f.num[k], &js.num[k],
+			    sizeof(f.num[k])) != 0)) {
+				json_decref(o);
+				return "kp_tickscan_full picks another value";
+			}
 	}
 	if ((o != NULL) != (r == 0)) {
 		json_decref(o);
