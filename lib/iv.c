@@ -51,40 +51,52 @@ max_nan(double a, double b)
 	return a >= b || b != b ? a : b;
 }
 
-/* e^{z^2} without the rounding error of z*z magnified by exp. */
-static double
-exp_sq(double z)
+/*
+ * The error function by W. J. Cody's rational Chebyshev approximations
+ * ("Rational Chebyshev approximations for the error function", Math.
+ * Comp. 23 (1969) 631-637; the coefficients of his published tables, as
+ * in his SPECFUN CALERF): erf on |z| <= 0.5 as z P(z^2)/Q(z^2), and the
+ * scaled complementary function erfcx(z) = e^{z^2} erfc(z) directly,
+ * without an exponential, as P(z)/Q(z) on [0.46875, 4] and as
+ * (1/sqrt(pi) - P(1/z^2)/(z^2 Q(1/z^2)))/z beyond.  Relative errors are
+ * a few units in the last place.
+ */
+static inline double
+erf_small(double z)
 {
-	double c = z * 134217729.0, hi = c - (c - z), lo = z - hi;
-	double u = lo * (2 * hi + lo);
+	double y = z * z;
 
-	/*
-	 * hi has 26 bits, so hi^2 is exact; |lo| <= 2^-26 |z| makes |u| <
-	 * 2e-5 for |z| < 26, where four Taylor terms give e^u to 1e-21.
-	 */
-	return exp(hi * hi) * (1 + u * (1 + u * (0.5 + u * (1.0 / 6 +
-	    u * (1.0 / 24)))));
+	return z * ((((1.85777706184603153e-1 * y + 3.16112374387056560e0) *
+	    y + 1.13864154151050156e2) * y + 3.77485237685302021e2) * y +
+	    3.20937758913846947e3) / ((((y + 2.36012909523441209e1) * y +
+	    2.44024637934444173e2) * y + 1.28261652607737228e3) * y +
+	    2.84423683343917062e3);
 }
 
-/* Scaled complementary error function e^{z^2} erfc(z). */
-static double
-erfcx(double z)
+/* erfcx(z) for z >= 0.46875 (and any z above; +inf gives 0). */
+static inline double
+erfcx_big(double z)
 {
-	if (z < 0.5)
-		return exp(z * z) * erfc(z);
-	if (z < 26)
-		return exp_sq(z) * erfc(z);
-	/* asymptotic series, terms (2k-1)!!/(-2z^2)^k */
-	{
-		double u = 1 / (2 * z * z), term = 1, sum = 1;
-		int k;
+	double y;
 
-		for (k = 1; k < 14; k++) {
-			term *= -(2 * k - 1) * u;
-			sum += term;
-		}
-		return sum * INV_SQRT_PI / z;
-	}
+	if (z <= 4)
+		return ((((((((2.15311535474403846e-8 * z +
+		    5.64188496988670089e-1) * z + 8.88314979438837594e0) * z +
+		    6.61191906371416295e1) * z + 2.98635138197400131e2) * z +
+		    8.81952221241769090e2) * z + 1.71204761263407058e3) * z +
+		    2.05107837782607147e3) * z + 1.23033935479799725e3) /
+		    ((((((((z + 1.57449261107098347e1) * z +
+		    1.17693950891312499e2) * z + 5.37181101862009858e2) * z +
+		    1.62138957456669019e3) * z + 3.29079923573345963e3) * z +
+		    4.36261909014324716e3) * z + 3.43936767414372164e3) * z +
+		    1.23033935480374942e3);
+	y = 1 / (z * z);
+	return (INV_SQRT_PI - y * (((((1.63153871373020978e-2 * y +
+	    3.05326634961232344e-1) * y + 3.60344899949804439e-1) * y +
+	    1.25781726111229246e-1) * y + 1.60837851487422766e-2) * y +
+	    6.58749161529837803e-4) / (((((y + 2.56852019228982242e0) * y +
+	    1.87295284992346047e0) * y + 5.27905102951428412e-1) * y +
+	    6.05183413124413191e-2) * y + 2.33520497626869185e-3)) / z;
 }
 
 static double
@@ -102,57 +114,100 @@ static const double inv_pair[20] = {
 	1.0 / (34 * 35), 1.0 / (36 * 37), 1.0 / (38 * 39), 1.0 / (40 * 41)
 };
 
-/*
- * b(x, s), and its derivative db/ds in *vega: the two share the factor
- * exp(-(h^2 + t^2)/2) in the erfcx and small-t regions.
- */
-static double
-nblack(double x, double s, double *vega)
-{
-	double h, t, m, d, pre;
+#define ERF_SPLIT 0.46875	/* Cody's boundary between erf and erfcx */
 
-	if (!(s > 0)) {
-		*vega = 0;
-		return 0;
-	}
-	h = x / s;
-	t = 0.5 * s;
+/* sinh(y) for 0 <= y <= 0.11, to 1e-18 relative by six Taylor terms. */
+static inline double
+sinh_small(double y)
+{
+	double y2 = y * y;
+
+	return y * (1 + y2 * (1.0 / 6 + y2 * (1.0 / 120 + y2 * (1.0 / 5040 +
+	    y2 * (1.0 / 362880 + y2 * (1.0 / 39916800))))));
+}
+
+/*
+ * b(x, s) for x <= 0, s > 0 given bmax = e^{x/2}, and its derivative db/ds in
+ * *vega.  With h = x/s, t = s/2 and pre = e^{-(h^2+t^2)/2} (the only
+ * exponential),
+ *   b = Phi(h+t) bmax - Phi(h-t)/bmax,
+ * and each term is pre erfcx(u)/2 for its u = -(h+t)/sqrt2 or
+ * (t-h)/sqrt2 when u >= 0.46875, since e^{x/2 - (h+t)^2/2} = e^{-x/2 -
+ * (h-t)^2/2} = pre; otherwise bmax erfc(u)/2 (or erfc(u)/(2 bmax)) by
+ * Cody's erf.  Small t: the odd part of the Taylor series of
+ * pre (erfcx(m - d) - erfcx(m + d)) about m = -h/sqrt2, d = t/sqrt2,
+ * which has no cancellation.
+ */
+static inline double
+nblack_core(double x, double s, double bmax, double *vega)
+{
+	double h = x / s, t = 0.5 * s, pre, m, d, u, v, t1;
+
 	pre = exp(-0.5 * (h * h + t * t));
 	*vega = INV_SQRT_2PI * pre;
-	if (x == 0)
-		return erf(s / (2 * M_SQRT2));
-	if (h + t > 0.85)
-		return norm_cdf(h + t) * exp(0.5 * x) -
-		    norm_cdf(h - t) * exp(-0.5 * x);
 	m = -h * M_SQRT1_2;
 	d = t * M_SQRT1_2;
 	if (t < 0.21 && x > -1) {
 		/*
-		 * Small t: erfcx(m - d) - erfcx(m + d) as the odd part of
-		 * its Taylor series about m, with the derivatives from
-		 * E^(n+1) = 2m E^(n) + 2n E^(n-1).
+		 * f_k = pre erfcx^(k)(m): f_(n+1) = 2m f_n + 2n f_(n-1), f_1 =
+		 * 2m f_0 - 2 pre/sqrt(pi); f_0 = pre erfcx(m), or below
+		 * Cody's split e^{-t^2/2} erfc(m), since pre e^{m^2} =
+		 * e^{-t^2/2} (t^2/2 < 0.023: seven Taylor terms).
 		 */
-		double e0 = erfcx(m), e1 = 2 * m * e0 - 2 * INV_SQRT_PI;
-		double e2, e3, sum = 0, dk = d, d2 = d * d;
+		double f0, f1, f2, f3, sum, dk, d2 = d * d;
 		int n;
 
-		sum = e1 * dk;
+		if (m >= ERF_SPLIT)
+			f0 = pre * erfcx_big(m);
+		else {
+			double y = 0.5 * t * t, g;
+
+			g = 1.0 / 720 - y * (1.0 / 5040);
+			g = 1.0 / 24 - y * (1.0 / 120 - y * g);
+			g = 1 - y * (1 - y * (0.5 - y * (1.0 / 6 - y * g)));
+			f0 = (1 - erf_small(m)) * g;
+		}
+		f1 = 2 * m * f0 - 2 * INV_SQRT_PI * pre;
+		dk = d;
+		sum = f1 * dk;
 		for (n = 1; n < 40; n += 2) {
 			double term;
 
-			e2 = 2 * m * e1 + 2 * n * e0;
-			e3 = 2 * m * e2 + 2 * (n + 1) * e1;
+			f2 = 2 * m * f1 + 2 * n * f0;
+			f3 = 2 * m * f2 + 2 * (n + 1) * f1;
 			dk *= d2 * inv_pair[n / 2];	/* d^(n+2)/(n+2)! */
-			term = e3 * dk;
+			term = f3 * dk;
 			sum += term;
 			if (fabs(term) <= 1e-17 * fabs(sum))
 				break;
-			e0 = e2;
-			e1 = e3;
+			f0 = f2;
+			f1 = f3;
 		}
-		return -sum * pre;
+		return -sum;
 	}
-	return 0.5 * pre * (erfcx(m - d) - erfcx(m + d));
+	u = m - d;
+	v = m + d;
+	if (v < ERF_SPLIT)	/* so |u| < 0.47 too, and |x|/2 = 2md < 0.11 */
+		return 0.5 * (erf_small(v) / bmax - bmax * erf_small(u)) -
+		    sinh_small(-0.5 * x);
+	if (u >= ERF_SPLIT)
+		t1 = 0.5 * pre * erfcx_big(u);
+	else if (u > -ERF_SPLIT)
+		t1 = 0.5 * bmax * (1 - erf_small(u));
+	else
+		t1 = bmax - 0.5 * pre * erfcx_big(-u);
+	return t1 - 0.5 * pre * erfcx_big(v);
+}
+
+/* b(x, s) for x <= 0, any s. */
+static inline double
+nblack(double x, double s, double bmax, double *vega)
+{
+	if (!(s > 0)) {
+		*vega = 0;
+		return 0;
+	}
+	return nblack_core(x, s, bmax, vega);
 }
 
 double
@@ -160,7 +215,26 @@ kp_normalised_black(double x, double s)
 {
 	double v;
 
-	return nblack(x, s, &v);
+	if (x > 0)		/* parity: intrinsic value plus the OTM call */
+		return 2 * sinh(0.5 * x) + nblack(-x, s, exp(-0.5 * x), &v);
+	return nblack(x, s, exp(0.5 * x), &v);
+}
+
+/*
+ * b at the inflection point s_c = sqrt(2|x|), where h + t = 0:
+ * b_c = bmax/2 - Phi(-s_c)/bmax = bmax (1 - erfcx(z))/2 with z =
+ * sqrt(|x|).  Below Cody's split, with e^{z^2} = 1/bmax^2, that is
+ * erf(z)/(2 bmax) - sinh(|x|/2) (|x|/2 < 0.11), free of
+ * the cancellation in 1 - erfcx(z).
+ */
+static double
+b_c(double x, double bmax)
+{
+	double z = sqrt(-x);
+
+	if (z >= ERF_SPLIT)
+		return 0.5 * bmax * (1 - erfcx_big(z));
+	return 0.5 * erf_small(z) / bmax - sinh_small(-0.5 * x);
 }
 
 /* Delbourgo-Gregory rational cubic interpolation. */
@@ -265,10 +339,11 @@ lbr(double beta, double x, double bmax)
 	int branch, it;
 
 	sc = sqrt(2 * fabs(x));
-	bc = nblack(x, sc, &vc);
+	bc = b_c(x, bmax);
+	vc = INV_SQRT_2PI * bmax;	/* pre = e^{-(h^2+t^2)/2} = e^{x/2} */
 	if (beta < bc) {
 		sl = sc - bc / vc;
-		bl = nblack(x, sl, &vl0);
+		bl = nblack(x, sl, bmax, &vl0);
 		if (beta < bl) {
 			/* lowest branch: the lower map */
 			double ax = fabs(x), z, phi, Phi, vl, h2, f1s, f2s;
@@ -316,7 +391,7 @@ lbr(double beta, double x, double bmax)
 		}
 	} else {
 		sh = vc > DBL_MIN ? sc + (bmax - bc) / vc : sc;
-		bh = nblack(x, sh, &vh0);
+		bh = nblack(x, sh, bmax, &vh0);
 		if (beta <= bh) {
 			double vh = vh0, r;
 
@@ -351,7 +426,7 @@ iterate:
 	 */
 	lbeta = branch == 0 ? log(beta) : 0;
 	for (it = 0; it < 8; it++) {
-		double bp, b = nblack(x, s, &bp);
+		double bp, b = nblack(x, s, bmax, &bp);
 		double h = x / s, c2, c3, nu, h2, h3, ds;
 
 		c2 = h * h / s - 0.25 * s;

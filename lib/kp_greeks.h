@@ -18,7 +18,8 @@ const char *kp_iv_reason(int status);
 
 /*
  * Normalised Black call b(x, s) = Phi(x/s + s/2) e^{x/2} - Phi(x/s - s/2)
- * e^{-x/2} for x <= 0, accurate in relative terms everywhere.
+ * e^{-x/2} for x <= 0, accurate in relative terms everywhere.  For x > 0
+ * it is the intrinsic value 2 sinh(x/2) plus b(-x, s).
  */
 double kp_normalised_black(double x, double s);
 
