@@ -10,12 +10,15 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "kp_greeks.h"
 
 #define SQRT_2PI 2.5066282746310002
 #define INV_SQRT_2PI 0.3989422804014327
 #define INV_SQRT_PI 0.5641895835477563
+#define SQRT_2_OVER_PI 0.79788456080286536
 #define SQRT3 1.7320508075688772
 #define TWO_PI_OVER_SQRT27 1.2091995761561452
 #define RC_MIN (-(1 - 1.4901161193847656e-08))
@@ -50,6 +53,8 @@ max_nan(double a, double b)
 {
 	return a >= b || b != b ? a : b;
 }
+
+#define ERF_SPLIT 0.46875	/* Cody's boundary between erf and erfcx */
 
 /*
  * The error function by W. J. Cody's rational Chebyshev approximations
@@ -99,22 +104,28 @@ erfcx_big(double z)
 	    6.05183413124413191e-2) * y + 2.33520497626869185e-3)) / z;
 }
 
+/* Phi(x) by Cody's functions: for the initial guess only. */
 static double
 norm_cdf(double x)
 {
-	return 0.5 * erfc(-x * M_SQRT1_2);
+	double w = -x * M_SQRT1_2;
+
+	if (w >= ERF_SPLIT)
+		return 0.5 * exp(-w * w) * erfcx_big(w);
+	if (w > -ERF_SPLIT)
+		return 0.5 * (1 - erf_small(w));
+	return 1 - 0.5 * exp(-w * w) * erfcx_big(-w);
 }
 
-/* 1/((n+1)(n+2)) for odd n: the factorials of the small-t series. */
-static const double inv_pair[20] = {
-	1.0 / (2 * 3), 1.0 / (4 * 5), 1.0 / (6 * 7), 1.0 / (8 * 9),
-	1.0 / (10 * 11), 1.0 / (12 * 13), 1.0 / (14 * 15), 1.0 / (16 * 17),
-	1.0 / (18 * 19), 1.0 / (20 * 21), 1.0 / (22 * 23), 1.0 / (24 * 25),
-	1.0 / (26 * 27), 1.0 / (28 * 29), 1.0 / (30 * 31), 1.0 / (32 * 33),
-	1.0 / (34 * 35), 1.0 / (36 * 37), 1.0 / (38 * 39), 1.0 / (40 * 41)
+/* 1/k for the Taylor coefficients of the small-t series. */
+static const double inv_int[42] = {
+	0, 1, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8,
+	1.0 / 9, 1.0 / 10, 1.0 / 11, 1.0 / 12, 1.0 / 13, 1.0 / 14, 1.0 / 15,
+	1.0 / 16, 1.0 / 17, 1.0 / 18, 1.0 / 19, 1.0 / 20, 1.0 / 21, 1.0 / 22,
+	1.0 / 23, 1.0 / 24, 1.0 / 25, 1.0 / 26, 1.0 / 27, 1.0 / 28, 1.0 / 29,
+	1.0 / 30, 1.0 / 31, 1.0 / 32, 1.0 / 33, 1.0 / 34, 1.0 / 35, 1.0 / 36,
+	1.0 / 37, 1.0 / 38, 1.0 / 39, 1.0 / 40, 1.0 / 41
 };
-
-#define ERF_SPLIT 0.46875	/* Cody's boundary between erf and erfcx */
 
 /* sinh(y) for 0 <= y <= 0.11, to 1e-18 relative by six Taylor terms. */
 static inline double
@@ -149,41 +160,41 @@ nblack_core(double x, double s, double bmax, double *vega)
 	d = t * M_SQRT1_2;
 	if (t < 0.21 && x > -1) {
 		/*
-		 * f_k = pre erfcx^(k)(m): f_(n+1) = 2m f_n + 2n f_(n-1), f_1 =
-		 * 2m f_0 - 2 pre/sqrt(pi); f_0 = pre erfcx(m), or below
-		 * Cody's split e^{-t^2/2} erfc(m), since pre e^{m^2} =
-		 * e^{-t^2/2} (t^2/2 < 0.023: seven Taylor terms).
+		 * b = pre sqrt(2/pi) (Y(h+t) - Y(h-t))/2 with Y = Phi/phi,
+		 * whose Taylor terms g_k = pre sqrt(2/pi) Y^(k)(h) t^k/k!
+		 * (all positive) follow from Y' = 1 + hY, Y^(k+1) = h Y^(k)
+		 * + k Y^(k-1):
+		 *   g_(k+1) = (x/2 g_k + t^2 g_(k-1))/(k+1),
+		 * g_0 = pre sqrt(2/pi) Y(h) = pre erfcx(m), or below Cody's
+		 * split e^{-t^2/2} erfc(m), since pre e^{m^2} = e^{-t^2/2}
+		 * (t^2/2 < 0.023: eight Taylor terms); b is the sum of the odd
+		 * terms.
 		 */
-		double f0, f1, f2, f3, sum, dk, d2 = d * d;
-		int n;
+		double g0, g1, g2, g3, sum, c = 0.5 * x, tt = t * t;
+		int k;
 
 		if (m >= ERF_SPLIT)
-			f0 = pre * erfcx_big(m);
+			g0 = pre * erfcx_big(m);
 		else {
-			double y = 0.5 * t * t, g;
+			double y = 0.5 * tt, g;
 
 			g = 1.0 / 720 - y * (1.0 / 5040);
 			g = 1.0 / 24 - y * (1.0 / 120 - y * g);
 			g = 1 - y * (1 - y * (0.5 - y * (1.0 / 6 - y * g)));
-			f0 = (1 - erf_small(m)) * g;
+			g0 = (1 - erf_small(m)) * g;
 		}
-		f1 = 2 * m * f0 - 2 * INV_SQRT_PI * pre;
-		dk = d;
-		sum = f1 * dk;
-		for (n = 1; n < 40; n += 2) {
-			double term;
-
-			f2 = 2 * m * f1 + 2 * n * f0;
-			f3 = 2 * m * f2 + 2 * (n + 1) * f1;
-			dk *= d2 * inv_pair[n / 2];	/* d^(n+2)/(n+2)! */
-			term = f3 * dk;
-			sum += term;
-			if (fabs(term) <= 1e-17 * fabs(sum))
+		g1 = t * (SQRT_2_OVER_PI * pre + h * g0);
+		sum = g1;
+		for (k = 1; k < 40; k += 2) {
+			g2 = (c * g1 + tt * g0) * inv_int[k + 1];
+			g3 = (c * g2 + tt * g1) * inv_int[k + 2];
+			sum += g3;
+			if (g3 <= 1e-17 * sum)
 				break;
-			f0 = f2;
-			f1 = f3;
+			g0 = g2;
+			g1 = g3;
 		}
-		return -sum;
+		return sum;
 	}
 	u = m - d;
 	v = m + d;
@@ -304,24 +315,69 @@ rc_param(int right, double xl, double xr, double yl, double yr, double dl,
 }
 
 /*
- * Inverse normal CDF for the initial guess: a rough start (absolute
- * error below 5e-4) refined by one Halley step (cubic: below 1e-9),
- * well inside the accuracy of the interpolated guess itself.
+ * The inverse normal CDF for the initial guess by P. J. Acklam's
+ * rational approximations (relative error below 1.2e-9, far inside the
+ * guess's own): the lower tail p < 0.02425 from t = sqrt(-2 ln p), and
+ * the centre.
  */
+#define P_LOW 0.02425
+
+static inline double
+acklam_tail(double t)
+{
+	return (((((-7.784894002430293e-03 * t - 3.223964580411365e-01) * t -
+	    2.400758277161838e+00) * t - 2.549732539343734e+00) * t +
+	    4.374664141464968e+00) * t + 2.938163982698783e+00) /
+	    ((((7.784695709041462e-03 * t + 3.224671290700398e-01) * t +
+	    2.445134137142996e+00) * t + 3.754408661907416e+00) * t + 1);
+}
+
 static double
 inv_norm_cdf(double p)
 {
-	double q = p < 0.5 ? p : 1 - p, t, z, e, u;
+	double q, r;
 
-	if (!(q > 0))
-		return p < 0.5 ? -HUGE_VAL : HUGE_VAL;
-	t = sqrt(-2 * log(q));
-	z = -(t - (2.515517 + t * (0.802853 + t * 0.010328)) /
-	    (1 + t * (1.432788 + t * (0.189269 + t * 0.001308))));
-	e = norm_cdf(z) - q;
-	u = e * SQRT_2PI * exp(0.5 * z * z);
-	z -= u / (1 + 0.5 * z * u);
-	return p < 0.5 ? z : -z;
+	if (p < P_LOW)
+		return p > 0 ? acklam_tail(sqrt(-2 * log(p))) : -HUGE_VAL;
+	if (p > 1 - P_LOW)
+		return p < 1 ? -acklam_tail(sqrt(-2 * log1p(-p))) : HUGE_VAL;
+	q = p - 0.5;
+	r = q * q;
+	return q * (((((-3.969683028665376e+01 * r + 2.209460984245205e+02) *
+	    r - 2.759285104469687e+02) * r + 1.383577518672690e+02) * r -
+	    3.066479806614716e+01) * r + 2.506628277459239e+00) /
+	    (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r -
+	    1.556989798598866e+02) * r + 6.680131188771972e+01) * r -
+	    1.328068155288572e+01) * r + 1);
+}
+
+/*
+ * u^(1/3) for 1e-300 < u < 1 to about 1e-12 relative: a start from
+ * the exponent bits divided by three (within 7%), then two Halley
+ * steps, each cubing the relative error.
+ */
+static inline double
+cbrt_fast(double u)
+{
+	uint64_t bits;
+	double y, y3;
+
+	memcpy(&bits, &u, sizeof(bits));
+	bits = bits / 3 + 0x2aa0000000000000;	/* 2/3 of 1.0's bits */
+	memcpy(&y, &bits, sizeof(y));
+	y3 = y * y * y;
+	y *= (y3 + 2 * u) / (2 * y3 + u);
+	y3 = y * y * y;
+	return y * ((y3 + 2 * u) / (2 * y3 + u));
+}
+
+/* Phi^-1(u^(1/3)) for the lower map, u > 0. */
+static double
+inv_norm_cdf_cbrt(double u)
+{
+	if (u < P_LOW * P_LOW * P_LOW)	/* ln p = ln(u)/3: no cube root */
+		return acklam_tail(sqrt(-(2.0 / 3) * log(u)));
+	return inv_norm_cdf(u < 1 ? cbrt_fast(u) : 1);
 }
 
 /* Householder(3) factor for Newton step nu and ratios h2, h3. */
@@ -347,7 +403,7 @@ lbr(double beta, double x, double bmax)
 		if (beta < bl) {
 			/* lowest branch: the lower map */
 			double ax = fabs(x), z, phi, Phi, vl, h2, f1s, f2s;
-			double fl, dfl, d2fl, r;
+			double fl, dfl, d2fl, r, u;
 
 			branch = 0;
 			if (x == 0) {
@@ -355,8 +411,11 @@ lbr(double beta, double x, double bmax)
 				goto iterate;
 			}
 			z = -ax / (SQRT3 * sl);
-			Phi = norm_cdf(z);
 			phi = INV_SQRT_2PI * exp(-0.5 * z * z);
+			/* Phi(z) = erfc(u)/2 = e^{-u^2} erfcx(u)/2, u = -z/sqrt2 */
+			u = -z * M_SQRT1_2;
+			Phi = u >= ERF_SPLIT ? 0.5 * SQRT_2PI * phi *
+			    erfcx_big(u) : 0.5 * (1 - erf_small(u));
 			fl = TWO_PI_OVER_SQRT27 * ax * Phi * Phi * Phi;
 			vl = vl0;
 			h2 = x * x / (sl * sl * sl) - 0.25 * sl;
@@ -378,7 +437,7 @@ lbr(double beta, double x, double bmax)
 				f = (fl * tt + bl * (1 - tt)) * tt;
 			}
 			/* invert f = c Phi(-ax/(sqrt3 s))^3 */
-			z = inv_norm_cdf(cbrt(f / (TWO_PI_OVER_SQRT27 * ax)));
+			z = inv_norm_cdf_cbrt(f / (TWO_PI_OVER_SQRT27 * ax));
 			s = -ax / (SQRT3 * z);
 			if (!(s > 0) || !isfinite(s))
 				s = sl * 0.5;
