@@ -544,10 +544,25 @@ kp_lbr_normalised(double beta, double x)
 	return lbr(beta, x, bmax);
 }
 
+/*
+ * The spacing of the doubles above a positive finite v, nextafter(v,
+ * inf) - v without the libm call: 2^(e-52) for v in [2^e, 2^(e+1)), the
+ * smallest subnormal below DBL_MIN, infinity above DBL_MAX's binade.
+ */
 static double
 ulp(double v)
 {
-	return nextafter(v, HUGE_VAL) - v;
+	uint64_t bits;
+	double p;
+
+	if (!(v >= DBL_MIN))
+		return DBL_TRUE_MIN;
+	if (v == DBL_MAX)
+		return HUGE_VAL;
+	memcpy(&bits, &v, sizeof(bits));
+	bits &= 0x7ff0000000000000;	/* 2^e */
+	memcpy(&p, &bits, sizeof(p));
+	return p * DBL_EPSILON;
 }
 
 /*
@@ -613,7 +628,7 @@ int
 kp_iv_bsm(int call, double price, double S, double K, double T, double r,
     double q, double *iv)
 {
-	double mu = (r - q) * T;
+	double mu = (r - q) * T, df, dq;
 
 	if (!(T > 0) && !isnan(T)) {
 		*iv = NAN;
@@ -625,8 +640,10 @@ kp_iv_bsm(int call, double price, double S, double K, double T, double r,
 	 * forward intrinsic value as computed in double, and the price must
 	 * be a normal number.
 	 */
+	df = exp(-r * T);
+	dq = exp(-q * T);
 	if (isfinite(price) && isfinite(S) && isfinite(K) && price >= 0) {
-		double I = S * exp(-q * T) - K * exp(-r * T);
+		double I = S * dq - K * df;
 		double C = call ? price : price + I;
 
 		if (price < (call ? I : -I))
@@ -635,6 +652,13 @@ kp_iv_bsm(int call, double price, double S, double K, double T, double r,
 		    !(price - max_nan(call ? I : -I, 0) > 0) || price < DBL_MIN)
 			return *iv = NAN, KP_IV_NO_TIME_VALUE;
 	}
+	/*
+	 * e^{rT} = 1/df and e^{(r-q)T} = dq/df to an ulp or two, unless
+	 * the rates are so far out that df or dq are not normal numbers
+	 */
+	if (df >= DBL_MIN && dq >= DBL_MIN && df <= DBL_MAX && dq <= DBL_MAX)
+		return iv_core(call, price / df, S * (dq / df), K,
+		    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv);
 	return iv_core(call, price * exp(r * T), S * exp(mu), K,
 	    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv);
 }
