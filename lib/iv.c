@@ -43,6 +43,52 @@ kp_iv_reason(int status)
 	}
 }
 
+/* 2^(j/32), j = 0..31, correctly rounded. */
+static const double exp2_32[32] = {
+	1, 1.0218971486541166, 1.0442737824274138,
+	1.0671404006768237, 1.0905077326652577, 1.1143867425958924,
+	1.1387886347566916, 1.1637248587775775, 1.189207115002721,
+	1.215247359980469, 1.241857812073484, 1.2690509571917332,
+	1.2968395546510096, 1.3252366431597413, 1.3542555469368927,
+	1.383909881963832, 1.4142135623730951, 1.4451808069770467,
+	1.4768261459394993, 1.5091644275934228, 1.5422108254079407,
+	1.5759808451078865, 1.6104903319492543, 1.6457554781539649,
+	1.681792830507429, 1.7186192981224779, 1.7562521603732995,
+	1.7947090750031072, 1.8340080864093424, 1.8741676341103,
+	1.9152065613971474, 1.9571441241754002
+};
+
+/*
+ * e^a within about 1.5 ulp, inline (the libm call for |a| >= 700): a =
+ * (32e + j) ln2/32 + r with |r| <= ln2/64, ln2/32 split in a part whose
+ * multiples are exact and a tail; e^r by its Taylor polynomial of degree
+ * 6 (truncation 4e-18), times 2^(j/32) from the table, the exponent
+ * added to the bits.
+ */
+static inline double
+exp_in(double a)
+{
+	double kd, r, r2, p, sc;
+	int64_t k, j;
+	uint64_t bits;
+
+	if (!(fabs(a) < 700))
+		return exp(a);
+	kd = a * 46.166241308446828 + 0x1.8p52;	/* round(a 32/ln2) */
+	kd -= 0x1.8p52;
+	r = a - kd * (6.93147180369123816490e-01 / 32) -
+	    kd * (1.90821492927058770002e-10 / 32);
+	k = (int64_t)kd;
+	j = k & 31;
+	memcpy(&bits, &exp2_32[j], sizeof(bits));
+	bits += (uint64_t)((k - j) / 32) << 52;
+	memcpy(&sc, &bits, sizeof(sc));
+	r2 = r * r;
+	p = (r + r2 * (0.5 + r * (1.0 / 6))) + r2 * r2 * ((1.0 / 24 +
+	    r * (1.0 / 120)) + r2 * (1.0 / 720));
+	return sc + sc * p;
+}
+
 /*
  * fmax without the libm call: the larger of a and b, the other one if
  * either is a NaN (only the sign of a zero may differ, which no caller
@@ -69,13 +115,14 @@ max_nan(double a, double b)
 static inline double
 erf_small(double z)
 {
-	double y = z * z;
+	double y = z * z, y2 = y * y;
 
-	return z * ((((1.85777706184603153e-1 * y + 3.16112374387056560e0) *
-	    y + 1.13864154151050156e2) * y + 3.77485237685302021e2) * y +
-	    3.20937758913846947e3) / ((((y + 2.36012909523441209e1) * y +
-	    2.44024637934444173e2) * y + 1.28261652607737228e3) * y +
-	    2.84423683343917062e3);
+	/* Estrin's scheme: the powers and the pairs side by side */
+	return z * ((3.20937758913846947e3 + 3.77485237685302021e2 * y) +
+	    y2 * ((1.13864154151050156e2 + 3.16112374387056560e0 * y) +
+	    1.85777706184603153e-1 * y2)) / ((2.84423683343917062e3 +
+	    1.28261652607737228e3 * y) + y2 * ((2.44024637934444173e2 +
+	    2.36012909523441209e1 * y) + y2));
 }
 
 /* erfcx(z) for z >= 0.46875 (and any z above; +inf gives 0). */
@@ -84,17 +131,20 @@ erfcx_big(double z)
 {
 	double y;
 
-	if (z <= 4)
-		return ((((((((2.15311535474403846e-8 * z +
-		    5.64188496988670089e-1) * z + 8.88314979438837594e0) * z +
-		    6.61191906371416295e1) * z + 2.98635138197400131e2) * z +
-		    8.81952221241769090e2) * z + 1.71204761263407058e3) * z +
-		    2.05107837782607147e3) * z + 1.23033935479799725e3) /
-		    ((((((((z + 1.57449261107098347e1) * z +
-		    1.17693950891312499e2) * z + 5.37181101862009858e2) * z +
-		    1.62138957456669019e3) * z + 3.29079923573345963e3) * z +
-		    4.36261909014324716e3) * z + 3.43936767414372164e3) * z +
-		    1.23033935480374942e3);
+	if (z <= 4) {
+		double z2 = z * z, z4 = z2 * z2;
+
+		return ((1.23033935479799725e3 + 2.05107837782607147e3 * z) +
+		    z2 * (1.71204761263407058e3 + 8.81952221241769090e2 * z) +
+		    z4 * ((2.98635138197400131e2 + 6.61191906371416295e1 * z) +
+		    z2 * (8.88314979438837594e0 + 5.64188496988670089e-1 * z) +
+		    z4 * 2.15311535474403846e-8)) /
+		    ((1.23033935480374942e3 + 3.43936767414372164e3 * z) +
+		    z2 * (4.36261909014324716e3 + 3.29079923573345963e3 * z) +
+		    z4 * ((1.62138957456669019e3 + 5.37181101862009858e2 * z) +
+		    z2 * (1.17693950891312499e2 + 1.57449261107098347e1 * z) +
+		    z4));
+	}
 	y = 1 / (z * z);
 	return (INV_SQRT_PI - y * (((((1.63153871373020978e-2 * y +
 	    3.05326634961232344e-1) * y + 3.60344899949804439e-1) * y +
@@ -117,7 +167,15 @@ norm_cdf(double x)
 	return 1 - 0.5 * exp(-w * w) * erfcx_big(-w);
 }
 
-/* 1/k for the Taylor coefficients of the small-t series. */
+/* 1/((k+1)(k+2)) for odd k and 1/k: the small-t series' coefficients. */
+static const double inv_pair[20] = {
+	1.0 / (2 * 3), 1.0 / (4 * 5), 1.0 / (6 * 7), 1.0 / (8 * 9),
+	1.0 / (10 * 11), 1.0 / (12 * 13), 1.0 / (14 * 15), 1.0 / (16 * 17),
+	1.0 / (18 * 19), 1.0 / (20 * 21), 1.0 / (22 * 23), 1.0 / (24 * 25),
+	1.0 / (26 * 27), 1.0 / (28 * 29), 1.0 / (30 * 31), 1.0 / (32 * 33),
+	1.0 / (34 * 35), 1.0 / (36 * 37), 1.0 / (38 * 39), 1.0 / (40 * 41)
+};
+
 static const double inv_int[42] = {
 	0, 1, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8,
 	1.0 / 9, 1.0 / 10, 1.0 / 11, 1.0 / 12, 1.0 / 13, 1.0 / 14, 1.0 / 15,
@@ -150,11 +208,11 @@ sinh_small(double y)
  * which has no cancellation.
  */
 static inline double
-nblack_core(double x, double s, double bmax, double *vega)
+nblack_core(double x, double s, double h, double bmax, double *vega)
 {
-	double h = x / s, t = 0.5 * s, pre, m, d, u, v, t1;
+	double t = 0.5 * s, pre, m, d, u, v, t1;
 
-	pre = exp(-0.5 * (h * h + t * t));
+	pre = exp_in(-0.5 * (h * h + t * t));
 	*vega = INV_SQRT_2PI * pre;
 	m = -h * M_SQRT1_2;
 	d = t * M_SQRT1_2;
@@ -171,6 +229,7 @@ nblack_core(double x, double s, double bmax, double *vega)
 		 * terms.
 		 */
 		double g0, g1, g2, g3, sum, c = 0.5 * x, tt = t * t;
+		double cc = c * c, ct = c * tt;
 		int k;
 
 		if (m >= ERF_SPLIT)
@@ -185,11 +244,22 @@ nblack_core(double x, double s, double bmax, double *vega)
 		}
 		g1 = t * (SQRT_2_OVER_PI * pre + h * g0);
 		sum = g1;
+		/*
+		 * Two steps at once, g_(k+1) and g_(k+2) both from g_k and
+		 * g_(k-1), so that each pass waits on one multiply-add
+		 * rather than on four operations in a row.
+		 */
 		for (k = 1; k < 40; k += 2) {
-			g2 = (c * g1 + tt * g0) * inv_int[k + 1];
-			g3 = (c * g2 + tt * g1) * inv_int[k + 2];
+			double r1 = inv_int[k + 1], r12 = inv_pair[k / 2];
+
+			g2 = c * r1 * g1 + tt * r1 * g0;
+			g3 = (cc * r12 + tt * inv_int[k + 2]) * g1 + ct * r12 * g0;
 			sum += g3;
-			if (g3 <= 1e-17 * sum)
+			/*
+			 * The odd terms fall at least geometrically: stop when
+			 * the next one, about g3^2/g1, is below 1e-17 of the sum.
+			 */
+			if (g3 * g3 <= 1e-17 * sum * g1)
 				break;
 			g0 = g2;
 			g1 = g3;
@@ -210,15 +280,21 @@ nblack_core(double x, double s, double bmax, double *vega)
 	return t1 - 0.5 * pre * erfcx_big(v);
 }
 
-/* b(x, s) for x <= 0, any s. */
+/* b(x, s) for x <= 0, any s, given h = x/s. */
 static inline double
-nblack(double x, double s, double bmax, double *vega)
+nblack_h(double x, double s, double h, double bmax, double *vega)
 {
 	if (!(s > 0)) {
 		*vega = 0;
 		return 0;
 	}
-	return nblack_core(x, s, bmax, vega);
+	return nblack_core(x, s, h, bmax, vega);
+}
+
+static double
+nblack(double x, double s, double bmax, double *vega)
+{
+	return nblack_h(x, s, x / s, bmax, vega);
 }
 
 double
@@ -391,7 +467,7 @@ householder(double nu, double h2, double h3)
 static double
 lbr(double beta, double x, double bmax)
 {
-	double sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0, lbeta;
+	double sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0, lbeta, ilbeta;
 	int branch, it;
 
 	sc = sqrt(2 * fabs(x));
@@ -411,7 +487,7 @@ lbr(double beta, double x, double bmax)
 				goto iterate;
 			}
 			z = -ax / (SQRT3 * sl);
-			phi = INV_SQRT_2PI * exp(-0.5 * z * z);
+			phi = INV_SQRT_2PI * exp_in(-0.5 * z * z);
 			/* Phi(z) = erfc(u)/2 = e^{-u^2} erfcx(u)/2, u = -z/sqrt2 */
 			u = -z * M_SQRT1_2;
 			Phi = u >= ERF_SPLIT ? 0.5 * SQRT_2PI * phi *
@@ -484,23 +560,38 @@ iterate:
 	 * allow a few more as a safety net when a step is still large.
 	 */
 	lbeta = branch == 0 ? log(beta) : 0;
+	ilbeta = branch == 0 ? 1 / lbeta : 0;
 	for (it = 0; it < 8; it++) {
-		double bp, b = nblack(x, s, bmax, &bp);
-		double h = x / s, c2, c3, nu, h2, h3, ds;
+		/*
+		 * Divisions are slow and each one here is on the path from
+		 * one iterate to the next: two independent ones for x/s and
+		 * 1/s, and one for the Householder factor.
+		 */
+		double is = 1 / s, h = x / s, bp, b, hs, c2, c3, nu, ds, fac;
 
-		c2 = h * h / s - 0.25 * s;
-		c3 = c2 * c2 - 3 * (h / s) * (h / s) - 0.25;
+		b = nblack_h(x, s, h, bmax, &bp);
+		hs = h * is;
+		c2 = h * hs - 0.25 * s;
+		c3 = c2 * c2 - 3 * hs * hs - 0.25;
 		if (branch == 0 && beta < bc) {
-			double lb = log(b), B1 = bp / b;
+			/*
+			 * The objective 1/ln b - 1/ln beta: its ratios h2 =
+			 * H2/L and h3 = H3/L^2 with L = ln b, and the factor
+			 * with numerator and denominator times L^2.
+			 */
+			double L = log(b), L2, B1 = bp / b, Q = b / bp, H2, H3;
 
 			if (!(b > 0) || !(bp > 0)) {
 				s *= 1.5;	/* underflow: move up */
 				continue;
 			}
-			nu = lb * (lbeta - lb) / lbeta * b / bp;
-			h2 = c2 - B1 * (1 + 2 / lb);
-			h3 = c3 + B1 * B1 * (2 + 6 / lb + 6 / (lb * lb)) -
-			    c2 * B1 * (3 + 6 / lb);
+			L2 = L * L;
+			nu = L * (lbeta - L) * ilbeta * Q;
+			H2 = c2 * L - B1 * (L + 2);
+			H3 = c3 * L2 + B1 * B1 * (2 * L2 + 6 * L + 6) -
+			    c2 * B1 * (3 * L2 + 6 * L);
+			fac = (L2 + 0.5 * H2 * L * nu) /
+			    (L2 + nu * (H2 * L + H3 * nu / 6));
 		} else if (branch == 2 && beta > 0.5 * bmax) {
 			double D = bmax - b, qq;
 
@@ -510,18 +601,17 @@ iterate:
 			}
 			qq = bp / D;
 			nu = (log(D) - log(bmax - beta)) / qq;
-			h2 = c2 + qq;
-			h3 = c3 + 3 * c2 * qq + 2 * qq * qq;
+			fac = householder(nu, c2 + qq, c3 + 3 * c2 * qq +
+			    2 * qq * qq);
 		} else {
 			if (!(bp > 0)) {
 				s *= beta > b ? 1.5 : 0.75;
 				continue;
 			}
-			nu = (beta - b) / bp;
-			h2 = c2;
-			h3 = c3;
+			nu = (beta - b) * (1 / bp);	/* 1/bp while b sums */
+			fac = householder(nu, c2, c3);
 		}
-		ds = nu * householder(nu, h2, h3);
+		ds = nu * fac;
 		if (!(ds >= -0.5 * s))	/* fmax's NaN rule without the call */
 			ds = -0.5 * s;
 		s += ds;
