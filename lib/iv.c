@@ -315,13 +315,13 @@ kp_normalised_black(double x, double s)
  * the cancellation in 1 - erfcx(z).
  */
 static double
-b_c(double x, double bmax)
+b_c(double x, double bmax, double ibmax)
 {
 	double z = sqrt(-x);
 
 	if (z >= ERF_SPLIT)
 		return 0.5 * bmax * (1 - erfcx_big(z));
-	return 0.5 * erf_small(z) / bmax - sinh_small(-0.5 * x);
+	return 0.5 * erf_small(z) * ibmax - sinh_small(-0.5 * x);
 }
 
 /* Delbourgo-Gregory rational cubic interpolation. */
@@ -467,14 +467,16 @@ householder(double nu, double h2, double h3)
 static double
 lbr(double beta, double x, double bmax)
 {
-	double sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0, lbeta, ilbeta;
+	double sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0, lbeta, ilbeta, ibmax;
 	int branch, it;
 
+	/* 1/bmax beside the square roots, the two divisions below saved */
+	ibmax = 1 / bmax;
 	sc = sqrt(2 * fabs(x));
-	bc = b_c(x, bmax);
+	bc = b_c(x, bmax, ibmax);
 	vc = INV_SQRT_2PI * bmax;	/* pre = e^{-(h^2+t^2)/2} = e^{x/2} */
 	if (beta < bc) {
-		sl = sc - bc / vc;
+		sl = sc - bc * (SQRT_2PI * ibmax);
 		bl = nblack(x, sl, bmax, &vl0);
 		if (beta < bl) {
 			/* lowest branch: the lower map */
@@ -525,7 +527,7 @@ lbr(double beta, double x, double bmax)
 			s = rc_interp(beta, bl, bc, sl, sc, 1 / vl, 1 / vc, r);
 		}
 	} else {
-		sh = vc > DBL_MIN ? sc + (bmax - bc) / vc : sc;
+		sh = vc > DBL_MIN ? sc + (bmax - bc) * (SQRT_2PI * ibmax) : sc;
 		bh = nblack(x, sh, bmax, &vh0);
 		if (beta <= bh) {
 			double vh = vh0, r;
