@@ -258,8 +258,11 @@ nblack_core(double x, double s, double h, double bmax, double *vega)
 			/*
 			 * The odd terms fall at least geometrically: stop when
 			 * the next one, about g3^2/g1, is below 1e-17 of the sum.
+			 * Not before four passes, which is what t < 0.02 needs
+			 * (half the options): a loop whose length does not
+			 * depend on the data is one whose end the CPU predicts.
 			 */
-			if (g3 * g3 <= 1e-17 * sum * g1)
+			if (k >= 7 && g3 * g3 <= 1e-17 * sum * g1)
 				break;
 			g0 = g2;
 			g1 = g3;
