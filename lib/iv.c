@@ -471,7 +471,7 @@ static double
 lbr(double beta, double x, double bmax)
 {
 	double sc, bc, vc, sl, bl, sh, bh, s, f, vl0, vh0, lbeta, ilbeta, ibmax;
-	int branch, it;
+	int branch, it, near;
 
 	/* 1/bmax beside the square roots, the two divisions below saved */
 	ibmax = 1 / bmax;
@@ -564,6 +564,7 @@ iterate:
 	 * Householder(3).  The paper's guess makes two steps enough; we
 	 * allow a few more as a safety net when a step is still large.
 	 */
+	near = 0;
 	lbeta = branch == 0 ? log(beta) : 0;
 	ilbeta = branch == 0 ? 1 / lbeta : 0;
 	for (it = 0; it < 8; it++) {
@@ -578,7 +579,7 @@ iterate:
 		hs = h * is;
 		c2 = h * hs - 0.25 * s;
 		c3 = c2 * c2 - 3 * hs * hs - 0.25;
-		if (branch == 0 && beta < bc) {
+		if (branch == 0 && beta < bc && !near) {
 			/*
 			 * The objective 1/ln b - 1/ln beta: its ratios h2 =
 			 * H2/L and h3 = H3/L^2 with L = ln b, and the factor
@@ -622,6 +623,14 @@ iterate:
 		s += ds;
 		if (it >= 1 && fabs(ds) <= 1e-6 * s)
 			break;
+		/*
+		 * The logarithmic objective is for the way in from the
+		 * guess (mostly 1% to 10% off here); after a step below 10%
+		 * the next lands near 1e-5 or closer, from where b - beta
+		 * converges as fast, without the logarithm (all of 250,000
+		 * random (x, s) in two steps either way).
+		 */
+		near = fabs(ds) <= 0.1 * s;
 	}
 	return s;
 }
