@@ -402,32 +402,47 @@ rc_param(int right, double xl, double xr, double yl, double yr, double dl,
 #define P_LOW 0.02425
 
 static inline double
-acklam_tail(double t)
+acklam_tail_nd(double t, double *den)
 {
-	return (((((-7.784894002430293e-03 * t - 3.223964580411365e-01) * t -
-	    2.400758277161838e+00) * t - 2.549732539343734e+00) * t +
-	    4.374664141464968e+00) * t + 2.938163982698783e+00) /
-	    ((((7.784695709041462e-03 * t + 3.224671290700398e-01) * t +
-	    2.445134137142996e+00) * t + 3.754408661907416e+00) * t + 1);
+	double t2 = t * t, t4 = t2 * t2;
+
+	*den = (1 + 3.754408661907416e+00 * t) + t2 * (2.445134137142996e+00 +
+	    3.224671290700398e-01 * t) + t4 * 7.784695709041462e-03;
+	return (2.938163982698783e+00 + 4.374664141464968e+00 * t) + t2 *
+	    (-2.549732539343734e+00 - 2.400758277161838e+00 * t) + t4 *
+	    (-3.223964580411365e-01 - 7.784894002430293e-03 * t);
+}
+
+/* The centre, 0.02425 <= p <= 0.97575, as z = num/den. */
+static inline double
+acklam_mid_nd(double p, double *den)
+{
+	double q = p - 0.5, r = q * q, r2 = r * r, r4 = r2 * r2;
+
+	*den = (1 - 1.328068155288572e+01 * r) + r2 * (6.680131188771972e+01 -
+	    1.556989798598866e+02 * r) + r4 * (1.615858368580409e+02 -
+	    5.447609879822406e+01 * r);
+	return q * ((2.506628277459239e+00 - 3.066479806614716e+01 * r) + r2 *
+	    (1.383577518672690e+02 - 2.759285104469687e+02 * r) + r4 *
+	    (2.209460984245205e+02 - 3.969683028665376e+01 * r));
 }
 
 static double
 inv_norm_cdf(double p)
 {
-	double q, r;
+	double n, d;
 
-	if (p < P_LOW)
-		return p > 0 ? acklam_tail(sqrt(-2 * log(p))) : -HUGE_VAL;
-	if (p > 1 - P_LOW)
-		return p < 1 ? -acklam_tail(sqrt(-2 * log1p(-p))) : HUGE_VAL;
-	q = p - 0.5;
-	r = q * q;
-	return q * (((((-3.969683028665376e+01 * r + 2.209460984245205e+02) *
-	    r - 2.759285104469687e+02) * r + 1.383577518672690e+02) * r -
-	    3.066479806614716e+01) * r + 2.506628277459239e+00) /
-	    (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r -
-	    1.556989798598866e+02) * r + 6.680131188771972e+01) * r -
-	    1.328068155288572e+01) * r + 1);
+	if (p < P_LOW) {
+		if (!(p > 0))
+			return -HUGE_VAL;
+		n = acklam_tail_nd(sqrt(-2 * log(p)), &d);
+	} else if (p > 1 - P_LOW) {
+		if (!(p < 1))
+			return HUGE_VAL;
+		n = -acklam_tail_nd(sqrt(-2 * log1p(-p)), &d);
+	} else
+		n = acklam_mid_nd(p, &d);
+	return n / d;
 }
 
 /*
@@ -450,13 +465,24 @@ cbrt_fast(double u)
 	return y * ((y3 + 2 * u) / (2 * y3 + u));
 }
 
-/* Phi^-1(u^(1/3)) for the lower map, u > 0. */
+/*
+ * s = -w / Phi^-1(u^(1/3)) for the lower map, u > 0, w > 0, with the
+ * inverse's num/den folded into one division.
+ */
 static double
-inv_norm_cdf_cbrt(double u)
+lower_map_s(double u, double w)
 {
-	if (u < P_LOW * P_LOW * P_LOW)	/* ln p = ln(u)/3: no cube root */
-		return acklam_tail(sqrt(-(2.0 / 3) * log(u)));
-	return inv_norm_cdf(u < 1 ? cbrt_fast(u) : 1);
+	double n, d, p;
+
+	if (u < P_LOW * P_LOW * P_LOW) {	/* ln p = ln(u)/3: no cube root */
+		n = acklam_tail_nd(sqrt(-(2.0 / 3) * log(u)), &d);
+		return -w * d / n;
+	}
+	p = u < 1 ? cbrt_fast(u) : 1;
+	if (!(p <= 1 - P_LOW))
+		return -w / inv_norm_cdf(p);
+	n = acklam_mid_nd(p, &d);
+	return -w * d / n;
 }
 
 /* Householder(3) factor for Newton step nu and ratios h2, h3. */
@@ -484,13 +510,14 @@ lbr(double beta, double x, double bmax)
 		if (beta < bl) {
 			/* lowest branch: the lower map */
 			double ax = fabs(x), z, phi, Phi, vl, h2, f1s, f2s;
-			double fl, dfl, d2fl, r, u;
+			double fl, dfl, d2fl, r, u, ica;
 
 			branch = 0;
 			if (x == 0) {
 				s = SQRT_2PI * beta;	/* b ~ s/sqrt(2pi) */
 				goto iterate;
 			}
+			ica = 1 / (TWO_PI_OVER_SQRT27 * ax);	/* early */
 			z = -ax / (SQRT3 * sl);
 			phi = INV_SQRT_2PI * exp_in(-0.5 * z * z);
 			/* Phi(z) = erfc(u)/2 = e^{-u^2} erfcx(u)/2, u = -z/sqrt2 */
@@ -518,8 +545,7 @@ lbr(double beta, double x, double bmax)
 				f = (fl * tt + bl * (1 - tt)) * tt;
 			}
 			/* invert f = c Phi(-ax/(sqrt3 s))^3 */
-			z = inv_norm_cdf_cbrt(f / (TWO_PI_OVER_SQRT27 * ax));
-			s = -ax / (SQRT3 * z);
+			s = lower_map_s(f * ica, ax / SQRT3);
 			if (!(s > 0) || !isfinite(s))
 				s = sl * 0.5;
 		} else {
