@@ -695,17 +695,27 @@ ulp(double v)
 	return p * DBL_EPSILON;
 }
 
+/* No volatility: NaN in *iv and in every field of *aux. */
+static int
+iv_fail(double *iv, struct kp_iv_aux *aux, int status)
+{
+	*iv = NAN;
+	if (aux != NULL)
+		aux->x = aux->s = aux->d1 = aux->d2 = aux->F = NAN;
+	return status;
+}
+
 /*
  * The solver on an undiscounted price, with x = ln(F/K) and F - K given
  * accurately by the caller (near the money they decide the answer).
  */
 static int
 iv_core(int call, double price, double F, double K, double FmK, double x,
-    double T, double *iv)
+    double T, double *iv, struct kp_iv_aux *aux)
 {
-	double intrinsic, beta, s, tv, bmax;
+	double intrinsic, beta, s, tv, bmax, xs = x;
 
-	*iv = NAN;
+	iv_fail(iv, aux, 0);
 	if (isnan(price) || isnan(F) || isnan(K) || isnan(T) || !(F > 0) ||
 	    !(K > 0) || isinf(F) || isinf(K) || isinf(price))
 		return KP_IV_BAD_INPUT;
@@ -744,6 +754,13 @@ iv_core(int call, double price, double F, double K, double FmK, double x,
 		*iv = NAN;	/* sigma itself outside the doubles */
 		return KP_IV_BAD_INPUT;
 	}
+	if (aux != NULL) {
+		aux->x = xs;
+		aux->s = s;
+		aux->d1 = xs / s + 0.5 * s;
+		aux->d2 = aux->d1 - s;
+		aux->F = F;
+	}
 	return KP_IV_OK;
 }
 
@@ -751,19 +768,18 @@ int
 kp_iv_black(int call, double price, double F, double K, double T,
     double *iv)
 {
-	return iv_core(call, price, F, K, F - K, log1p((F - K) / K), T, iv);
+	return iv_core(call, price, F, K, F - K, log1p((F - K) / K), T, iv,
+	    NULL);
 }
 
-int
-kp_iv_bsm(int call, double price, double S, double K, double T, double r,
-    double q, double *iv)
+static int
+bsm(int call, double price, double S, double K, double T, double r,
+    double q, double *iv, struct kp_iv_aux *aux)
 {
 	double mu = (r - q) * T, df, dq;
 
-	if (!(T > 0) && !isnan(T)) {
-		*iv = NAN;
-		return KP_IV_EXPIRED;
-	}
+	if (!(T > 0) && !isnan(T))
+		return iv_fail(iv, aux, KP_IV_EXPIRED);
 	/*
 	 * Time value resolvable in double: the price of the call with the
 	 * same strike (by parity for a put) must exceed the discounted
@@ -777,10 +793,10 @@ kp_iv_bsm(int call, double price, double S, double K, double T, double r,
 		double C = call ? price : price + I;
 
 		if (price < (call ? I : -I))
-			return *iv = NAN, KP_IV_BELOW_INTRINSIC;
+			return iv_fail(iv, aux, KP_IV_BELOW_INTRINSIC);
 		if (!(C - max_nan(I, 0) > 0) ||
 		    !(price - max_nan(call ? I : -I, 0) > 0) || price < DBL_MIN)
-			return *iv = NAN, KP_IV_NO_TIME_VALUE;
+			return iv_fail(iv, aux, KP_IV_NO_TIME_VALUE);
 	}
 	/*
 	 * e^{rT} = 1/df and e^{(r-q)T} = dq/df to an ulp or two, unless
@@ -788,18 +804,46 @@ kp_iv_bsm(int call, double price, double S, double K, double T, double r,
 	 */
 	if (df >= DBL_MIN && dq >= DBL_MIN && df <= DBL_MAX && dq <= DBL_MAX)
 		return iv_core(call, price / df, S * (dq / df), K,
-		    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv);
+		    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv,
+		    aux);
 	return iv_core(call, price * exp(r * T), S * exp(mu), K,
-	    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv);
+	    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv, aux);
+}
+
+int
+kp_iv_bsm(int call, double price, double S, double K, double T, double r,
+    double q, double *iv)
+{
+	return bsm(call, price, S, K, T, r, q, iv, NULL);
+}
+
+int
+kp_iv_bsm_aux(int call, double price, double S, double K, double T,
+    double r, double q, double *iv, struct kp_iv_aux *aux)
+{
+	return bsm(call, price, S, K, T, r, q, iv, aux);
+}
+
+static int
+black76(int call, double price, double F, double K, double T, double r,
+    double *iv, struct kp_iv_aux *aux)
+{
+	if (!(T > 0) && !isnan(T))
+		return iv_fail(iv, aux, KP_IV_EXPIRED);
+	return iv_core(call, price * exp(r * T), F, K, F - K,
+	    log1p((F - K) / K), T, iv, aux);
 }
 
 int
 kp_iv_black76(int call, double price, double F, double K, double T,
     double r, double *iv)
 {
-	if (!(T > 0) && !isnan(T)) {
-		*iv = NAN;
-		return KP_IV_EXPIRED;
-	}
-	return kp_iv_black(call, price * exp(r * T), F, K, T, iv);
+	return black76(call, price, F, K, T, r, iv, NULL);
+}
+
+int
+kp_iv_black76_aux(int call, double price, double F, double K, double T,
+    double r, double *iv, struct kp_iv_aux *aux)
+{
+	return black76(call, price, F, K, T, r, iv, aux);
 }

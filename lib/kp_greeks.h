@@ -47,6 +47,22 @@ int kp_iv_black76(int call, double price, double F, double K, double T,
     double r, double *iv);
 
 /*
+ * What the solver had in hand when it found sigma, for Greeks without a
+ * second logarithm: x = ln(F/K) (signed), s = sigma sqrt(T), d1 = x/s +
+ * s/2, d2 = d1 - s and the forward F (S e^{(r-q)T} for BSM).  All NaN
+ * unless the status is KP_IV_OK.
+ */
+struct kp_iv_aux {
+	double x, s, d1, d2, F;
+};
+
+/* kp_iv_bsm and kp_iv_black76, and *aux filled in as above. */
+int kp_iv_bsm_aux(int call, double price, double S, double K, double T,
+    double r, double q, double *iv, struct kp_iv_aux *aux);
+int kp_iv_black76_aux(int call, double price, double F, double K, double T,
+    double r, double *iv, struct kp_iv_aux *aux);
+
+/*
  * Price and Greeks.  Raw: theta per year, vega per 1.00 volatility, rho
  * per 1.00 rate.  Quoted (options-math.md): theta_day = theta/365,
  * vega_pt = vega/100, rho_pct = rho/100.  Delta and gamma are per unit of
