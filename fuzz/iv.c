@@ -2,7 +2,8 @@
  * iv.c: libFuzzer target for the implied-volatility solver and the
  * Greeks: any bytes as seven doubles (type, price, S, K, T, r, q).  A
  * solve either gives a reason and NaN, or a positive finite volatility
- * that reprices the option; the Greeks never trap.
+ * that reprices the option; the Greeks never trap; kp_iv_bsm_aux agrees
+ * with kp_iv_bsm.
  */
 /* SPDX-License-Identifier: MIT */
 #include <math.h>
@@ -31,6 +32,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kp_greeks_bsm(call, v[2], v[3], v[4], v[5], v[6], iv, &g);
 	} else if (!isnan(iv) || strlen(kp_iv_reason(st)) == 0)
 		abort();
+	{
+		/* the _aux variant: the same answer, its fields NaN or set */
+		struct kp_iv_aux a;
+		double iv2;
+		int st2 = kp_iv_bsm_aux(call, v[1], v[2], v[3], v[4], v[5],
+		    v[6], &iv2, &a);
+
+		if (st2 != st || (st == KP_IV_OK ? iv2 != iv : !isnan(iv2)))
+			abort();
+		if (st2 == KP_IV_OK ? !(a.s > 0) || isnan(a.x) || isnan(a.F) :
+		    !isnan(a.x) || !isnan(a.s) || !isnan(a.d1) ||
+		    !isnan(a.d2) || !isnan(a.F))
+			abort();
+	}
 	st = kp_iv_black76(call, v[1], v[2], v[3], v[4], v[5], &iv);
 	if (st == KP_IV_OK && (!(iv > 0) || !isfinite(iv)))
 		abort();

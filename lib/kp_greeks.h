@@ -18,7 +18,8 @@ const char *kp_iv_reason(int status);
 
 /*
  * Normalised Black call b(x, s) = Phi(x/s + s/2) e^{x/2} - Phi(x/s - s/2)
- * e^{-x/2} for x <= 0, accurate in relative terms everywhere.
+ * e^{-x/2} for x <= 0, accurate in relative terms everywhere.  For x > 0
+ * it is the intrinsic value 2 sinh(x/2) plus b(-x, s).
  */
 double kp_normalised_black(double x, double s);
 
@@ -44,6 +45,22 @@ int kp_iv_bsm(int call, double price, double S, double K, double T,
 /* The same for a discounted Black-76 price on forward F. */
 int kp_iv_black76(int call, double price, double F, double K, double T,
     double r, double *iv);
+
+/*
+ * What the solver had in hand when it found sigma, for Greeks without a
+ * second logarithm: x = ln(F/K) (signed), s = sigma sqrt(T), d1 = x/s +
+ * s/2, d2 = d1 - s and the forward F (S e^{(r-q)T} for BSM).  All NaN
+ * unless the status is KP_IV_OK.
+ */
+struct kp_iv_aux {
+	double x, s, d1, d2, F;
+};
+
+/* kp_iv_bsm and kp_iv_black76, and *aux filled in as above. */
+int kp_iv_bsm_aux(int call, double price, double S, double K, double T,
+    double r, double q, double *iv, struct kp_iv_aux *aux);
+int kp_iv_black76_aux(int call, double price, double F, double K, double T,
+    double r, double *iv, struct kp_iv_aux *aux);
 
 /*
  * Price and Greeks.  Raw: theta per year, vega per 1.00 volatility, rho
