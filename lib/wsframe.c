@@ -173,7 +173,7 @@ kp_ws_head_parse(struct kp_ws_head *h, const char *buf, size_t len,
     const char *key, char err[KP_ERRLEN])
 {
 	size_t end, i = 0;
-	unsigned line = 0, naccept = 0;
+	unsigned line = 0, naccept = 0, aline = 0;
 	int upgrade = 0, connection = 0, accept_ok = 0;
 	char want[KP_WS_ACCEPT_LEN + 1];
 
@@ -226,6 +226,7 @@ kp_ws_head_parse(struct kp_ws_head *h, const char *buf, size_t len,
 			connection |= ws_list_has(s + vs, ve - vs, "upgrade");
 		} else if (ws_ieq(s, k, "Sec-WebSocket-Accept")) {
 			naccept++;
+			aline = line;
 			kp_ws_accept(key, want);
 			accept_ok = ve - vs == KP_WS_ACCEPT_LEN &&
 			    memcmp(s + vs, want, KP_WS_ACCEPT_LEN) == 0;
@@ -248,7 +249,7 @@ kp_ws_head_parse(struct kp_ws_head *h, const char *buf, size_t len,
 		return ws_head_fail(err, line, "101 without "
 		    "\"Connection: upgrade\"");
 	if (naccept != 1 || !accept_ok)
-		return ws_head_fail(err, line, naccept == 0 ? "101 without "
+		return ws_head_fail(err, naccept ? aline : line, naccept == 0 ? "101 without "
 		    "Sec-WebSocket-Accept" : naccept > 1 ? "more than one "
 		    "Sec-WebSocket-Accept" : "Sec-WebSocket-Accept does not "
 		    "match our key");
