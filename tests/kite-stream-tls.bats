@@ -137,3 +137,44 @@ $1" "$T/port" &
 	has '.event=="disconnected" and (.reason|test("unable to connect: upgrade response line 4: Sec-WebSocket-Accept does not match our key"))'
 	! has '.event=="connected"'
 }
+
+@test "pings answered with masked pongs, fragments joined, the server's close code reported" {
+	require_cmd python3 python3
+	# the upgrade done right, a ping, then (after the pong) an LTP tick
+	# for INFY in two fragments with a ping between, then a close 4000
+	py_server "$(cat <<'PY'
+    if n > 1:
+        continue
+    import base64, hashlib, struct
+    h = b''
+    while b'\r\n\r\n' not in h:
+        h += c.recv(4096)
+    key = [l.split(b':', 1)[1].strip() for l in h.split(b'\r\n')
+           if l.lower().startswith(b'sec-websocket-key:')][0]
+    acc = base64.b64encode(hashlib.sha1(
+        key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
+    c.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n'
+              b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + acc +
+              b'\r\n\r\n\x89\x02hi')
+    buf, ops = b'', []
+    while 10 not in ops:
+        buf += c.recv(4096)
+        while len(buf) >= 6 and len(buf) >= 6 + (buf[1] & 0x7f):
+            ln, m = buf[1] & 0x7f, buf[2:6]
+            p = bytes(b ^ m[i % 4] for i, b in enumerate(buf[6:6 + ln]))
+            ops.append(buf[0] & 0x0f)
+            if buf[0] == 0x8a:
+                open(sys.argv[1] + '.pong', 'w').write(
+                    ('masked ' if buf[1] & 0x80 else '') + p.decode())
+            buf = buf[6 + ln:]
+    msg = struct.pack('>HHII', 1, 8, 408065, 157315)
+    c.sendall(b'\x02\x05' + msg[:5] + b'\x89\x00\x80\x07' + msg[5:] +
+              b'\x88\x05' + struct.pack('>H', 4000) + b'bye')
+PY
+)"
+	export KITE_WS_URL=ws://127.0.0.1:$PORT/
+	ks_until '.event=="disconnected"' -B 5s 408065:ltp
+	[ "$(cat "$T/port.pong")" = "masked hi" ]
+	has '.type=="tick" and .instrument_token==408065 and .last_price==1573.15'
+	has '.event=="disconnected" and .reason=="closed by the server (code 4000)"'
+}

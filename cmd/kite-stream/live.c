@@ -905,8 +905,13 @@ conn_read(struct live *l, struct conn *c)
 			c->rxoff = 0;
 		}
 		if (c->rxcap - c->rxlen < RX_READ) {
-			c->rxcap = c->rxlen + RX_READ;
-			c->rx = kp_xrealloc(c->rx, c->rxcap);
+			/* a long frame coming: grow by half at least */
+			size_t cap = c->rxlen + RX_READ;
+
+			if (cap < c->rxcap + c->rxcap / 2)
+				cap = c->rxcap + c->rxcap / 2;
+			c->rx = kp_xrealloc(c->rx, cap);
+			c->rxcap = cap;
 		}
 		room = c->rxcap - c->rxlen;
 		n = conn_rw(c, c->rx + c->rxlen, room, false, why,
