@@ -1,15 +1,21 @@
 /*
  * live.c: kite-stream's live client.  A pool of ticker WebSocket
- * connections (libwebsockets), each with its share of the subscriptions,
+ * connections (our own WebSocket client, lib/wsframe.c, over plain
+ * sockets or OpenSSL, in one poll(2) loop), each with its share of the
+ * subscriptions,
  * a watchdog, reconnects with backoff and jitter, resubscription, a
  * patient answer to refused credentials, status lines for every gap, and
  * output that never blocks the sockets: past a bound, ticks are conflated
  * to the latest per instrument.  See kite-stream(1).
  */
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libwebsockets.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,13 +26,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "kp_tkreq.h"
+#include "kp_wsframe.h"
 #include "ks.h"
 
 #define MAX_CONNS 16
-#define RX_MAX (4u << 20)
-#define PERIOD_US 50000		/* housekeeping every 50 ms */
+#define RX_MAX (4u << 20)	/* the longest message */
+#define RX_READ 65536		/* bytes asked for by each read */
+#define CLOSE_MS 2000		/* for our close frame to go out */
+#define PERIOD_MS 50		/* housekeeping every 50 ms */
 #define SUB_CHUNK 1000		/* tokens per subscribe message */
 
 enum conn_state {
@@ -44,23 +56,42 @@ struct msg {
 	char data[];
 };
 
+/* Where a connection's transport is. */
+enum conn_phase {
+	P_NONE,			/* no socket */
+	P_TCP,			/* connect(2) in progress */
+	P_TLS,			/* TLS handshake */
+	P_HTTP,			/* upgrade request out, response head awaited */
+	P_WS			/* WebSocket frames */
+};
+
 struct conn {
 	struct live *l;
 	unsigned id;
 	enum conn_state state;
-	struct lws *wsi;
+	enum conn_phase ph;
+	int fd;				/* -1 without a socket */
+	SSL *ssl;
+	bool want_r, want_w;		/* TLS: what SSL_* is waiting for */
+	struct addrinfo *ai, *ai_next;	/* addresses being tried */
+	int64_t deadline_ms;		/* connect, or our close, must end */
+	char key[KP_WS_KEY_LEN + 1];
+	struct kp_ws_head head;
+	struct kp_ws_dec dec;
+	uint8_t *rx;			/* bytes read, not yet decoded */
+	size_t rxoff, rxlen, rxcap;
+	struct kp_buf tx;		/* bytes to write */
+	size_t txoff;
 	struct kp_backoff bo;
 	int64_t retry_ms;
 	int64_t last_ms;		/* last message (or connect) */
 	uint64_t attempts;
 	bool ever_up;
-	bool closing;			/* we asked lws to close it */
+	bool closing;			/* our close frame is going out */
 	const char *close_why;		/* our reason, for the status line */
 	int close_code;
 	size_t ntokens;			/* tokens assigned */
 	struct msg *q, **qtail;		/* text messages to send */
-	struct kp_buf rx;
-	bool rx_bin;
 };
 
 struct centry {
@@ -93,9 +124,10 @@ struct live {
 	int ctl_fd;
 	struct ctl_client ctl[CTL_MAX_CLIENTS];
 	const struct ks_opts *o;
-	struct lws_context *cx;
-	lws_sorted_usec_list_t sul;
-	lws_sorted_usec_list_t flush_sul;	/* output waiting for the reader */
+	SSL_CTX *tls_ctx;		/* wss:// only */
+	int sig_fd;
+	bool out_wait;			/* output waiting for the reader */
+	int64_t next_period_ms;
 	struct conn c[MAX_CONNS];
 	unsigned nconns;
 	struct ks_subs subs;
@@ -117,26 +149,17 @@ struct live {
 
 /* Output ---------------------------------------------------------- */
 
-static void flush_cb(lws_sorted_usec_list_t *sul);
-
 /*
  * Write what the consumer takes now, never waiting.  What is left is
- * tried again every millisecond until it is out, so a burst larger than
- * the pipe does not wait for the next message or the housekeeping timer.
+ * written as soon as stdout takes more (the loop polls it), so a burst
+ * larger than the pipe does not wait for the next message or the
+ * housekeeping timer.
  */
 static void
 flush_nb(struct live *l)
 {
-	if (kp_out_flush_nowait(&l->e->out) < 0 && l->e->out.len > 0 &&
-	    kp_out_error(&l->e->out) == 0 && l->cx != NULL &&
-	    l->flush_sul.list.owner == NULL)
-		lws_sul_schedule(l->cx, 0, &l->flush_sul, flush_cb, 1000);
-}
-
-static void
-flush_cb(lws_sorted_usec_list_t *sul)
-{
-	flush_nb(lws_container_of(sul, struct live, flush_sul));
+	l->out_wait = kp_out_flush_nowait(&l->e->out) < 0 &&
+	    l->e->out.len > 0 && kp_out_error(&l->e->out) == 0;
 }
 
 int
@@ -261,8 +284,6 @@ queue_msg(struct conn *c, const char *s, size_t n)
 	memcpy(m->data, s, n);
 	*c->qtail = m;
 	c->qtail = &m->next;
-	if (c->wsi != NULL && c->state >= C_UP)
-		lws_callback_on_writable(c->wsi);
 }
 
 static void
@@ -346,77 +367,37 @@ queue_all(struct live *l, struct conn *c)
 		queue_tokens(l, c, "mode", m, NULL, 0);
 }
 
-static void
-send_next(struct conn *c)
-{
-	struct msg *m = c->q;
-	unsigned char *buf;
-
-	if (m == NULL) {
-		if (c->state == C_UP) {
-			char extra[64];
-
-			c->state = C_SUBSCRIBED;
-			snprintf(extra, sizeof(extra), "\"count\":%zu",
-			    c->ntokens);
-			status_line(c->l, (int)c->id, "subscribed", extra);
-		}
-		return;
-	}
-	buf = kp_xmalloc(LWS_PRE + m->len);
-	memcpy(buf + LWS_PRE, m->data, m->len);
-	if (lws_write(c->wsi, buf + LWS_PRE, m->len, LWS_WRITE_TEXT) <
-	    (int)m->len)
-		kp_warn("connection %u: unable to send a message", c->id);
-	free(buf);
-	c->q = m->next;
-	if (c->q == NULL)
-		c->qtail = &c->q;
-	free(m);
-	lws_callback_on_writable(c->wsi);
-}
-
 /* Connections ------------------------------------------------------- */
 
-static const struct lws_protocols protocols[2];
+static void check_ready(struct live *l);
 
+/* Close the transport, keeping the connection's plan. */
 static void
-conn_start(struct live *l, struct conn *c)
+conn_drop(struct conn *c)
 {
-	struct lws_client_connect_info ci;
-	char path[sizeof(l->path) + 1024];
-
-	snprintf(path, sizeof(path), "%s%capi_key=%s&access_token=%s",
-	    l->path, strchr(l->path, '?') ? '&' : '?', l->api_key, l->token);
-	memset(&ci, 0, sizeof(ci));
-	ci.context = l->cx;
-	ci.address = l->host;
-	ci.port = l->port;
-	ci.path = path;
-	ci.host = l->host;
-	ci.origin = l->host;
-	ci.ssl_connection = l->tls ? LCCSCF_USE_SSL : 0;
-	ci.protocol = NULL;
-	ci.local_protocol_name = protocols[0].name;
-	ci.opaque_user_data = c;
-	c->state = C_CONNECTING;
-	c->closing = false;
-	c->close_why = NULL;
-	c->close_code = 0;
-	c->attempts++;
-	c->last_ms = kp_mono_ms();
-	if (c->ever_up)
-		l->e->st.reconnects++;
-	kp_debug("connection %u: connecting to %s:%d (attempt %llu)", c->id,
-	    l->host, l->port, (unsigned long long)c->attempts);
-	c->wsi = lws_client_connect_via_info(&ci);
-	if (c->wsi == NULL) {
-		/* the error callback already ran, or it failed early */
-		if (c->state == C_CONNECTING) {
-			c->state = C_WAIT;
-			c->retry_ms = kp_mono_ms() + kp_backoff_next(&c->bo);
-		}
+	if (c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
 	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->ai != NULL) {
+		freeaddrinfo(c->ai);
+		c->ai = c->ai_next = NULL;
+	}
+	c->ph = P_NONE;
+	c->want_r = c->want_w = false;
+	c->rxoff = c->rxlen = 0;
+	if (c->rxcap > 4 * RX_READ) {	/* a long message is not kept */
+		free(c->rx);
+		c->rx = NULL;
+		c->rxcap = 0;
+	}
+	kp_buf_reset(&c->tx);
+	c->txoff = 0;
+	kp_ws_dec_reset(&c->dec);
 }
 
 /* The connection is gone: say so and plan what comes next. */
@@ -427,10 +408,8 @@ conn_lost(struct live *l, struct conn *c, const char *why, int http)
 	struct kp_buf b;
 	int64_t delay;
 
-	c->wsi = NULL;
+	conn_drop(c);
 	queue_clear(c);
-	kp_buf_free(&c->rx);
-	kp_buf_init(&c->rx, RX_MAX);
 	if (l->stopping)
 		return;
 	l->e->st.disconnects++;
@@ -460,131 +439,566 @@ conn_lost(struct live *l, struct conn *c, const char *why, int http)
 	status_line(l, (int)c->id, "disconnected", extra);
 }
 
-static void check_ready(struct live *l);
+/* A failure: before the upgrade, "unable to connect"; ours if closing. */
+static void
+conn_fail(struct live *l, struct conn *c, const char *what)
+{
+	char why[320];
+
+	if (c->close_why != NULL)
+		snprintf(why, sizeof(why), "%s", c->close_why);
+	else if (c->state == C_CONNECTING)
+		snprintf(why, sizeof(why), "unable to connect: %s", what);
+	else
+		snprintf(why, sizeof(why), "%s", what);
+	conn_lost(l, c, why, 0);
+}
+
+/*
+ * What an SSL_* call that returned r means: -1 wait (want_r/want_w
+ * set), 0 the peer closed, -2 an error described in why.
+ */
+static int
+tls_result(struct conn *c, int r, const char *what, char *why, size_t wl)
+{
+	int e = SSL_get_error(c->ssl, r), saved = errno;
+	unsigned long q;
+	long v;
+	const char *s;
+
+	c->want_r = c->want_w = false;
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		c->want_r = true;
+		return -1;
+	case SSL_ERROR_WANT_WRITE:
+		c->want_w = true;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (ERR_peek_error() == 0) {
+			if (saved == 0)
+				return 0;
+			snprintf(why, wl, "%s: %s", what, strerror(saved));
+			return -2;
+		}
+		break;
+	default:
+		break;
+	}
+	q = ERR_get_error();
+	v = SSL_get_verify_result(c->ssl);
+	if (v != X509_V_OK)
+		snprintf(why, wl, "TLS: certificate verification failed: %s",
+		    X509_verify_cert_error_string(v));
+	else if (q != 0 && (s = ERR_reason_error_string(q)) != NULL)
+		snprintf(why, wl, "TLS %s: %s", what, s);
+	else
+		snprintf(why, wl, "TLS %s: error %d", what, e);
+	ERR_clear_error();
+	return -2;
+}
+
+/*
+ * Read (wr false) or write: >0 bytes, 0 at the end (reading), -1 nothing
+ * now, -2 an error described in why.
+ */
+static ssize_t
+conn_rw(struct conn *c, void *p, size_t n, bool wr, char *why, size_t wl)
+{
+	ssize_t r;
+
+	if (n > 1u << 30)
+		n = 1u << 30;
+	if (c->ssl != NULL) {
+		int k;
+
+		ERR_clear_error();
+		errno = 0;
+		k = wr ? SSL_write(c->ssl, p, (int)n) : SSL_read(c->ssl, p,
+		    (int)n);
+		if (k > 0)
+			return k;
+		k = tls_result(c, k, wr ? "write" : "read", why, wl);
+		if (k == 0 && wr) {
+			snprintf(why, wl, "closed by the server (code 1006)");
+			return -2;
+		}
+		return k;
+	}
+	do
+		r = wr ? send(c->fd, p, n, MSG_NOSIGNAL) : recv(c->fd, p, n,
+		    0);
+	while (r < 0 && errno == EINTR);
+	if (r >= 0)
+		return r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return -1;
+	snprintf(why, wl, "%s: %s", wr ? "write" : "read", strerror(errno));
+	return -2;
+}
+
+/* Append one frame to what is to be written; 0, or -1. */
+static int
+conn_frame(struct conn *c, int op, const void *p, size_t n)
+{
+	uint8_t mask[4], *o;
+	char err[KP_ERRLEN];
+
+	o = (uint8_t *)kp_buf_room(&c->tx, n + KP_WS_HDR_MAX);
+	if (o == NULL) {
+		kp_warn("connection %u: more than %zu bytes waiting to be "
+		    "sent", c->id, c->tx.max);
+		return -1;
+	}
+	if (kp_ws_random(mask, sizeof(mask), err) < 0)
+		kp_die(KP_EXIT_TEMP, "%s", err);
+	c->tx.len += kp_ws_encode(o, op, p, n, mask);
+	return 0;
+}
+
+/*
+ * Write what is pending (queued text messages become frames first).
+ * Return 0, or -1 when the connection was lost.
+ */
+static int
+conn_flush(struct live *l, struct conn *c)
+{
+	char why[300];
+	struct msg *m;
+
+	while (c->ph == P_WS && !c->closing && (m = c->q) != NULL) {
+		if (conn_frame(c, KP_WS_TEXT, m->data, m->len) < 0)
+			break;
+		c->q = m->next;
+		if (c->q == NULL)
+			c->qtail = &c->q;
+		free(m);
+	}
+	while (c->txoff < c->tx.len) {
+		ssize_t n = conn_rw(c, c->tx.p + c->txoff, c->tx.len -
+		    c->txoff, true, why, sizeof(why));
+
+		if (n == -1)
+			return 0;
+		if (n < 0) {
+			conn_fail(l, c, why);
+			return -1;
+		}
+		c->txoff += (size_t)n;
+	}
+	kp_buf_reset(&c->tx);
+	c->txoff = 0;
+	if (c->closing) {
+		/* our close frame is out: done */
+		conn_fail(l, c, "closed");
+		return -1;
+	}
+	if (c->ph == P_WS && c->q == NULL && c->state == C_UP) {
+		char extra[64];
+
+		c->state = C_SUBSCRIBED;
+		snprintf(extra, sizeof(extra), "\"count\":%zu", c->ntokens);
+		status_line(l, (int)c->id, "subscribed", extra);
+		check_ready(l);
+	}
+	return 0;
+}
+
+/* The transport is up: send the upgrade request. */
+static void
+conn_upgrade(struct live *l, struct conn *c)
+{
+	char target[sizeof(l->path) + 1024], err[KP_ERRLEN];
+	uint8_t raw[16];
+
+	if (c->ai != NULL) {
+		freeaddrinfo(c->ai);
+		c->ai = c->ai_next = NULL;
+	}
+	if (kp_ws_random(raw, sizeof(raw), err) < 0)
+		kp_die(KP_EXIT_TEMP, "%s", err);
+	kp_ws_key(raw, c->key);
+	/* the access token is in the target: never logged */
+	snprintf(target, sizeof(target), "%s%capi_key=%s&access_token=%s",
+	    l->path, strchr(l->path, '?') ? '&' : '?', l->api_key, l->token);
+	kp_buf_reset(&c->tx);
+	c->txoff = 0;
+	if (kp_ws_request(&c->tx, l->host, l->port == (l->tls ? 443 : 80) ?
+	    0 : l->port, target, c->key, err) < 0) {
+		conn_fail(l, c, err);
+		return;
+	}
+	memset(&c->head, 0, sizeof(c->head));
+	c->ph = P_HTTP;
+	(void)conn_flush(l, c);
+}
 
 static void
-on_message(struct live *l, struct conn *c)
+tls_step(struct live *l, struct conn *c)
+{
+	char why[300];
+	int r;
+
+	ERR_clear_error();
+	errno = 0;
+	r = SSL_connect(c->ssl);
+	if (r == 1) {
+		c->want_r = c->want_w = false;
+		conn_upgrade(l, c);
+		return;
+	}
+	r = tls_result(c, r, "handshake", why, sizeof(why));
+	if (r == -1)
+		return;
+	conn_fail(l, c, r == 0 ? "TLS handshake: closed by the server" :
+	    why);
+}
+
+static void
+tls_start(struct live *l, struct conn *c)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	c->ssl = SSL_new(l->tls_ctx);
+	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+		conn_fail(l, c, "TLS: out of memory");
+		return;
+	}
+	if (inet_pton(AF_INET, l->host, &a4) == 1 ||
+	    inet_pton(AF_INET6, l->host, &a6) == 1) {
+		(void)X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
+		    l->host);
+	} else if (SSL_set_tlsext_host_name(c->ssl, l->host) != 1 ||
+	    SSL_set1_host(c->ssl, l->host) != 1) {
+		conn_fail(l, c, "TLS: unable to set the host name");
+		return;
+	}
+	c->ph = P_TLS;
+	tls_step(l, c);
+}
+
+/* Start connect(2) to the next address; 0, or -1 with why. */
+static int
+tcp_next(struct conn *c, char *why, size_t wl)
+{
+	struct addrinfo *a;
+	int fd, one = 1;
+
+	while ((a = c->ai_next) != NULL) {
+		c->ai_next = a->ai_next;
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0) {
+			snprintf(why, wl, "socket: %s", strerror(errno));
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS) {
+			c->fd = fd;
+			c->ph = P_TCP;
+			return 0;
+		}
+		snprintf(why, wl, "connect: %s", strerror(errno));
+		close(fd);
+	}
+	return -1;
+}
+
+/* connect(2) finished, one way or the other. */
+static void
+tcp_done(struct live *l, struct conn *c)
+{
+	char why[300];
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == EINPROGRESS)
+		return;
+	if (err != 0) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		close(c->fd);
+		c->fd = -1;
+		if (tcp_next(c, why, sizeof(why)) < 0)
+			conn_fail(l, c, why);
+		return;
+	}
+	if (l->tls_ctx != NULL)
+		tls_start(l, c);
+	else
+		conn_upgrade(l, c);
+}
+
+static void
+conn_start(struct live *l, struct conn *c)
+{
+	struct addrinfo hints;
+	char port[16], why[300];
+	int r;
+
+	c->state = C_CONNECTING;
+	c->closing = false;
+	c->close_why = NULL;
+	c->close_code = 0;
+	c->attempts++;
+	c->last_ms = kp_mono_ms();
+	c->deadline_ms = c->last_ms + l->o->connect_ms;
+	if (c->ever_up)
+		l->e->st.reconnects++;
+	kp_debug("connection %u: connecting to %s:%d (attempt %llu)", c->id,
+	    l->host, l->port, (unsigned long long)c->attempts);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", l->port);
+	r = getaddrinfo(l->host, port, &hints, &c->ai);
+	if (r != 0) {
+		c->ai = NULL;
+		snprintf(why, sizeof(why), "%s: %s", l->host,
+		    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+		conn_fail(l, c, why);
+		return;
+	}
+	c->ai_next = c->ai;
+	snprintf(why, sizeof(why), "%s: no address", l->host);
+	if (tcp_next(c, why, sizeof(why)) < 0)
+		conn_fail(l, c, why);
+}
+
+static void
+on_message(struct live *l, struct conn *c, bool bin, const uint8_t *p,
+    size_t len)
 {
 	struct ks_emit *e = l->e;
 	int64_t now = kp_time_us();
 
 	c->last_ms = kp_mono_ms();
 	ks_emit_time(e, now);
-	if (l->cap_fd >= 0 && kp_cap_write(l->cap_fd, c->rx_bin ?
-	    KP_CAP_BINARY : KP_CAP_TEXT, c->id, now, c->rx.p, c->rx.len) < 0)
+	if (l->cap_fd >= 0 && kp_cap_write(l->cap_fd, bin ? KP_CAP_BINARY :
+	    KP_CAP_TEXT, c->id, now, p, len) < 0)
 		kp_warn("unable to write to %s:", l->o->write_path);
-	if (c->rx_bin)
-		ks_emit_binary(e, (const uint8_t *)c->rx.p, c->rx.len);
+	if (bin)
+		ks_emit_binary(e, p, len);
 	else
-		ks_emit_text(e, c->rx.p, c->rx.len);
-	/* written once the event loop has served every ready socket: one
-	 * write for the messages that arrived together */
+		ks_emit_text(e, (const char *)p, len);
+	/* written once the loop has served every ready socket: one write
+	 * for the messages that arrived together */
 }
 
-/* The HTTP status of a failed upgrade, 0 when there was none. */
-static int
-http_status(struct lws *wsi, const char *in)
+static void
+on_established(struct live *l, struct conn *c)
 {
-	int st = wsi != NULL ? (int)lws_http_client_http_response(wsi) : 0;
-
-	if (st == 0 && in != NULL && strstr(in, "403") != NULL)
-		st = 403;
-	return st;
+	c->state = C_UP;
+	c->ever_up = true;
+	c->last_ms = kp_mono_ms();
+	kp_backoff_reset(&c->bo);
+	l->e->st.connects++;
+	kp_info("connection %u: connected", c->id);
+	status_line(l, (int)c->id, "connected", NULL);
+	queue_all(l, c);
 }
 
+/* Frames read: act on them.  0, or -1 when the connection was lost. */
 static int
-callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-    void *in, size_t len)
+conn_frames(struct live *l, struct conn *c)
 {
-	struct conn *c = lws_get_opaque_user_data(wsi);
-	struct live *l;
-	char why[160];
-	int st;
+	struct kp_ws_msg m;
+	char err[KP_ERRLEN], why[KP_ERRLEN + 32];
+	size_t used;
+	int rc;
 
-	(void)user;
-	if (c == NULL)
-		return 0;
-	l = c->l;
-	switch (reason) {
-	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		st = http_status(wsi, in);
-		if (st != 0 && st != 101)
-			snprintf(why, sizeof(why), "upgrade refused: HTTP %d",
-			    st);
-		else
-			snprintf(why, sizeof(why), "unable to connect: %s",
-			    in != NULL ? (const char *)in : "error");
-		conn_lost(l, c, why, st);
-		break;
-	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		c->state = C_UP;
-		c->ever_up = true;
-		c->last_ms = kp_mono_ms();
-		kp_backoff_reset(&c->bo);
-		l->e->st.connects++;
-		kp_info("connection %u: connected", c->id);
-		status_line(l, (int)c->id, "connected", NULL);
-		queue_all(l, c);
-		lws_callback_on_writable(wsi);
-		break;
-	case LWS_CALLBACK_CLIENT_WRITEABLE:
-		if (c->closing) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
-			    NULL, 0);
+	for (;;) {
+		rc = kp_ws_decode(&c->dec, c->rx + c->rxoff, c->rxlen -
+		    c->rxoff, &used, NULL, &m, err);
+		c->rxoff += used;
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "protocol error: %s", err);
+			conn_fail(l, c, why);
 			return -1;
 		}
-		send_next(c);
-		check_ready(l);
-		break;
-	case LWS_CALLBACK_CLIENT_RECEIVE:
-		if (lws_is_first_fragment(wsi)) {
-			kp_buf_reset(&c->rx);
-			c->rx_bin = lws_frame_is_binary(wsi);
-		}
-		if (kp_buf_add(&c->rx, in, len) < 0) {
-			kp_warn("connection %u: a message over %u bytes; "
-			    "reconnecting", c->id, RX_MAX);
-			c->close_why = "message too long";
-			return -1;
-		}
-		if (lws_is_final_fragment(wsi))
-			on_message(l, c);
-		break;
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		if (len >= 2)
-			c->close_code = ((const unsigned char *)in)[0] << 8 |
-			    ((const unsigned char *)in)[1];
-		break;
-	case LWS_CALLBACK_CLIENT_CLOSED:
-		if (c->close_why != NULL)
-			snprintf(why, sizeof(why), "%s", c->close_why);
-		else
+		switch (m.op) {
+		case KP_WS_TEXT:
+		case KP_WS_BINARY:
+			on_message(l, c, m.op == KP_WS_BINARY, m.data, m.len);
+			break;
+		case KP_WS_PING:
+			if (!c->closing && conn_frame(c, KP_WS_PONG, m.data,
+			    m.len) == 0 && conn_flush(l, c) < 0)
+				return -1;
+			break;
+		case KP_WS_CLOSE:
+			c->close_code = m.close_code == 1005 ? 0 :
+			    m.close_code;
+			if (!c->closing) {
+				/* the answer, best effort */
+				(void)conn_frame(c, KP_WS_CLOSE, m.data,
+				    m.len >= 2 ? 2 : 0);
+				(void)conn_rw(c, c->tx.p + c->txoff,
+				    c->tx.len - c->txoff, true, err,
+				    sizeof(err));
+			}
 			snprintf(why, sizeof(why), "closed by the server "
-			    "(code %d)", c->close_code ? c->close_code : 1006);
-		conn_lost(l, c, why, 0);
-		break;
-	default:
-		break;
+			    "(code %d)", c->close_code ? c->close_code : 1005);
+			conn_fail(l, c, why);
+			return -1;
+		default:	/* a pong */
+			break;
+		}
 	}
+	if (c->rxoff == c->rxlen)
+		c->rxoff = c->rxlen = 0;
 	return 0;
 }
 
-static const struct lws_protocols protocols[2] = {
-	{ "kite-stream", callback, 0, 0, 0, NULL, 0 },
-	{ NULL, NULL, 0, 0, 0, NULL, 0 }
-};
+/* Bytes read: the response head, then frames.  0, or -1 when lost. */
+static int
+conn_input(struct live *l, struct conn *c)
+{
+	char err[KP_ERRLEN], why[64];
+	long r;
 
-/* Ask lws to close c (from outside its callbacks). */
+	if (c->ph == P_HTTP) {
+		r = kp_ws_head_parse(&c->head, (const char *)c->rx + c->rxoff,
+		    c->rxlen - c->rxoff, c->key, err);
+		if (r == 0)
+			return 0;
+		if (r < 0) {
+			conn_fail(l, c, err);
+			return -1;
+		}
+		if (c->head.status != 101) {
+			snprintf(why, sizeof(why), "upgrade refused: HTTP %d",
+			    c->head.status);
+			conn_lost(l, c, why, c->head.status);
+			return -1;
+		}
+		c->rxoff += (size_t)r;
+		c->ph = P_WS;
+		on_established(l, c);
+		if (conn_flush(l, c) < 0)
+			return -1;
+	}
+	return conn_frames(l, c);
+}
+
+/* Read what there is (one read when it comes short: all there was). */
+static void
+conn_read(struct live *l, struct conn *c)
+{
+	char why[300];
+
+	for (;;) {
+		size_t room;
+		ssize_t n;
+
+		if (c->rxoff > 0 && c->rxcap - c->rxlen < RX_READ) {
+			memmove(c->rx, c->rx + c->rxoff, c->rxlen - c->rxoff);
+			c->rxlen -= c->rxoff;
+			c->rxoff = 0;
+		}
+		if (c->rxcap - c->rxlen < RX_READ) {
+			/* a long frame coming: grow by half at least */
+			size_t cap = c->rxlen + RX_READ;
+
+			if (cap < c->rxcap + c->rxcap / 2)
+				cap = c->rxcap + c->rxcap / 2;
+			c->rx = kp_xrealloc(c->rx, cap);
+			c->rxcap = cap;
+		}
+		room = c->rxcap - c->rxlen;
+		n = conn_rw(c, c->rx + c->rxlen, room, false, why,
+		    sizeof(why));
+		if (n == -1)
+			return;
+		if (n == 0) {
+			if (c->ph == P_WS)
+				snprintf(why, sizeof(why), "closed by the "
+				    "server (code 1006)");
+			else
+				snprintf(why, sizeof(why), "closed by the "
+				    "server before the upgrade");
+		}
+		if (n <= 0) {
+			conn_fail(l, c, why);
+			return;
+		}
+		c->rxlen += (size_t)n;
+		if (conn_input(l, c) < 0)
+			return;
+		if (c->ssl == NULL && (size_t)n < room)
+			return;
+	}
+}
+
+/* The socket is ready for what poll was asked. */
+static void
+conn_io(struct live *l, struct conn *c, short rev)
+{
+	switch (c->ph) {
+	case P_TCP:
+		tcp_done(l, c);
+		return;
+	case P_TLS:
+		tls_step(l, c);
+		return;
+	case P_NONE:
+		return;
+	default:
+		break;
+	}
+	if ((c->txoff < c->tx.len || (c->q != NULL && !c->closing)) &&
+	    conn_flush(l, c) < 0)
+		return;
+	if (rev & (POLLIN | POLLHUP | POLLERR) || c->ssl != NULL)
+		conn_read(l, c);
+}
+
+/* What to poll the socket of c for. */
+static short
+conn_events(const struct conn *c)
+{
+	switch (c->ph) {
+	case P_TCP:
+		return POLLOUT;
+	case P_TLS:
+		return c->want_w ? POLLOUT : POLLIN;
+	default:
+		return (short)(POLLIN | (c->txoff < c->tx.len || c->want_w ||
+		    (c->ph == P_WS && c->q != NULL && !c->closing) ?
+		    POLLOUT : 0));
+	}
+}
+
+/* Close c ourselves: a close frame, then the socket. */
 static void
 conn_close(struct conn *c, const char *why)
 {
-	if (c->wsi == NULL)
+	static const uint8_t away[2] = { 1001 >> 8, 1001 & 0xff };
+
+	if (c->fd < 0 || c->closing)
 		return;
-	c->closing = true;
 	c->close_why = why;
-	lws_callback_on_writable(c->wsi);
+	if (c->ph != P_WS) {
+		conn_fail(c->l, c, why);
+		return;
+	}
+	c->closing = true;
+	queue_clear(c);
 	/* a peer that takes nothing is cut off anyway */
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
+	c->deadline_ms = kp_mono_ms() + CLOSE_MS;
+	if (conn_frame(c, KP_WS_CLOSE, away, sizeof(away)) < 0) {
+		conn_fail(c->l, c, why);
+		return;
+	}
+	(void)conn_flush(c->l, c);
 }
 
 /* Readiness: once every wanted connection is up and subscribed. */
@@ -1075,13 +1489,22 @@ stop(struct live *l)
 		conn_close(&l->c[k], "stopping");
 }
 
-static void
-periodic(lws_sorted_usec_list_t *sul)
+static bool
+any_open(const struct live *l)
 {
-	struct live *l = lws_container_of(sul, struct live, sul);
+	unsigned k;
+
+	for (k = 0; k < l->nconns; k++)
+		if (l->c[k].fd >= 0)
+			return true;
+	return false;
+}
+
+static void
+periodic(struct live *l)
+{
 	int64_t now = kp_mono_ms();
 	unsigned k;
-	bool up = false;
 
 	if (kp_sig_stopping())
 		stop(l);
@@ -1102,12 +1525,24 @@ periodic(lws_sorted_usec_list_t *sul)
 				retry_refused(l);
 		}
 	}
+	/* our close frames had their time */
+	for (k = 0; k < l->nconns; k++)
+		if (l->c[k].fd >= 0 && l->c[k].closing &&
+		    now >= l->c[k].deadline_ms)
+			conn_fail(l, &l->c[k], l->c[k].close_why);
 	for (k = 0; k < l->nconns && !l->stopping; k++) {
 		struct conn *c = &l->c[k];
 
-		if (c->state == C_WAIT && now >= c->retry_ms)
+		if (c->fd >= 0 && c->state == C_CONNECTING &&
+		    now >= c->deadline_ms) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "unable to connect: timed "
+			    "out after %lld ms", l->o->connect_ms);
+			conn_lost(l, c, why, 0);
+		} else if (c->state == C_WAIT && now >= c->retry_ms) {
 			conn_start(l, c);
-		else if ((c->state == C_UP || c->state == C_SUBSCRIBED) &&
+		} else if ((c->state == C_UP || c->state == C_SUBSCRIBED) &&
 		    now - c->last_ms > l->o->watchdog_ms && !c->closing) {
 			char extra[64];
 
@@ -1133,14 +1568,6 @@ periodic(lws_sorted_usec_list_t *sul)
 		}
 		stop(l);
 	}
-	for (k = 0; k < l->nconns; k++)
-		if (l->c[k].wsi != NULL)
-			up = true;
-	if (l->stopping && !up) {
-		lws_cancel_service(l->cx);
-		return;
-	}
-	lws_sul_schedule(l->cx, 0, &l->sul, periodic, PERIOD_US);
 }
 
 /* Setup ------------------------------------------------------------- */
@@ -1189,22 +1616,80 @@ parse_url(struct live *l, const char *url)
 	snprintf(l->path, sizeof(l->path), "%s%s", *p == '/' ? "" : "/", p);
 }
 
-static void
-lws_logger(int level, const char *line)
+/* One turn: wait for the sockets (or the next housekeeping), serve them. */
+static int
+serve(struct live *l)
 {
-	size_t n = strlen(line);
+	struct pollfd pf[MAX_CONNS + 2];
+	struct conn *pc[MAX_CONNS + 2];
+	int64_t now = kp_mono_ms();
+	unsigned k, n = 0, i;
+	int r, timeout;
 
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	kp_log(level == LLL_ERR ? KP_LOG_WARN : KP_LOG_DEBUG, "lws: %.*s",
-	    (int)n, line);
+	if (now >= l->next_period_ms) {
+		periodic(l);
+		l->next_period_ms = now + PERIOD_MS;
+	}
+	if (l->stopping && !any_open(l))
+		return 1;
+	for (k = 0; k < l->nconns; k++)
+		if (l->c[k].fd >= 0) {
+			pf[n].fd = l->c[k].fd;
+			pf[n].events = conn_events(&l->c[k]);
+			pc[n++] = &l->c[k];
+		}
+	if (l->sig_fd >= 0) {
+		pf[n].fd = l->sig_fd;
+		pf[n].events = POLLIN;
+		pc[n++] = NULL;
+	}
+	if (l->out_wait) {
+		pf[n].fd = 1;
+		pf[n].events = POLLOUT;
+		pc[n++] = NULL;
+	}
+	timeout = (int)(l->next_period_ms - now);
+	r = poll(pf, n, timeout < 0 ? 0 : timeout);
+	if (r < 0 && errno != EINTR) {
+		kp_log(KP_LOG_WARN, "poll:");
+		l->code = KP_EXIT_TEMP;
+		return 1;
+	}
+	for (i = 0; r > 0 && i < n; i++) {
+		if (pf[i].revents == 0)
+			continue;
+		if (pc[i] != NULL && pc[i]->fd == pf[i].fd)
+			conn_io(l, pc[i], pf[i].revents);
+		else if (pf[i].fd == l->sig_fd) {
+			kp_sig_drain();
+			l->next_period_ms = 0;	/* now */
+		}
+	}
+	flush_nb(l);
+	return 0;
+}
+
+static SSL_CTX *
+tls_context(void)
+{
+	SSL_CTX *x = SSL_CTX_new(TLS_client_method());
+
+	if (x == NULL || SSL_CTX_set_min_proto_version(x, TLS1_2_VERSION) !=
+	    1 || SSL_CTX_set_default_verify_paths(x) != 1)
+		kp_die(KP_EXIT_TEMP, "unable to set up TLS (OpenSSL: %s)",
+		    ERR_reason_error_string(ERR_get_error()) ?
+		    ERR_reason_error_string(ERR_get_error()) : "error");
+	SSL_CTX_set_verify(x, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_options(x, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_mode(x, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return x;
 }
 
 int
 ks_live(struct ks_emit *e, const struct ks_opts *o)
 {
 	static struct live l;
-	struct lws_context_creation_info info;
 	const char *url, *key;
 	char err[KP_ERRLEN];
 	unsigned k;
@@ -1269,43 +1754,28 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	if (fl >= 0)
 		(void)fcntl(1, F_SETFL, fl | O_NONBLOCK);
 
-	lws_set_log_level(kp_log_get_level() >= KP_LOG_DEBUG ?
-	    LLL_ERR | LLL_WARN | LLL_NOTICE : LLL_ERR, lws_logger);
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	info.timeout_secs = (unsigned)((o->connect_ms + 999) / 1000);
-	info.connect_timeout_secs = (unsigned)((o->connect_ms + 999) / 1000);
-	info.fd_limit_per_thread = 64;
-	l.cx = lws_create_context(&info);
-	if (l.cx == NULL)
-		kp_die(KP_EXIT_TEMP, "unable to create the libwebsockets "
-		    "context");
+	if (l.tls)
+		l.tls_ctx = tls_context();
+	l.sig_fd = kp_sig_init();
 	for (k = 0; k < MAX_CONNS; k++) {
 		l.c[k].l = &l;
 		l.c[k].id = k;
+		l.c[k].fd = -1;
 		l.c[k].qtail = &l.c[k].q;
-		kp_buf_init(&l.c[k].rx, RX_MAX);
+		kp_ws_dec_init(&l.c[k].dec, RX_MAX);
+		/* subscriptions for a whole pool fit many times */
+		kp_buf_init(&l.c[k].tx, 64u << 20);
 		kp_backoff_init(&l.c[k].bo, (uint32_t)o->backoff_ms,
 		    (uint32_t)o->backoff_max_ms, kp_rng_seed_auto() + k);
 	}
 	kp_info("%zu instrument(s) over %u connection(s) to %s:%d",
 	    l.subs.n, l.nconns, l.host, l.port);
-	lws_sul_schedule(l.cx, 0, &l.sul, periodic, 1);
-	while (lws_service(l.cx, 0) >= 0) {
-		bool up = false;
-
-		flush_nb(&l);
-
-		for (k = 0; k < l.nconns; k++)
-			if (l.c[k].wsi != NULL)
-				up = true;
-		if (l.stopping && !up)
-			break;
-	}
-	lws_context_destroy(l.cx);
-	l.cx = NULL;	/* flush_nb schedules nothing from here on */
+	while (serve(&l) == 0)
+		;
+	for (k = 0; k < MAX_CONNS; k++)
+		conn_drop(&l.c[k]);
+	if (l.tls_ctx != NULL)
+		SSL_CTX_free(l.tls_ctx);
 	conflate_drain(&l, true);
 	if (fl >= 0)
 		(void)fcntl(1, F_SETFL, fl);
@@ -1314,7 +1784,9 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 		kp_warn("unable to close %s:", o->write_path);
 	for (k = 0; k < MAX_CONNS; k++) {
 		queue_clear(&l.c[k]);
-		kp_buf_free(&l.c[k].rx);
+		free(l.c[k].rx);
+		kp_buf_free(&l.c[k].tx);
+		kp_ws_dec_free(&l.c[k].dec);
 	}
 	for (k = 0; k < CTL_MAX_CLIENTS; k++)
 		if (l.ctl[k].fd >= 0)
