@@ -10,13 +10,17 @@ set -eu
 [ $# -ge 2 ] || { echo "usage: $0 DIR SUBSCRIPTIONS [EVERY]" >&2; exit 100; }
 dir=$1 subs=$2 every=${3:-}
 mkdir -p "$dir"
-pid=
-trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; wait; exit 0' TERM INT
-while :; do
+pid= spid= stop=0
+# The trap only stops the children it knows of and raises a flag; the loop
+# checks the flag after each start, so a TERM that lands between starting
+# kite-stream and learning its pid still stops it.
+trap 'stop=1; for p in $pid $spid; do kill -TERM "$p" 2>/dev/null; done' TERM INT
+while [ "$stop" = 0 ]; do
 	name=$(TZ=Asia/Kolkata date +%F)
 	[ -n "$every" ] && name=$(TZ=Asia/Kolkata date +%F-%H%M%S)
 	kite-stream -q -w "$dir/$name.cap" -f "$subs" >/dev/null &
 	pid=$!
+	[ "$stop" = 0 ] || break
 	if [ -n "$every" ]; then
 		left=$every
 	else
@@ -25,7 +29,13 @@ while :; do
 		left=$((mid - now))
 	fi
 	sleep "$left" &
-	wait $! || true
+	spid=$!
+	wait "$spid" || true
+	kill -TERM "$spid" 2>/dev/null || true
+	spid=
 	kill -TERM "$pid" 2>/dev/null || true
 	wait "$pid" || true
 done
+kill -TERM "$pid" 2>/dev/null || true
+wait "$pid" || true
+exit 0
