@@ -23,7 +23,8 @@
 
 #include "kp.h"
 
-#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] ws://HOST:PORT/PATH"
+#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] [-o FILE] " \
+	"ws://HOST:PORT/PATH"
 #define RXCAP (1 << 18)
 
 struct conn {
@@ -34,6 +35,9 @@ struct conn {
 
 static int64_t *lat;
 static size_t nlat, caplat;
+static int64_t *trace;		/* -o: stamp, receive time, client */
+static size_t ntrace, captrace;
+static int cur_client;
 static long long nmsgs;
 
 /* Seconds.fraction after "receive_timestamp": in m, as microseconds. */
@@ -82,6 +86,16 @@ got_text(const unsigned char *m, size_t n, int64_t now)
 		lat = kp_xrealloc(lat, caplat * sizeof(*lat));
 	}
 	lat[nlat++] = now - ts;
+	if (captrace == 0)
+		return;
+	if (ntrace == captrace) {
+		captrace *= 2;
+		trace = kp_xrealloc(trace, captrace * 3 * sizeof(*trace));
+	}
+	trace[3 * ntrace] = ts;
+	trace[3 * ntrace + 1] = now;
+	trace[3 * ntrace + 2] = cur_client;
+	ntrace++;
 }
 
 /* Take the whole frames off c->rx; -1 on a close frame or a bad one. */
@@ -191,6 +205,21 @@ dial(const struct sockaddr_in *sa, const char *host, const char *path,
 	return 0;
 }
 
+/* -o FILE: one line per tick received: stamp_us recv_us client. */
+static void
+write_trace(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		kp_die(KP_EXIT_TEMP, "%s: %s", path, strerror(errno));
+	for (size_t i = 0; i < ntrace; i++)
+		fprintf(f, "%lld %lld %lld\n", (long long)trace[3 * i],
+		    (long long)trace[3 * i + 1], (long long)trace[3 * i + 2]);
+	if (fclose(f) != 0)
+		kp_die(KP_EXIT_TEMP, "%s: %s", path, strerror(errno));
+}
+
 static int
 cmp64(const void *a, const void *b)
 {
@@ -204,7 +233,7 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct epoll_event ev, evs[64];
-	const char *msg = NULL;
+	const char *msg = NULL, *out = NULL;
 	char host[256], path[512] = "/";
 	long long nc = 1, timeout_ms = 10000;
 	int opt, ep, port, connected = 0, failed = 0, closed = 0, nopen;
@@ -213,10 +242,11 @@ main(int argc, char **argv)
 	ssize_t r;
 
 	kp_log_init("wsload");
-	while ((opt = getopt(argc, argv, "n:s:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:t:o:h")) != -1) {
 		switch (opt) {
 		case 'n': nc = kp_opt_ll("-n", optarg, 1, 100000); break;
 		case 's': msg = optarg; break;
+		case 'o': out = optarg; break;
 		case 't': timeout_ms = kp_opt_duration_ms("-t", optarg, 1,
 		    86400000); break;
 		case 'h': printf("%s\n", USAGE); return 0;
@@ -236,6 +266,10 @@ main(int argc, char **argv)
 	if (ep < 0)
 		kp_die(KP_EXIT_TEMP, "epoll_create1: %s", strerror(errno));
 	cs = kp_xcalloc((size_t)nc, sizeof(*cs));
+	if (out != NULL) {
+		captrace = 1 << 20;
+		trace = kp_xmalloc(captrace * 3 * sizeof(*trace));
+	}
 	t0 = kp_mono_ms();
 	deadline = t0 + timeout_ms;
 	for (long long i = 0; i < nc; i++) {
@@ -263,6 +297,8 @@ main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
 
+			cur_client = (int)(c - cs);
+
 			r = read(c->fd, c->rx + c->have, RXCAP - c->have);
 			if (r > 0)
 				c->have += (size_t)r;
@@ -280,6 +316,8 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	if (out != NULL)
+		write_trace(out);
 	qsort(lat, nlat, sizeof(*lat), cmp64);
 	printf("clients=%lld connected=%d failed=%d closed=%d messages=%lld "
 	    "ticks=%zu seconds=%.3f p50_us=%lld p99_us=%lld max_us=%lld\n",
@@ -295,6 +333,7 @@ main(int argc, char **argv)
 	}
 	free(cs);
 	free(lat);
+	free(trace);
 	close(ep);
 	return failed > 0 ? 1 : 0;
 }
