@@ -3,7 +3,8 @@
  * plain ws:// connections (no extensions), sends one text message on
  * each, then reads frames with epoll until the timeout and prints one
  * summary line in wsc's format: tick latency = the time of the read(2)
- * that brought the message minus its receive_timestamp.  It does far less
+ * that brought the message minus its receive_timestamp.  -i IDLE ends
+ * the run early once ticks came and then none for IDLE.  It does far less
  * work per message than wsc (libwebsockets), so that the client is not
  * what saturates first when servers are compared.
  */
@@ -23,7 +24,7 @@
 
 #include "kp.h"
 
-#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] [-o FILE] " \
+#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] [-i IDLE] [-o FILE] " \
 	"ws://HOST:PORT/PATH"
 #define RXCAP (1 << 18)
 
@@ -235,18 +236,20 @@ main(int argc, char **argv)
 	struct epoll_event ev, evs[64];
 	const char *msg = NULL, *out = NULL;
 	char host[256], path[512] = "/";
-	long long nc = 1, timeout_ms = 10000;
+	long long nc = 1, timeout_ms = 10000, idle_ms = 0;
 	int opt, ep, port, connected = 0, failed = 0, closed = 0, nopen;
-	int64_t t0, now, deadline;
+	int64_t t0, now, deadline, last_rx;
 	struct conn *cs;
 	ssize_t r;
 
 	kp_log_init("wsload");
-	while ((opt = getopt(argc, argv, "n:s:t:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:t:i:o:h")) != -1) {
 		switch (opt) {
 		case 'n': nc = kp_opt_ll("-n", optarg, 1, 100000); break;
 		case 's': msg = optarg; break;
 		case 'o': out = optarg; break;
+		case 'i': idle_ms = kp_opt_duration_ms("-i", optarg, 1,
+		    86400000); break;
 		case 't': timeout_ms = kp_opt_duration_ms("-t", optarg, 1,
 		    86400000); break;
 		case 'h': printf("%s\n", USAGE); return 0;
@@ -289,8 +292,20 @@ main(int argc, char **argv)
 			kp_die(KP_EXIT_TEMP, "client %lld: closed at once", i);
 	}
 	nopen = connected;
+	last_rx = 0;
 	while (nopen > 0 && (now = kp_mono_ms()) < deadline) {
-		int n = epoll_wait(ep, evs, 64, (int)(deadline - now));
+		int64_t until = deadline;
+		int n;
+
+		if (idle_ms > 0 && nlat > 0) {
+			if (now - last_rx >= idle_ms)
+				break;
+			if (last_rx + idle_ms < until)
+				until = last_rx + idle_ms;
+		}
+		n = epoll_wait(ep, evs, 64, (int)(until - now));
+		if (n > 0)
+			last_rx = kp_mono_ms();
 
 		if (n < 0 && errno != EINTR)
 			kp_die(KP_EXIT_TEMP, "epoll_wait: %s", strerror(errno));
