@@ -6,9 +6,12 @@
  * or reaches the hard depth, is closed with WF_CLOSE_SLOW.
  */
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "kp_wsmsg.h"
 #include "wf.h"
@@ -23,6 +26,18 @@ wf_msg_new(uint32_t token, const char *a, size_t alen, const char *b,
 	m->refs = 1;
 	m->token = token;
 	m->len = alen + blen + clen;
+	m->hdr[0] = 0x81;		/* FIN, text */
+	if (m->len < 126) {
+		m->hdr[1] = (unsigned char)m->len;
+		m->hl = 2;
+	} else if (m->len <= 65535) {
+		m->hdr[1] = 126;
+		m->hdr[2] = (unsigned char)(m->len >> 8);
+		m->hdr[3] = (unsigned char)m->len;
+		m->hl = 4;
+	} else {
+		m->hl = 0;
+	}
 	memcpy(m->buf + LWS_PRE, a, alen);
 	if (blen > 0)
 		memcpy(m->buf + LWS_PRE + alen, b, blen);
@@ -402,39 +417,78 @@ queue_pop(struct wf *w, struct wf_client *c)
 }
 
 /*
- * Without extensions (no permessage-deflate) frames are plain: write
- * many queued messages as WebSocket frames in one send(2) instead of one
- * each, up to WF_BATCH bytes.  Messages too big for that go one by one.
+ * Without extensions (no permessage-deflate) and without TLS, frames are
+ * plain bytes on the socket: send the queued messages as they are, each
+ * one's header and payload by reference (no copy), up to WF_IOV messages
+ * in one sendmsg(2), instead of one lws_write (and one poll for
+ * lws_send_pipe_choked) each.  A frame the socket took only part of is
+ * handed on to lws_write, which sends the rest (or keeps it and sends it
+ * first when the socket is writable again), so frames never interleave
+ * with what lws itself sends.  Return 1 when the socket is full, 0 when
+ * the queue is empty or its head is too big for this path, -1 on error.
  */
-#define WF_BATCH 65536
+#define WF_IOV 128
 static int
-write_batch(struct wf *w, struct wf_client *c)
+write_vec(struct wf *w, struct wf_client *c)
 {
-	static unsigned char buf[LWS_PRE + WF_BATCH];
-	unsigned char *p = buf + LWS_PRE, *end = p + WF_BATCH;
+	static unsigned char rest[LWS_PRE + 4 + 65535];
+	struct iovec iov[2 * WF_IOV];
+	struct msghdr mh;
 	struct wf_msg *m;
+	size_t n, fl;
+	ssize_t r;
+	int fd = lws_get_socket_fd(c->wsi);
 
 	while (c->qlen > 0) {
-		m = c->q[c->qhead];
-		if ((size_t)(end - p) < m->len + 4 || m->len > 65535)
-			break;
-		*p++ = 0x81;		/* FIN, text */
-		if (m->len < 126) {
-			*p++ = (unsigned char)m->len;
-		} else {
-			*p++ = 126;
-			*p++ = (unsigned char)(m->len >> 8);
-			*p++ = (unsigned char)m->len;
+		for (n = 0; n < c->qlen && n < WF_IOV; n++) {
+			m = c->q[(c->qhead + n) & (c->qcap - 1)];
+			if (m->hl == 0)
+				break;
+			iov[2 * n].iov_base = m->hdr;
+			iov[2 * n].iov_len = m->hl;
+			iov[2 * n + 1].iov_base = m->buf + LWS_PRE;
+			iov[2 * n + 1].iov_len = m->len;
 		}
-		memcpy(p, m->buf + LWS_PRE, m->len);
-		p += m->len;
-		queue_pop(w, c);
+		if (n == 0)
+			return 0;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = 2 * n;
+		r = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return 1;
+			kp_debug("client %llu: send: %s",
+			    (unsigned long long)c->id, strerror(errno));
+			return -1;
+		}
+		while (r > 0) {
+			m = c->q[c->qhead];
+			fl = m->hl + m->len;
+			if ((size_t)r < fl) {
+				/* the rest of this frame, by lws */
+				size_t done = (size_t)r, off = 0;
+
+				if (done < m->hl) {
+					memcpy(rest + LWS_PRE, m->hdr + done,
+					    m->hl - done);
+					off = m->hl - done;
+					done = m->hl;
+				}
+				memcpy(rest + LWS_PRE + off, m->buf + LWS_PRE +
+				    (done - m->hl), fl - done);
+				off += fl - done;
+				if (lws_write(c->wsi, rest + LWS_PRE, off,
+				    LWS_WRITE_RAW) < (int)off)
+					return -1;
+				queue_pop(w, c);
+				return 1;
+			}
+			r -= (ssize_t)fl;
+			queue_pop(w, c);
+		}
 	}
-	if (p == buf + LWS_PRE)
-		return 0;
-	if (lws_write(c->wsi, buf + LWS_PRE, (size_t)(p - buf - LWS_PRE),
-	    LWS_WRITE_RAW) < (int)(p - buf - LWS_PRE))
-		return -1;
 	return 0;
 }
 
@@ -443,7 +497,7 @@ int
 wf_client_writable(struct wf *w, struct wf_client *c)
 {
 	struct wf_msg *m;
-	int n = 0;
+	int n = 0, full = 0;
 
 	if (c->closing) {
 		kp_debug("client %llu: closing with %d",
@@ -454,11 +508,13 @@ wf_client_writable(struct wf *w, struct wf_client *c)
 		    strlen(close_why[c->closing].reason));
 		return -1;
 	}
-	if (!c->ext && c->qlen > 1) {
-		if (write_batch(w, c) < 0)
+	if (!c->ext && !lws_is_ssl(c->wsi) && !lws_partial_buffered(c->wsi)) {
+		full = write_vec(w, c);
+		if (full < 0)
 			return -1;
 	}
-	while (c->qlen > 0 && n++ < 64 && !lws_send_pipe_choked(c->wsi)) {
+	while (!full && c->qlen > 0 && n++ < 64 &&
+	    !lws_send_pipe_choked(c->wsi)) {
 		m = c->q[c->qhead];
 		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len,
 		    LWS_WRITE_TEXT) < (int)m->len)
