@@ -4,7 +4,9 @@
  * each, then reads frames with epoll until the timeout and prints one
  * summary line in wsc's format: tick latency = the time of the read(2)
  * that brought the message minus its receive_timestamp.  -i IDLE ends
- * the run early once ticks came and then none for IDLE.  It does far less
+ * the run early once ticks came and then none for IDLE.  -p PAUSE
+ * sleeps that long after each round of reads and reads at most 1 KB per
+ * client a round (a slow reader, to fill the server's socket buffers).  It does far less
  * work per message than wsc (libwebsockets), so that the client is not
  * what saturates first when servers are compared.
  */
@@ -20,12 +22,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp.h"
 
-#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] [-i IDLE] [-o FILE] " \
-	"ws://HOST:PORT/PATH"
+#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] [-i IDLE] [-p PAUSE] " \
+	"[-o FILE] ws://HOST:PORT/PATH"
 #define RXCAP (1 << 18)
 
 struct conn {
@@ -39,7 +42,7 @@ static size_t nlat, caplat;
 static int64_t *trace;		/* -o: stamp, receive time, client */
 static size_t ntrace, captrace;
 static int cur_client;
-static long long nmsgs;
+static long long nmsgs, nbad;	/* bad: text not {...} */
 
 /* Seconds.fraction after "receive_timestamp": in m, as microseconds. */
 static int64_t
@@ -77,6 +80,8 @@ got_text(const unsigned char *m, size_t n, int64_t now)
 	int64_t ts;
 
 	nmsgs++;
+	if (n < 2 || m[0] != '{' || m[n - 1] != '}')
+		nbad++;
 	if (n < 14 || memcmp(m, "{\"type\":\"tick\"", 14) != 0)
 		return;
 	ts = stamp_us(m, n);
@@ -236,18 +241,20 @@ main(int argc, char **argv)
 	struct epoll_event ev, evs[64];
 	const char *msg = NULL, *out = NULL;
 	char host[256], path[512] = "/";
-	long long nc = 1, timeout_ms = 10000, idle_ms = 0;
+	long long nc = 1, timeout_ms = 10000, idle_ms = 0, pause_ms = 0;
 	int opt, ep, port, connected = 0, failed = 0, closed = 0, nopen;
 	int64_t t0, now, deadline, last_rx;
 	struct conn *cs;
 	ssize_t r;
 
 	kp_log_init("wsload");
-	while ((opt = getopt(argc, argv, "n:s:t:i:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:t:i:p:o:h")) != -1) {
 		switch (opt) {
 		case 'n': nc = kp_opt_ll("-n", optarg, 1, 100000); break;
 		case 's': msg = optarg; break;
 		case 'o': out = optarg; break;
+		case 'p': pause_ms = kp_opt_duration_ms("-p", optarg, 1,
+		    60000); break;
 		case 'i': idle_ms = kp_opt_duration_ms("-i", optarg, 1,
 		    86400000); break;
 		case 't': timeout_ms = kp_opt_duration_ms("-t", optarg, 1,
@@ -314,7 +321,8 @@ main(int argc, char **argv)
 
 			cur_client = (int)(c - cs);
 
-			r = read(c->fd, c->rx + c->have, RXCAP - c->have);
+			r = read(c->fd, c->rx + c->have, pause_ms > 0 &&
+			    RXCAP - c->have > 1024 ? 1024 : RXCAP - c->have);
 			if (r > 0)
 				c->have += (size_t)r;
 			if (r <= 0 || frames(c, kp_time_us()) < 0) {
@@ -330,13 +338,19 @@ main(int argc, char **argv)
 				    RXCAP);
 			}
 		}
+		if (pause_ms > 0) {
+			struct timespec ts = { pause_ms / 1000,
+			    (pause_ms % 1000) * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 	if (out != NULL)
 		write_trace(out);
 	qsort(lat, nlat, sizeof(*lat), cmp64);
 	printf("clients=%lld connected=%d failed=%d closed=%d messages=%lld "
-	    "ticks=%zu seconds=%.3f p50_us=%lld p99_us=%lld max_us=%lld\n",
-	    nc, connected, failed, closed, nmsgs, nlat,
+	    "bad=%lld ticks=%zu seconds=%.3f p50_us=%lld p99_us=%lld "
+	    "max_us=%lld\n", nc, connected, failed, closed, nmsgs, nbad, nlat,
 	    (double)(kp_mono_ms() - t0) / 1000,
 	    nlat ? (long long)lat[nlat / 2] : 0,
 	    nlat ? (long long)lat[nlat * 99 / 100] : 0,
