@@ -117,6 +117,8 @@ ratio() {
 	fi
 }
 
+load0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)
+
 # med: the median of its arguments (the middle one; the lower middle one
 # of an even count).
 med() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -169,6 +171,9 @@ if ((knee > 0)); then
 	printf 'ws-fanout: latency p50 / p99 at that load (median of %d trials; ours p99 trials %s-%s ms)\t%s / %s ms\tNode ws %s / %s ms\t-\n' \
 		"$trials" "$(ms "$kolo")" "$(ms "$kohi")" \
 		"$(ms "$kop50")" "$(ms "$kop99")" "$(ms "$knp50")" "$(ms "$knp99")"
+	if [[ $knee == "${rates%% *}" ]]; then
+		printf 'ws-fanout: note\tNode p99 > 100 ms from the lowest rate of the ramp on: the machine was busy, the knee is a lower bound\t-\t-\n'
+	fi
 else
 	printf 'ws-fanout: load where Node p99 > 100 ms (%d clients x %d tokens)\tnot reached\trates %s\t-\n' \
 		"$n" "$k" "${rates// /,}"
@@ -186,3 +191,5 @@ printf 'ws-fanout: target >= 5x Node max delivered rate\t%s\t%s\t%s\n' \
 	"$t5" "Node ws $nmax/s x 5 = $((5 * nmax))/s" "$(ratio "$omax" "$nmax")"
 printf 'ws-fanout: target p99 < 5 ms where Node p99 > 100 ms\t%s\t%s\t-\n' \
 	"$tp" "ours median $(ms "$kop99") ms at $knee/s in"
+printf 'ws-fanout: 1-min load average before / after the ramp (%s cores; other work on the machine shows here)\t%s / %s\t-\t-\n' \
+	"$(nproc)" "$load0" "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)"
