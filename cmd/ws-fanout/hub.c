@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include "kp_wsmsg.h"
 #include "wf.h"
@@ -418,43 +417,42 @@ queue_pop(struct wf *w, struct wf_client *c)
 
 /*
  * Without extensions (no permessage-deflate) and without TLS, frames are
- * plain bytes on the socket: send the queued messages as they are, each
- * one's header and payload by reference (no copy), up to WF_IOV messages
- * in one sendmsg(2), instead of one lws_write (and one poll for
- * lws_send_pipe_choked) each.  A frame the socket took only part of is
- * handed on to lws_write, which sends the rest (or keeps it and sends it
- * first when the socket is writable again), so frames never interleave
- * with what lws itself sends.  Return 1 when the socket is full, 0 when
- * the queue is empty or its head is too big for this path, -1 on error.
+ * plain bytes on the socket: copy the queued messages' frames (each
+ * header made once per message) into one buffer and send(2) it, instead
+ * of one lws_write (and one poll(2) for lws_send_pipe_choked) each.  One
+ * contiguous buffer, not an iovec per header and payload: the kernel's
+ * copy per iovec segment cost more than this copy.  A frame the socket
+ * took only part of is handed on to lws_write, which sends the rest (or
+ * keeps it and sends it first when the socket is writable again), so
+ * frames never interleave with what lws itself sends.  Return 1 when the
+ * socket is full, 0 when the queue is empty or its head is too big for
+ * this path, -1 on error.
  */
-#define WF_IOV 128
+#define WF_BATCH (1 << 17)
 static int
-write_vec(struct wf *w, struct wf_client *c)
+write_plain(struct wf *w, struct wf_client *c)
 {
-	static unsigned char rest[LWS_PRE + 4 + 65535];
-	struct iovec iov[2 * WF_IOV];
-	struct msghdr mh;
+	static unsigned char buf[LWS_PRE + WF_BATCH];
+	unsigned char *p, *end = buf + LWS_PRE + WF_BATCH;
 	struct wf_msg *m;
-	size_t n, fl;
+	size_t n, fl, off;
 	ssize_t r;
 	int fd = lws_get_socket_fd(c->wsi);
 
 	while (c->qlen > 0) {
-		for (n = 0; n < c->qlen && n < WF_IOV; n++) {
+		p = buf + LWS_PRE;
+		for (n = 0; n < c->qlen; n++) {
 			m = c->q[(c->qhead + n) & (c->qcap - 1)];
-			if (m->hl == 0)
+			if (m->hl == 0 || (size_t)(end - p) < m->hl + m->len)
 				break;
-			iov[2 * n].iov_base = m->hdr;
-			iov[2 * n].iov_len = m->hl;
-			iov[2 * n + 1].iov_base = m->buf + LWS_PRE;
-			iov[2 * n + 1].iov_len = m->len;
+			memcpy(p, m->hdr, m->hl);
+			memcpy(p + m->hl, m->buf + LWS_PRE, m->len);
+			p += m->hl + m->len;
 		}
 		if (n == 0)
 			return 0;
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = iov;
-		mh.msg_iovlen = 2 * n;
-		r = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		r = send(fd, buf + LWS_PRE, (size_t)(p - buf - LWS_PRE),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
@@ -463,29 +461,20 @@ write_vec(struct wf *w, struct wf_client *c)
 			    (unsigned long long)c->id, strerror(errno));
 			return -1;
 		}
-		while (r > 0) {
+		for (off = 0; off < (size_t)r; off += fl) {
 			m = c->q[c->qhead];
 			fl = m->hl + m->len;
-			if ((size_t)r < fl) {
+			if ((size_t)r - off < fl) {
 				/* the rest of this frame, by lws */
-				size_t done = (size_t)r, off = 0;
+				size_t rest = fl - ((size_t)r - off);
 
-				if (done < m->hl) {
-					memcpy(rest + LWS_PRE, m->hdr + done,
-					    m->hl - done);
-					off = m->hl - done;
-					done = m->hl;
-				}
-				memcpy(rest + LWS_PRE + off, m->buf + LWS_PRE +
-				    (done - m->hl), fl - done);
-				off += fl - done;
-				if (lws_write(c->wsi, rest + LWS_PRE, off,
-				    LWS_WRITE_RAW) < (int)off)
+				memmove(buf + LWS_PRE, buf + LWS_PRE + r, rest);
+				if (lws_write(c->wsi, buf + LWS_PRE, rest,
+				    LWS_WRITE_RAW) < (int)rest)
 					return -1;
 				queue_pop(w, c);
 				return 1;
 			}
-			r -= (ssize_t)fl;
 			queue_pop(w, c);
 		}
 	}
@@ -509,7 +498,7 @@ wf_client_writable(struct wf *w, struct wf_client *c)
 		return -1;
 	}
 	if (!c->ext && !lws_is_ssl(c->wsi) && !lws_partial_buffered(c->wsi)) {
-		full = write_vec(w, c);
+		full = write_plain(w, c);
 		if (full < 0)
 			return -1;
 	}
