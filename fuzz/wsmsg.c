@@ -1,12 +1,16 @@
 /*
  * wsmsg.c: libFuzzer target for ws-fanout's client message parser and
  * tick-line scanner: any bytes; on success the tokens stay in bounds and
- * in range.
+ * in range; the tick-line scanner agrees with jansson
+ * (tests/unit/wsmsg_ref.h).
  */
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kp_wsmsg.h"
+#include "../tests/unit/wsmsg_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +23,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kp_wsmsg m;
 	char err[KP_ERRLEN];
 	size_t i;
+	const char *why;
+	char *s;
+	int r;
 
 	tokens[CAP] = 0xdeadbeef;
 	if (kp_wsmsg_parse((const char *)data, size, tokens, CAP, &m,
@@ -34,8 +41,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (tokens[CAP] != 0xdeadbeef)
 		abort();
-	if (kp_wsmsg_tick_token((const char *)data, size, &tok, err) == 1 &&
-	    tok == 0)
+	s = malloc(size + 1);
+	if (s == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = 0;
+	if (kp_wsmsg_tick_token(s, size, &tok, err) == 1 && tok == 0)
 		abort();
+	if ((why = wr_check(s, size, &r)) != NULL) {
+		fprintf(stderr, "kp_wsmsg_tick_token: %s\n", why);
+		abort();
+	}
+	free(s);
 	return 0;
 }

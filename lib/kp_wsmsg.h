@@ -32,10 +32,14 @@ int kp_wsmsg_parse(const char *buf, size_t len, uint32_t *tokens,
     size_t cap, struct kp_wsmsg *m, char err[KP_ERRLEN]);
 
 /*
- * Look at one NDJSON input line: return 1 with *token set when it is a
- * JSON object with an integer "instrument_token" in [1, 2^32 - 1], 0 when
- * it is a JSON object without one (a status line, an order update), -1
- * with err when it is not a JSON object.
+ * Look at one NDJSON input line; line[len] must be a NUL byte (as
+ * kp_line_next and hiredis leave it), and a NUL before it makes the line
+ * invalid.  Return 1 with *token set when it is a JSON object with an
+ * integer "instrument_token" in [1, 2^32 - 1] at its top level (the last
+ * one when repeated), 0 when it is a JSON object without one (a status
+ * line, an order update), -1 with err when it is not a JSON object.
+ * Valid JSON is what jansson's json_loadb accepts (lib/tickscan.c);
+ * nothing is allocated.
  */
 int kp_wsmsg_tick_token(const char *line, size_t len, uint32_t *token,
     char err[KP_ERRLEN]);

@@ -1,10 +1,11 @@
-/* wsmsg.c: ws-fanout's client messages and tick lines, with jansson. */
+/* wsmsg.c: ws-fanout's client messages (jansson) and tick lines (tickscan). */
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "kp_tickscan.h"
 #include "kp_wsmsg.h"
 
 static int
@@ -107,31 +108,29 @@ kp_wsmsg_parse(const char *buf, size_t len, uint32_t *tokens, size_t cap,
 	return r;
 }
 
+/*
+ * A tick line is looked at without building a tree: kp_tickscan checks it
+ * is one valid JSON object or array (what json_loadb accepts) and picks
+ * the top-level instrument_token on the way.
+ */
 int
 kp_wsmsg_tick_token(const char *line, size_t len, uint32_t *token,
     char err[KP_ERRLEN])
 {
-	json_error_t jerr;
-	json_t *o, *t;
-	int r = 0;
+	struct kp_tickscan js;
 
-	o = json_loadb(line, len, 0, &jerr);
-	if (o == NULL) {
-		snprintf(err, KP_ERRLEN, "bad JSON at column %d: %s",
-		    jerr.column, jerr.text);
+	if (kp_tickscan(&js, line, len) < 0) {
+		snprintf(err, KP_ERRLEN, "bad JSON at column %zu: %s", js.col,
+		    js.err);
 		return -1;
 	}
-	if (!json_is_object(o)) {
+	if (js.top != '{') {
 		snprintf(err, KP_ERRLEN, "not a JSON object");
-		json_decref(o);
 		return -1;
 	}
-	t = json_object_get(o, "instrument_token");
-	if (json_is_integer(t) && json_integer_value(t) >= 1 &&
-	    json_integer_value(t) <= (json_int_t)UINT32_MAX) {
-		*token = (uint32_t)json_integer_value(t);
-		r = 1;
-	}
-	json_decref(o);
-	return r;
+	if (js.kind[KP_TK_TOKEN] != KP_TV_INT || js.i64[KP_TK_TOKEN] < 1 ||
+	    js.i64[KP_TK_TOKEN] > (int64_t)UINT32_MAX)
+		return 0;
+	*token = (uint32_t)js.i64[KP_TK_TOKEN];
+	return 1;
 }

@@ -30,7 +30,7 @@ teardown() {
 	"$KP_ROOT/examples/ws-fanout-replay.sh" "$T/x.cap" "$port" \
 		2>"$T/ex.log" 3>&- &
 	EX_PID=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		curl -sf "http://127.0.0.1:$port/stats" |
 			jq -e '.ticks_in == 4' >/dev/null 2>&1 && break
 		sleep 0.1

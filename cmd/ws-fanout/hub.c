@@ -6,9 +6,11 @@
  * or reaches the hard depth, is closed with WF_CLOSE_SLOW.
  */
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "kp_wsmsg.h"
 #include "wf.h"
@@ -23,6 +25,18 @@ wf_msg_new(uint32_t token, const char *a, size_t alen, const char *b,
 	m->refs = 1;
 	m->token = token;
 	m->len = alen + blen + clen;
+	m->hdr[0] = 0x81;		/* FIN, text */
+	if (m->len < 126) {
+		m->hdr[1] = (unsigned char)m->len;
+		m->hl = 2;
+	} else if (m->len <= 65535) {
+		m->hdr[1] = 126;
+		m->hdr[2] = (unsigned char)(m->len >> 8);
+		m->hdr[3] = (unsigned char)m->len;
+		m->hl = 4;
+	} else {
+		m->hl = 0;
+	}
 	memcpy(m->buf + LWS_PRE, a, alen);
 	if (blen > 0)
 		memcpy(m->buf + LWS_PRE + alen, b, blen);
@@ -402,39 +416,68 @@ queue_pop(struct wf *w, struct wf_client *c)
 }
 
 /*
- * Without extensions (no permessage-deflate) frames are plain: write
- * many queued messages as WebSocket frames in one send(2) instead of one
- * each, up to WF_BATCH bytes.  Messages too big for that go one by one.
+ * Without extensions (no permessage-deflate) and without TLS, frames are
+ * plain bytes on the socket: copy the queued messages' frames (each
+ * header made once per message) into one buffer and send(2) it, instead
+ * of one lws_write (and one poll(2) for lws_send_pipe_choked) each.  One
+ * contiguous buffer, not an iovec per header and payload: the kernel's
+ * copy per iovec segment cost more than this copy.  A frame the socket
+ * took only part of is handed on to lws_write, which sends the rest (or
+ * keeps it and sends it first when the socket is writable again), so
+ * frames never interleave with what lws itself sends.  Return 1 when the
+ * socket is full, 0 when the queue is empty or its head is too big for
+ * this path, -1 on error.
  */
-#define WF_BATCH 65536
+#define WF_BATCH (1 << 17)
 static int
-write_batch(struct wf *w, struct wf_client *c)
+write_plain(struct wf *w, struct wf_client *c)
 {
 	static unsigned char buf[LWS_PRE + WF_BATCH];
-	unsigned char *p = buf + LWS_PRE, *end = p + WF_BATCH;
+	unsigned char *p, *end = buf + LWS_PRE + WF_BATCH;
 	struct wf_msg *m;
+	size_t n, fl, off;
+	ssize_t r;
+	int fd = lws_get_socket_fd(c->wsi);
 
 	while (c->qlen > 0) {
-		m = c->q[c->qhead];
-		if ((size_t)(end - p) < m->len + 4 || m->len > 65535)
-			break;
-		*p++ = 0x81;		/* FIN, text */
-		if (m->len < 126) {
-			*p++ = (unsigned char)m->len;
-		} else {
-			*p++ = 126;
-			*p++ = (unsigned char)(m->len >> 8);
-			*p++ = (unsigned char)m->len;
+		p = buf + LWS_PRE;
+		for (n = 0; n < c->qlen; n++) {
+			m = c->q[(c->qhead + n) & (c->qcap - 1)];
+			if (m->hl == 0 || (size_t)(end - p) < m->hl + m->len)
+				break;
+			memcpy(p, m->hdr, m->hl);
+			memcpy(p + m->hl, m->buf + LWS_PRE, m->len);
+			p += m->hl + m->len;
 		}
-		memcpy(p, m->buf + LWS_PRE, m->len);
-		p += m->len;
-		queue_pop(w, c);
+		if (n == 0)
+			return 0;
+		r = send(fd, buf + LWS_PRE, (size_t)(p - buf - LWS_PRE),
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return 1;
+			kp_debug("client %llu: send: %s",
+			    (unsigned long long)c->id, strerror(errno));
+			return -1;
+		}
+		for (off = 0; off < (size_t)r; off += fl) {
+			m = c->q[c->qhead];
+			fl = m->hl + m->len;
+			if ((size_t)r - off < fl) {
+				/* the rest of this frame, by lws */
+				size_t rest = fl - ((size_t)r - off);
+
+				memmove(buf + LWS_PRE, buf + LWS_PRE + r, rest);
+				if (lws_write(c->wsi, buf + LWS_PRE, rest,
+				    LWS_WRITE_RAW) < (int)rest)
+					return -1;
+				queue_pop(w, c);
+				return 1;
+			}
+			queue_pop(w, c);
+		}
 	}
-	if (p == buf + LWS_PRE)
-		return 0;
-	if (lws_write(c->wsi, buf + LWS_PRE, (size_t)(p - buf - LWS_PRE),
-	    LWS_WRITE_RAW) < (int)(p - buf - LWS_PRE))
-		return -1;
 	return 0;
 }
 
@@ -443,7 +486,7 @@ int
 wf_client_writable(struct wf *w, struct wf_client *c)
 {
 	struct wf_msg *m;
-	int n = 0;
+	int n = 0, full = 0;
 
 	if (c->closing) {
 		kp_debug("client %llu: closing with %d",
@@ -454,11 +497,13 @@ wf_client_writable(struct wf *w, struct wf_client *c)
 		    strlen(close_why[c->closing].reason));
 		return -1;
 	}
-	if (!c->ext && c->qlen > 1) {
-		if (write_batch(w, c) < 0)
+	if (!c->ext && !lws_is_ssl(c->wsi) && !lws_partial_buffered(c->wsi)) {
+		full = write_plain(w, c);
+		if (full < 0)
 			return -1;
 	}
-	while (c->qlen > 0 && n++ < 64 && !lws_send_pipe_choked(c->wsi)) {
+	while (!full && c->qlen > 0 && n++ < 64 &&
+	    !lws_send_pipe_choked(c->wsi)) {
 		m = c->q[c->qhead];
 		if (lws_write(c->wsi, m->buf + LWS_PRE, m->len,
 		    LWS_WRITE_TEXT) < (int)m->len)

@@ -45,10 +45,16 @@ struct wf_opts {
 	int ready_fd;
 };
 
-/* A message as sent: refcounted, shared by every client queueing it. */
+/*
+ * A message as sent: refcounted, shared by every client queueing it.  Its
+ * WebSocket frame header (text, FIN, unmasked) is made once, kept apart
+ * from the LWS_PRE bytes (which lws_write may write into).
+ */
 struct wf_msg {
 	uint32_t refs;
 	uint32_t token;		/* 0: not a tick (never conflated) */
+	unsigned char hdr[4];	/* frame header, hl bytes */
+	unsigned char hl;	/* 0: over 65535 bytes, sent by lws_write */
 	size_t len;
 	unsigned char buf[];	/* LWS_PRE bytes, then the payload */
 };

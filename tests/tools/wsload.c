@@ -3,7 +3,10 @@
  * plain ws:// connections (no extensions), sends one text message on
  * each, then reads frames with epoll until the timeout and prints one
  * summary line in wsc's format: tick latency = the time of the read(2)
- * that brought the message minus its receive_timestamp.  It does far less
+ * that brought the message minus its receive_timestamp.  -i IDLE ends
+ * the run early once ticks came and then none for IDLE.  -p PAUSE
+ * sleeps that long after each round of reads and reads at most 1 KB per
+ * client a round (a slow reader, to fill the server's socket buffers).  It does far less
  * work per message than wsc (libwebsockets), so that the client is not
  * what saturates first when servers are compared.
  */
@@ -19,11 +22,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kp.h"
 
-#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] ws://HOST:PORT/PATH"
+#define USAGE "usage: wsload -n N -s MSG [-t TIMEOUT] [-i IDLE] [-p PAUSE] " \
+	"[-o FILE] ws://HOST:PORT/PATH"
 #define RXCAP (1 << 18)
 
 struct conn {
@@ -34,7 +39,10 @@ struct conn {
 
 static int64_t *lat;
 static size_t nlat, caplat;
-static long long nmsgs;
+static int64_t *trace;		/* -o: stamp, receive time, client */
+static size_t ntrace, captrace;
+static int cur_client;
+static long long nmsgs, nbad;	/* bad: text not {...} */
 
 /* Seconds.fraction after "receive_timestamp": in m, as microseconds. */
 static int64_t
@@ -72,6 +80,8 @@ got_text(const unsigned char *m, size_t n, int64_t now)
 	int64_t ts;
 
 	nmsgs++;
+	if (n < 2 || m[0] != '{' || m[n - 1] != '}')
+		nbad++;
 	if (n < 14 || memcmp(m, "{\"type\":\"tick\"", 14) != 0)
 		return;
 	ts = stamp_us(m, n);
@@ -82,6 +92,16 @@ got_text(const unsigned char *m, size_t n, int64_t now)
 		lat = kp_xrealloc(lat, caplat * sizeof(*lat));
 	}
 	lat[nlat++] = now - ts;
+	if (captrace == 0)
+		return;
+	if (ntrace == captrace) {
+		captrace *= 2;
+		trace = kp_xrealloc(trace, captrace * 3 * sizeof(*trace));
+	}
+	trace[3 * ntrace] = ts;
+	trace[3 * ntrace + 1] = now;
+	trace[3 * ntrace + 2] = cur_client;
+	ntrace++;
 }
 
 /* Take the whole frames off c->rx; -1 on a close frame or a bad one. */
@@ -191,6 +211,21 @@ dial(const struct sockaddr_in *sa, const char *host, const char *path,
 	return 0;
 }
 
+/* -o FILE: one line per tick received: stamp_us recv_us client. */
+static void
+write_trace(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		kp_die(KP_EXIT_TEMP, "%s: %s", path, strerror(errno));
+	for (size_t i = 0; i < ntrace; i++)
+		fprintf(f, "%lld %lld %lld\n", (long long)trace[3 * i],
+		    (long long)trace[3 * i + 1], (long long)trace[3 * i + 2]);
+	if (fclose(f) != 0)
+		kp_die(KP_EXIT_TEMP, "%s: %s", path, strerror(errno));
+}
+
 static int
 cmp64(const void *a, const void *b)
 {
@@ -204,19 +239,24 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct epoll_event ev, evs[64];
-	const char *msg = NULL;
+	const char *msg = NULL, *out = NULL;
 	char host[256], path[512] = "/";
-	long long nc = 1, timeout_ms = 10000;
+	long long nc = 1, timeout_ms = 10000, idle_ms = 0, pause_ms = 0;
 	int opt, ep, port, connected = 0, failed = 0, closed = 0, nopen;
-	int64_t t0, now, deadline;
+	int64_t t0, now, deadline, last_rx;
 	struct conn *cs;
 	ssize_t r;
 
 	kp_log_init("wsload");
-	while ((opt = getopt(argc, argv, "n:s:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:t:i:p:o:h")) != -1) {
 		switch (opt) {
 		case 'n': nc = kp_opt_ll("-n", optarg, 1, 100000); break;
 		case 's': msg = optarg; break;
+		case 'o': out = optarg; break;
+		case 'p': pause_ms = kp_opt_duration_ms("-p", optarg, 1,
+		    60000); break;
+		case 'i': idle_ms = kp_opt_duration_ms("-i", optarg, 1,
+		    86400000); break;
 		case 't': timeout_ms = kp_opt_duration_ms("-t", optarg, 1,
 		    86400000); break;
 		case 'h': printf("%s\n", USAGE); return 0;
@@ -236,6 +276,10 @@ main(int argc, char **argv)
 	if (ep < 0)
 		kp_die(KP_EXIT_TEMP, "epoll_create1: %s", strerror(errno));
 	cs = kp_xcalloc((size_t)nc, sizeof(*cs));
+	if (out != NULL) {
+		captrace = 1 << 20;
+		trace = kp_xmalloc(captrace * 3 * sizeof(*trace));
+	}
 	t0 = kp_mono_ms();
 	deadline = t0 + timeout_ms;
 	for (long long i = 0; i < nc; i++) {
@@ -255,15 +299,30 @@ main(int argc, char **argv)
 			kp_die(KP_EXIT_TEMP, "client %lld: closed at once", i);
 	}
 	nopen = connected;
+	last_rx = 0;
 	while (nopen > 0 && (now = kp_mono_ms()) < deadline) {
-		int n = epoll_wait(ep, evs, 64, (int)(deadline - now));
+		int64_t until = deadline;
+		int n;
+
+		if (idle_ms > 0 && nlat > 0) {
+			if (now - last_rx >= idle_ms)
+				break;
+			if (last_rx + idle_ms < until)
+				until = last_rx + idle_ms;
+		}
+		n = epoll_wait(ep, evs, 64, (int)(until - now));
+		if (n > 0)
+			last_rx = kp_mono_ms();
 
 		if (n < 0 && errno != EINTR)
 			kp_die(KP_EXIT_TEMP, "epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
 
-			r = read(c->fd, c->rx + c->have, RXCAP - c->have);
+			cur_client = (int)(c - cs);
+
+			r = read(c->fd, c->rx + c->have, pause_ms > 0 &&
+			    RXCAP - c->have > 1024 ? 1024 : RXCAP - c->have);
 			if (r > 0)
 				c->have += (size_t)r;
 			if (r <= 0 || frames(c, kp_time_us()) < 0) {
@@ -279,11 +338,19 @@ main(int argc, char **argv)
 				    RXCAP);
 			}
 		}
+		if (pause_ms > 0) {
+			struct timespec ts = { pause_ms / 1000,
+			    (pause_ms % 1000) * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
 	}
+	if (out != NULL)
+		write_trace(out);
 	qsort(lat, nlat, sizeof(*lat), cmp64);
 	printf("clients=%lld connected=%d failed=%d closed=%d messages=%lld "
-	    "ticks=%zu seconds=%.3f p50_us=%lld p99_us=%lld max_us=%lld\n",
-	    nc, connected, failed, closed, nmsgs, nlat,
+	    "bad=%lld ticks=%zu seconds=%.3f p50_us=%lld p99_us=%lld "
+	    "max_us=%lld\n", nc, connected, failed, closed, nmsgs, nbad, nlat,
 	    (double)(kp_mono_ms() - t0) / 1000,
 	    nlat ? (long long)lat[nlat / 2] : 0,
 	    nlat ? (long long)lat[nlat * 99 / 100] : 0,
@@ -295,6 +362,7 @@ main(int argc, char **argv)
 	}
 	free(cs);
 	free(lat);
+	free(trace);
 	close(ep);
 	return failed > 0 ? 1 : 0;
 }
