@@ -56,9 +56,14 @@ for _ in $(seq 200); do [ -s "$tmp/ready" ] && break; sleep 0.05; done
 ks=$(pgrep -n -x kite-stream)
 sleep 2
 ticks() { awk '{ print $14 + $15 }' "/proc/$ks/stat"; }
+# CPU the hypervisor took from this VM (steal, /proc/stat): it stalls
+# every process at once and shows in the latency tail
+steal() { awk '/^cpu / { print $9 }' /proc/stat; }
+st0=$(steal)
 t0=$(ticks)
 sleep "$secs"
 t1=$(ticks)
+st1=$(steal)
 rss=$(awk '/VmRSS/ { print $2 }' "/proc/$ks/status")
 anon=$(awk '/RssAnon/ { print $2 }' "/proc/$ks/status")
 kill -TERM "$ks"
@@ -81,3 +86,5 @@ printf 'kite-stream live: of it, wire (kite-sim socket, kernel, wake-up)\tp50 %s
 	"$wp50" "$wp99"
 printf 'kite-stream live: of it, kite-stream (decode, print, pipe, reader wake-up)\tp50 %s us, p99 %s us\t-\t-\n' \
 	"$op50" "$op99"
+printf 'kite-stream live: CPU stolen by the hypervisor during the %s s measured (2 vCPUs)\t%d ms\t-\t-\n' \
+	"$secs" "$(( (st1 - st0) * 1000 / hz ))"

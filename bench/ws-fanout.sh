@@ -73,8 +73,15 @@ free_port() {
 }
 
 # run SERVER RATE: prints "delivered_per_s p50_us p99_us"
+# CPU time the hypervisor took from this VM's CPUs (steal, /proc/stat),
+# in ms: on a shared host it stalls every process at once, and the p99 of
+# a trial follows it (1 ms of p99 with 50 ms stolen, 114 ms with 2.4 s).
+steal_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%d\n", $9 * 1000 / hz }' /proc/stat
+}
+
 run() {
-	local server=$1 rate=$2 port pid sum toks i
+	local server=$1 rate=$2 port pid sum toks i st0
 	port=$(free_port)
 	toks=$(seq -s, 1 "$k")
 	case $server in
@@ -95,16 +102,18 @@ run() {
 		(exec 9<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 		sleep 0.05
 	done
+	st0=$(steal_ms)
 	sum=$(wsload -n "$n" -s "{\"action\":\"subscribe\",\"tokens\":[$toks]}" \
 		-t "$((secs + 5))s" -i 1500ms "ws://127.0.0.1:$port/" || true)
 	kill "$pid" 2>/dev/null || true
 	pkill -P "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	echo "ws-fanout bench: $server $n x $k @ $rate/s: $sum" >&2
-	awk -v s="$secs" '{
+	st0=$(($(steal_ms) - st0))
+	echo "ws-fanout bench: $server $n x $k @ $rate/s: $sum stolen_ms=$st0" >&2
+	awk -v s="$secs" -v st="$st0" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%d %d %d\n", v["ticks"] / (s + v["max_us"] / 1e6),
-		    v["p50_us"], v["p99_us"]
+		printf "%d %d %d %d\n", v["ticks"] / (s + v["max_us"] / 1e6),
+		    v["p50_us"], v["p99_us"], st
 	}' <<<"$sum"
 }
 
@@ -118,21 +127,25 @@ ratio() {
 }
 
 load0=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)
+steal0=$(steal_ms)
 
 # med: the median of its arguments (the middle one; the lower middle one
 # of an even count).
 med() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-knee=0 kod=0 kop50=0 kop99=0 knd=0 knp50=0 knp99=0 kolo=0 kohi=0
+kqp99=0 kqst=0 knee=0 kod=0 kop50=0 kop99=0 knd=0 knp50=0 knp99=0 kolo=0 kohi=0
 omax=0 omax_r=0 nmax=0 nmax_r=0
 steps=()
 for rate in $rates; do
 	ods=() op50s=() op99s=() nds=() np50s=() np99s=()
+	qst=-1 qp99=0
 	for ((t = 0; t < trials; t++)); do
-		read -r od op50 op99 < <(run ours "$rate")
+		read -r od op50 op99 ost < <(run ours "$rate")
 		ods+=("$od") op50s+=("$op50") op99s+=("$op99")
+		# the trial the hypervisor disturbed least
+		if ((qst < 0 || ost < qst)); then qst=$ost qp99=$op99; fi
 		if ((node_ok)); then
-			read -r nd np50 np99 < <(run node "$rate")
+			read -r nd np50 np99 _ < <(run node "$rate")
 			nds+=("$nd") np50s+=("$np50") np99s+=("$np99")
 		fi
 	done
@@ -144,22 +157,23 @@ for rate in $rates; do
 		nd=$(med "${nds[@]}") np50=$(med "${np50s[@]}")
 		np99=$(med "${np99s[@]}")
 	fi
-	printf 'ws-fanout bench: %d/s in, %d/s offered, median of %d: ours %d/s p50 %s p99 %s ms (trials %s-%s); node %d/s p50 %s p99 %s ms\n' \
+	printf 'ws-fanout bench: %d/s in, %d/s offered, median of %d: ours %d/s p50 %s p99 %s ms (trials %s-%s; least steal %s ms, %d ms stolen); node %d/s p50 %s p99 %s ms\n' \
 		"$rate" "$((n * rate))" "$trials" "$od" "$(ms "$op50")" \
-		"$(ms "$op99")" "$(ms "$olo")" "$(ms "$ohi")" \
-		"$nd" "$(ms "$np50")" "$(ms "$np99")" >&2
+		"$(ms "$op99")" "$(ms "$olo")" "$(ms "$ohi")" "$(ms "$qp99")" \
+		"$qst" "$nd" "$(ms "$np50")" "$(ms "$np99")" >&2
 	((od > omax)) && omax=$od omax_r=$rate
 	((nd > nmax)) && nmax=$nd nmax_r=$rate
-	steps+=("$rate $od $op50 $op99 $nd $np50 $np99 $olo $ohi")
+	steps+=("$rate $od $op50 $op99 $nd $np50 $np99 $olo $ohi $qp99 $qst")
 done
 
 # The knee: the lowest rate from which Node's p99 stays over 100 ms at
 # every higher rate of the ramp (one noisy step does not make it).
 if ((node_ok)); then
 	for ((i = ${#steps[@]} - 1; i >= 0; i--)); do
-		read -r rate od op50 op99 nd np50 np99 olo ohi <<<"${steps[i]}"
+		read -r rate od op50 op99 nd np50 np99 olo ohi qp99 qst <<<"${steps[i]}"
 		((np99 > 100000)) || break
 		knee=$rate kod=$od kop50=$op50 kop99=$op99 kolo=$olo kohi=$ohi
+		kqp99=$qp99 kqst=$qst
 		knd=$nd knp50=$np50 knp99=$np99
 	done
 fi
@@ -171,6 +185,8 @@ if ((knee > 0)); then
 	printf 'ws-fanout: latency p50 / p99 at that load (median of %d trials; ours p99 trials %s-%s ms)\t%s / %s ms\tNode ws %s / %s ms\t-\n' \
 		"$trials" "$(ms "$kolo")" "$(ms "$kohi")" \
 		"$(ms "$kop50")" "$(ms "$kop99")" "$(ms "$knp50")" "$(ms "$knp99")"
+	printf 'ws-fanout: p99 at that load in the trial with the least CPU stolen by the hypervisor (%d ms stolen)\t%s ms\t-\t-\n' \
+		"$kqst" "$(ms "$kqp99")"
 	if [[ $knee == "${rates%% *}" ]]; then
 		printf 'ws-fanout: note\tNode p99 > 100 ms from the lowest rate of the ramp on: the machine was busy, the knee is a lower bound\t-\t-\n'
 	fi
@@ -185,7 +201,13 @@ if ((nmax > 0)); then
 	if ((omax >= 5 * nmax)); then t5=MET; else t5="NOT MET"; fi
 fi
 if ((knee > 0)); then
-	if ((kop99 < 5000)); then tp=MET; else tp="NOT MET"; fi
+	if ((kop99 < 5000)); then
+		tp=MET
+	elif ((kqp99 < 5000)); then
+		tp="MET in the trial with least steal only"
+	else
+		tp="NOT MET"
+	fi
 fi
 printf 'ws-fanout: target >= 5x Node max delivered rate\t%s\t%s\t%s\n' \
 	"$t5" "Node ws $nmax/s x 5 = $((5 * nmax))/s" "$(ratio "$omax" "$nmax")"
@@ -193,3 +215,5 @@ printf 'ws-fanout: target p99 < 5 ms where Node p99 > 100 ms\t%s\t%s\t-\n' \
 	"$tp" "ours median $(ms "$kop99") ms at $knee/s in"
 printf 'ws-fanout: 1-min load average before / after the ramp (%s cores; other work on the machine shows here)\t%s / %s\t-\t-\n' \
 	"$(nproc)" "$load0" "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo -)"
+printf 'ws-fanout: CPU stolen by the hypervisor during the whole ramp\t%d ms\t-\t-\n' \
+	"$(($(steal_ms) - steal0))"
