@@ -730,19 +730,74 @@ plain_string(const char *p, const char *e)
 	return p < e && *p == '"' ? p : NULL;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_DIGITS 1
+/*
+ * The value of eight ASCII digits read as a little-endian word (the first
+ * digit in the low byte): pairs of digits, then of pairs, then of quads,
+ * each one multiply over lanes that cannot carry into each other (99,
+ * 9999 fit their lanes).
+ */
+HOT uint64_t
+eight_value(uint64_t w)
+{
+	w -= 0x3030303030303030ull;
+	w = (w * 10 + (w >> 8)) & 0x00ff00ff00ff00ffull;
+	w = (w * 100 + (w >> 16)) & 0x0000ffff0000ffffull;
+	return (w * 10000 + (w >> 32)) & 0xffffffffull;
+}
+
+static const uint64_t pow10_u64[9] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+};
+#endif
+
 /*
  * The run of digits at *pp into *m (m * 10 + digit each, modulo 2^64:
  * the caller rejects runs too long to be exact); *pp moves past it.
- * Return the run's length.
+ * Return the run's length.  While the line (up to e) holds eight more
+ * bytes, eight at a time: a byte is a digit when it XOR '0' is below 10
+ * (adding 0x76 leaves its high bit clear, and the byte had it clear);
+ * a carry out of a byte only reaches later bytes, past the first
+ * non-digit, which is all that counts.  A run's last k < 8 digits are
+ * moved to the top of the word, below them '0's: the same value.
  */
 HOT size_t
-read_digits(const char **pp, uint64_t *m)
+read_digits(const char **pp, const char *e, uint64_t *m)
 {
 	const char *p = *pp, *d = p;
 	uint64_t v = *m;
 
+#ifdef SWAR_DIGITS
+	while (e - p >= 8) {
+		uint64_t w, t, nd;
+		unsigned k;
+
+		memcpy(&w, p, 8);
+		t = w ^ 0x3030303030303030ull;
+		nd = ((t + 0x7676767676767676ull) | t) & 0x8080808080808080ull;
+		if (nd == 0) {
+			v = v * 100000000u + eight_value(w);
+			p += 8;
+			continue;
+		}
+		k = (unsigned)__builtin_ctzll(nd) >> 3;
+		if (k > 0) {
+			w = w << (64 - 8 * k) |
+			    0x3030303030303030ull >> (8 * k);
+			v = v * pow10_u64[k] + eight_value(w);
+			p += k;
+		}
+		goto done;
+	}
+#else
+	(void)e;
+#endif
 	while (DIGIT(*p))
 		v = v * 10 + (uint64_t)(*p++ - '0');
+#ifdef SWAR_DIGITS
+done:
+#endif
 	*pp = p;
 	*m = v;
 	return (size_t)(p - d);
@@ -753,7 +808,7 @@ read_digits(const char **pp, uint64_t *m)
  * scanner decides).  Relies on the NUL at s[n].
  */
 static int
-fast_number(const char **pp, struct kp_tickscan *js, int tgt)
+fast_number(const char **pp, const char *e, struct kp_tickscan *js, int tgt)
 {
 	const char *p = *pp, *d;
 	uint64_t m = 0;
@@ -769,7 +824,7 @@ fast_number(const char **pp, struct kp_tickscan *js, int tgt)
 		if (DIGIT(*p))
 			return 1;
 	} else {
-		sig = (int)read_digits(&p, &m);
+		sig = (int)read_digits(&p, e, &m);
 		if (sig == 0 || sig > 18)
 			return 1;
 	}
@@ -789,7 +844,7 @@ fast_number(const char **pp, struct kp_tickscan *js, int tgt)
 	if (m == 0)
 		while (*p == '0')
 			p++;
-	sig += (int)read_digits(&p, &m);
+	sig += (int)read_digits(&p, e, &m);
 	x = -(int)(p - d);
 	if (sig > 19 || x < -22 || (*p | 0x20) == 'e')
 		return 1;
@@ -909,7 +964,7 @@ key:
 value:
 	/* (a picked member was reset at its key: array elements never are) */
 	if (DIGIT(*p) || *p == '-') {	/* most values: before the switch */
-		if ((unsigned)tgt < KP_TK_N ? fast_number(&p, js, tgt) :
+		if ((unsigned)tgt < KP_TK_N ? fast_number(&p, e, js, tgt) :
 		    fast_skip_number(&p, e))
 			return 1;
 		goto after;
