@@ -8,6 +8,8 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@
 
 #define USAGE "usage: tick-greeks -i FILE | --db[=CONNINFO] [-m MAP] " \
 	"[-r RATE] [-q YIELD]\n       [--model bsm|black76] " \
-	"[--price last|mid] [--fields LIST]"
+	"[--price last|mid] [--fields LIST] [-j N]"
 #define LINE_MAX_BYTES (1 << 20)
 #define DEF_R 0.0525
 #define DEF_Q 0.013
@@ -46,7 +48,8 @@ struct inst {
 	char name[KP_INSTR_NAME_MAX + 1];
 	char exch[KP_INSTR_EXCH_MAX + 1];
 	char expiry_str[11];
-	uint32_t sfx_off, sfx_len;	/* an option's suffix in table.sfx */
+	const char *sfx;	/* an option's suffix (see struct table) */
+	uint32_t sfx_len;	/* 0 until it is built */
 };
 
 struct table {
@@ -58,10 +61,12 @@ struct table {
 	 * Each option's fields that do not change from tick to tick, as
 	 * they are written after time_to_expiry (tradingsymbol to
 	 * instrument_type, per --fields), then "}\n": one copy per tick.
-	 * Built on an option's first tick (sfx_len 0 until then).
+	 * Built on an option's first tick (sfx_len 0 until then), in
+	 * chunks that never move: the workers of -j read them while the
+	 * main thread adds more.
 	 */
-	char *sfx;
-	size_t sfx_n, sfx_cap;
+	char **chunk;
+	size_t nchunk, used;	/* bytes used in the last chunk */
 };
 
 /* token -> latest price, kept across reloads */
@@ -78,6 +83,7 @@ struct opts {
 	double r, q;
 	int black76, mid;
 	int fields[F_N];
+	int jobs;		/* -j: 1, or the worker threads */
 };
 
 static struct opts O;
@@ -155,9 +161,13 @@ table_index(struct table *t)
 static void
 table_free(struct table *t)
 {
+	size_t i;
+
+	for (i = 0; i < t->nchunk; i++)
+		free(t->chunk[i]);
+	free(t->chunk);
 	free(t->v);
 	free(t->slot);
-	free(t->sfx);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -519,10 +529,20 @@ num(const struct kp_tickscan *js, int k)
 	    js->num[k] : NAN;
 }
 
+/*
+ * The last ISO timestamp read and its value: candles of one minute share
+ * it, and the instruments of a minute come one after another.
+ */
+struct iso_cache {
+	char raw[40];
+	size_t n;
+	double t;
+};
+
 /* Tick time: exchange_timestamp, else receive_timestamp, else the
  * candle's timestamp (epoch seconds or ISO 8601). */
 static double
-tick_time(const struct kp_tickscan *js)
+tick_time(const struct kp_tickscan *js, struct iso_cache *ic)
 {
 	double t = num(js, KP_TK_EXCH_TS);
 	char buf[256], *s;
@@ -534,9 +554,19 @@ tick_time(const struct kp_tickscan *js)
 		return t;
 	if (js->kind[KP_TK_TS] != KP_TV_STR)
 		return num(js, KP_TK_TS);
+	if (js->slen == ic->n && ic->n > 0 &&
+	    memcmp(js->str, ic->raw, ic->n) == 0)
+		return ic->t;
 	n = kp_tickscan_str(js->str, js->slen, buf, sizeof(buf));
-	if (n != (size_t)-1)
-		return kp_iso_time(buf);
+	if (n != (size_t)-1) {
+		t = kp_iso_time(buf);
+		if (js->slen <= sizeof(ic->raw)) {
+			memcpy(ic->raw, js->str, js->slen);
+			ic->n = js->slen;
+			ic->t = t;
+		}
+		return t;
+	}
 	/* longer than any real timestamp, but decoded all the same */
 	if ((s = malloc(js->slen + 1)) == NULL)
 		return NAN;
@@ -644,71 +674,93 @@ put_str(char *p, int f, const char *s)
 }
 
 /*
- * The underlying's price: many ticks in a row see the same one, so the
- * last one written is kept (by its bits) and copied.
+ * A number field that many ticks in a row write with the same value
+ * (the underlying's price; the time to expiry of ticks with the same
+ * exchange second and expiry): the last text written, kept by the
+ * value's bits and copied.
  */
+struct num_cache {
+	uint64_t bits;
+	size_t n;		/* 0: empty */
+	char text[32 + KP_DTOA_ROOM];
+};
+
 static char *
-put_underlying(char *p, double S)
+put_num_cached(char *p, int f, double v, struct num_cache *nc)
 {
-	static uint64_t bits;
-	static char text[96];	/* the name, KP_DTOA_ROOM */
-	static size_t n;
 	uint64_t b;
 
-	memcpy(&b, &S, sizeof(b));
-	if (n == 0 || b != bits) {
-		n = (size_t)(put_num(text, F_UNDERLYING, S) - text);
-		bits = b;
+	memcpy(&b, &v, sizeof(b));
+	if (nc->n == 0 || b != nc->bits) {
+		nc->n = (size_t)(put_num(nc->text, f, v) - nc->text);
+		nc->bits = b;
 	}
-	memcpy(p, text, n);
-	return p + n;
+	memcpy(p, nc->text, nc->n);
+	return p + nc->n;
 }
+
+/*
+ * What enrich keeps from tick to tick: one per thread that formats
+ * (the main thread, or each worker of -j).
+ */
+struct fmt_ctx {
+	struct num_cache under, tte;
+	/* reasons as put_jstr writes them, by the address of the string */
+	struct { const char *s; size_t n; char j[128]; } reason[8];
+	unsigned long long noiv;
+};
 
 /*
  * A reason as put_jstr writes it, from a few kept by the address of the
  * string (the reasons are string constants), else put_jstr itself.
  */
 static char *
-put_reason(char *p, const char *reason)
+put_reason(char *p, const char *reason, struct fmt_ctx *fc)
 {
-	static struct { const char *s; size_t n; char j[128]; } c[8];
 	size_t i;
 
-	for (i = 0; i < 8 && c[i].s != NULL; i++)
-		if (c[i].s == reason) {
-			memcpy(p, c[i].j, c[i].n);
-			return p + c[i].n;
+	for (i = 0; i < 8 && fc->reason[i].s != NULL; i++)
+		if (fc->reason[i].s == reason) {
+			memcpy(p, fc->reason[i].j, fc->reason[i].n);
+			return p + fc->reason[i].n;
 		}
 	/* <= 20 bytes escaped (<= 6x, quotes) fit in j */
 	if (i == 8 || strlen(reason) > 20)
 		return put_jstr(p, reason);
-	c[i].n = (size_t)(put_jstr(c[i].j, reason) - c[i].j);
-	c[i].s = reason;
-	memcpy(p, c[i].j, c[i].n);
-	return p + c[i].n;
+	fc->reason[i].n = (size_t)(put_jstr(fc->reason[i].j, reason) -
+	    fc->reason[i].j);
+	fc->reason[i].s = reason;
+	memcpy(p, fc->reason[i].j, fc->reason[i].n);
+	return p + fc->reason[i].n;
 }
 
 struct counts {
-	unsigned long long lines, options, noiv, bad, pass;
+	unsigned long long lines, options, bad, pass;
+};
+
+/*
+ * What the sequential part of a line (prepare) hands to the formatting
+ * of an option tick: the instrument, the option price, the tick time and
+ * the underlying's price at that point of the stream (NaN: none), and
+ * where the line's closing brace is.
+ */
+struct opt_tick {
+	const struct inst *in;
+	double px, ts, S;
+	size_t end;
 };
 
 /* Enrich one option tick: write the fields at p (after the line without
  * its closing brace), at most ENRICH_ROOM bytes; return the end. */
 static char *
-enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
-    struct counts *c)
+enrich(char *p, const struct opt_tick *ot, struct fmt_ctx *fc)
 {
-	double ts = tick_time(js), px, S = NAN, Tyr, iv = NAN, *up;
+	const struct inst *in = ot->in;
+	double ts = ot->ts, px = ot->px, S = ot->S, Tyr, iv = NAN;
 	const char *reason = NULL;
 	struct kp_greeks g;
 	int call = in->type == KP_INSTR_CE, st;
 
-	px = O.mid ? mid_price(js) : NAN;
-	if (isnan(px))
-		px = tick_price(js);
-	up = in->under ? price_slot(&P, in->under, 0) : NULL;
-	if (up != NULL && *up > 0)
-		S = *up;
 	Tyr = ((double)in->expiry * 86400 + 36000 - ts) / (365.0 * 86400);
 	if (in->expiry == KP_INSTR_NOEXP || isnan(ts))
 		reason = "no_time";
@@ -731,22 +783,22 @@ enrich(char *p, const struct kp_tickscan *js, const struct inst *in,
 			kp_greeks_bsm(call, S, in->strike, Tyr, O.r, O.q, iv,
 			    &g);
 	} else {
-		c->noiv++;
+		fc->noiv++;
 		g.delta = g.gamma = g.theta_day = g.vega_pt = g.rho_pct = NAN;
 	}
 	p = put_num(p, F_IV, iv);
 	if (reason != NULL && O.fields[F_IV]) {
 		memcpy(p, ",\"iv_reason\":", 13);
-		p = put_reason(p + 13, reason);
+		p = put_reason(p + 13, reason, fc);
 	}
 	p = put_num(p, F_DELTA, g.delta);
 	p = put_num(p, F_GAMMA, g.gamma);
 	p = put_num(p, F_THETA, g.theta_day);
 	p = put_num(p, F_VEGA, g.vega_pt);
 	p = put_num(p, F_RHO, g.rho_pct);
-	p = put_underlying(p, S);
-	p = put_num(p, F_TTE, isnan(ts) ? NAN : Tyr);
-	memcpy(p, T.sfx + in->sfx_off, in->sfx_len);
+	p = put_num_cached(p, F_UNDERLYING, S, &fc->under);
+	p = put_num_cached(p, F_TTE, isnan(ts) ? NAN : Tyr, &fc->tte);
+	memcpy(p, in->sfx, in->sfx_len);
 	return p + in->sfx_len;
 }
 
@@ -767,52 +819,61 @@ put_fixed(char *p, const struct inst *in)
 	return p;
 }
 
+/* Size of a chunk of option suffixes (one suffix <= ENRICH_ROOM). */
+#define SFX_CHUNK (64 * 1024)
+
 /*
- * Point in->sfx_off/sfx_len at the instrument's suffix, built on its
- * first tick (an instrument list has far more options than a stream
- * carries); return 0, or -1 when out of memory.  Offsets, not pointers:
- * the arena moves as it grows.
+ * Point in->sfx/sfx_len at the instrument's suffix, built on its first
+ * tick (an instrument list has far more options than a stream carries);
+ * return 0, or -1 when out of memory.
  */
 static int
 build_sfx(struct table *t, struct inst *in)
 {
-	char tmp[ENRICH_ROOM];
+	char tmp[ENRICH_ROOM], *dst;
 	size_t k = (size_t)(put_fixed(tmp, in) - tmp);
 
-	if (t->sfx_n + k > t->sfx_cap) {
-		size_t cap = t->sfx_cap ? 2 * t->sfx_cap : 1 << 16;
-		char *n;
+	if (t->nchunk == 0 || t->used + k > SFX_CHUNK) {
+		char **v = realloc(t->chunk, (t->nchunk + 1) * sizeof(*v));
 
-		while (cap < t->sfx_n + k)
-			cap *= 2;
-		if (cap > UINT32_MAX || (n = realloc(t->sfx, cap)) == NULL)
+		if (v == NULL)
 			return -1;
-		t->sfx = n;
-		t->sfx_cap = cap;
+		t->chunk = v;
+		if ((v[t->nchunk] = malloc(SFX_CHUNK)) == NULL)
+			return -1;
+		t->nchunk++;
+		t->used = 0;
 	}
-	memcpy(t->sfx + t->sfx_n, tmp, k);
-	in->sfx_off = (uint32_t)t->sfx_n;
+	dst = t->chunk[t->nchunk - 1] + t->used;
+	memcpy(dst, tmp, k);
+	t->used += k;
+	in->sfx = dst;
 	in->sfx_len = (uint32_t)k;
-	t->sfx_n += k;
 	return 0;
 }
 
-static void
-process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
-    uint64_t lineno, struct counts *c)
+/*
+ * The sequential part of a line, in stream order: check it, look its
+ * instrument up, record an underlying's price.  Return 1 for an option
+ * tick (*ot filled), 0 for a line that passes through, -1 for a bad one
+ * (reported and counted).
+ */
+static int
+prepare(const char *line, size_t len, uint64_t lineno, struct opt_tick *ot,
+    struct iso_cache *ic, struct counts *c)
 {
 	struct kp_tickscan js;
 	struct inst *in;
+	double *up;
 	uint32_t tok;
-	size_t end, need;
-	char *p0, *p;
+	size_t end;
 
 	c->lines++;
 	if (kp_tickscan(&js, line, len) < 0) {
 		c->bad++;
 		kp_warn("line %llu: bad JSON: %s (column %zu)",
 		    (unsigned long long)lineno, js.err, js.col);
-		return;
+		return -1;
 	}
 	if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
 	    js.i64[KP_TK_TOKEN] <= 0 || js.i64[KP_TK_TOKEN] > UINT32_MAX)
@@ -826,8 +887,9 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		 * (bounded by the instrument list): a reload that adds
 		 * options on it then finds the price already there.
 		 */
-		double *up = price_slot(&P, tok, in != NULL), px;
+		double px;
 
+		up = price_slot(&P, tok, in != NULL);
 		px = tick_price(&js);
 		if (up != NULL && px > 0)
 			*up = px;
@@ -840,23 +902,51 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
 		goto pass;
 	if (in->sfx_len == 0 && build_sfx(&T, in) < 0)
 		kp_die(KP_EXIT_TEMP, "out of memory");
+	ot->in = in;
+	ot->end = end;
+	ot->ts = tick_time(&js, ic);
+	ot->px = O.mid ? mid_price(&js) : NAN;
+	if (isnan(ot->px))
+		ot->px = tick_price(&js);
+	up = in->under ? price_slot(&P, in->under, 0) : NULL;
+	ot->S = up != NULL && *up > 0 ? *up : NAN;
+	c->options++;
+	return 1;
+pass:
+	c->pass++;
+	return 0;
+}
+
+/* One line, all of it, on one thread (-j 1). */
+static void
+process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
+    uint64_t lineno, struct iso_cache *ic, struct fmt_ctx *fc,
+    struct counts *c)
+{
+	struct opt_tick ot;
+	size_t need;
+	char *p0, *p;
+	int st = prepare(line, len, lineno, &ot, ic, c);
+
+	if (st < 0)
+		return;
+	if (st == 0)
+		goto pass;
 	/* straight into the output buffer when it can hold the line */
-	need = end - 1 + ENRICH_ROOM + 2;
+	need = ot.end - 1 + ENRICH_ROOM + 2;
 	if (need > out->cap || (p0 = kp_out_room(out, need)) == NULL) {
 		kp_buf_reset(b);
 		if ((p0 = kp_buf_room(b, need)) == NULL)
 			goto pass;
 	}
-	memcpy(p0, line, end - 1);
-	p = enrich(p0 + end - 1, &js, in, c);
+	memcpy(p0, line, ot.end - 1);
+	p = enrich(p0 + ot.end - 1, &ot, fc);
 	if (p0 == b->p)
 		kp_out_write(out, p0, (size_t)(p - p0));
 	else
 		kp_out_commit(out, (size_t)(p - p0));
-	c->options++;
 	return;
 pass:
-	c->pass++;
 	kp_out_write(out, line, len);
 	kp_out_write(out, "\n", 1);
 }
@@ -884,6 +974,362 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
 	return 0;
 }
 
+/* The -j pipeline ---------------------------------------------------- */
+
+/*
+ * -j N: the main thread reads the lines and runs prepare() on each in
+ * stream order (the underlying prices come from the same stream), into
+ * batches; N - 1 workers compute and format whole batches, any batch on
+ * any worker; a writer thread writes the batches in the order they were
+ * filled.  The main thread is the one that cannot be spread, so it
+ * computes a batch itself only when the workers fall behind (two batches
+ * waiting, or no free batch to fill): N threads in all share the work,
+ * and with N threads on N CPUs none waits on another.  A ring of batches
+ * bounds the memory.  A batch is sent as soon as the input has nothing
+ * more to read at once, so a live stream is not held back.
+ */
+#define BATCH_LINES 512
+#define BATCH_BYTES (256 * 1024)
+#define JOBS_MAX 64
+
+enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
+
+struct job {
+	size_t off, len;	/* the line in the batch's in */
+	struct opt_tick ot;	/* ot.in NULL: the line passes through */
+};
+
+struct batch {
+	int state;		/* B_*, under the pipeline's mutex */
+	struct kp_buf in;	/* the lines, back to back */
+	struct job *job;
+	size_t njob, nopt;
+	struct kp_buf out;	/* the batch's output, from its worker */
+};
+
+struct pipeline {
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work;		/* workers: a batch sent, or the end */
+	pthread_cond_t cv_done;		/* the writer: a batch computed */
+	pthread_cond_t cv_free;		/* the main thread: a batch written */
+	struct batch *b, *cur;	/* cur: the batch being filled */
+	size_t nb;
+	uint64_t fill, work, write;	/* next batch to send, compute, write */
+	int eof;		/* nothing more will be sent */
+	int werr;		/* the writer's errno (EPIPE...), 0 if none */
+	int nworker;
+	pthread_t *worker, writer;
+	struct fmt_ctx *fc;	/* one per worker, then the main thread's */
+	struct wctx { struct pipeline *pp; int i; } *wc;
+};
+
+static void
+lock(struct pipeline *pp)
+{
+	pthread_mutex_lock(&pp->mu);
+}
+
+static void
+unlock(struct pipeline *pp)
+{
+	pthread_mutex_unlock(&pp->mu);
+}
+
+/* Format a whole batch into its out. */
+static void
+compute(struct batch *b, struct fmt_ctx *fc)
+{
+	size_t i, need = b->in.len + b->njob + b->nopt * (ENRICH_ROOM + 2);
+	char *p0, *p;
+
+	kp_buf_reset(&b->out);
+	if ((p0 = kp_buf_room(&b->out, need)) == NULL)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+	p = p0;
+	for (i = 0; i < b->njob; i++) {
+		const struct job *j = &b->job[i];
+		const char *line = b->in.p + j->off;
+
+		if (j->ot.in == NULL) {
+			memcpy(p, line, j->len);
+			p += j->len;
+			*p++ = '\n';
+		} else {
+			memcpy(p, line, j->ot.end - 1);
+			p = enrich(p + j->ot.end - 1, &j->ot, fc);
+		}
+	}
+	b->out.len = (size_t)(p - p0);
+}
+
+/*
+ * With the lock held: take the oldest batch sent and not yet taken,
+ * compute it (unlocked) with fc, and mark it done.
+ */
+static void
+run_one(struct pipeline *pp, struct fmt_ctx *fc)
+{
+	struct batch *b = &pp->b[pp->work++ % pp->nb];
+
+	b->state = B_BUSY;
+	unlock(pp);
+	compute(b, fc);
+	lock(pp);
+	b->state = B_DONE;
+	pthread_cond_signal(&pp->cv_done);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct wctx *wc = arg;
+	struct pipeline *pp = wc->pp;
+
+	lock(pp);
+	for (;;) {
+		while (pp->work == pp->fill && !pp->eof)
+			pthread_cond_wait(&pp->cv_work, &pp->mu);
+		if (pp->work == pp->fill)
+			break;
+		run_one(pp, &pp->fc[wc->i]);
+	}
+	unlock(pp);
+	return NULL;
+}
+
+/* Write all of p; 0, or the errno (EINTR retried, EAGAIN waited out). */
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			struct pollfd pf = { .fd = fd, .events = POLLOUT };
+
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				(void)poll(&pf, 1, -1);
+			else if (errno != EINTR)
+				return errno;
+			continue;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The writer: the batches in order; after an error, they are dropped. */
+static void *
+writer_main(void *arg)
+{
+	struct pipeline *pp = arg;
+	struct batch *b;
+	int e = 0;
+
+	lock(pp);
+	for (;;) {
+		b = &pp->b[pp->write % pp->nb];
+		while (b->state != B_DONE && !(pp->eof &&
+		    pp->write == pp->fill))
+			pthread_cond_wait(&pp->cv_done, &pp->mu);
+		if (b->state != B_DONE)
+			break;
+		unlock(pp);
+		if (e == 0)
+			e = write_all(1, b->out.p, b->out.len);
+		lock(pp);
+		pp->werr = e;
+		b->state = B_FREE;
+		pp->write++;
+		pthread_cond_signal(&pp->cv_free);
+	}
+	unlock(pp);
+	return NULL;
+}
+
+/* Start n workers and the writer, with no signal unblocked: the
+ * signals go to the main thread, whose read(2) they interrupt.  n may be
+ * 0 (the main thread and the writer alone). */
+static void
+pipe_start(struct pipeline *pp, int n)
+{
+	sigset_t all, old;
+	size_t i;
+	int e;
+
+	memset(pp, 0, sizeof(*pp));
+	pp->nworker = n;
+	pp->nb = 2 * (size_t)n + 4;
+	pp->b = calloc(pp->nb, sizeof(*pp->b));
+	pp->worker = calloc((size_t)n + 1, sizeof(*pp->worker));
+	pp->fc = calloc((size_t)n + 1, sizeof(*pp->fc));
+	pp->wc = calloc((size_t)n + 1, sizeof(*pp->wc));
+	if (pp->b == NULL || pp->worker == NULL || pp->fc == NULL ||
+	    pp->wc == NULL)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+	for (i = 0; i < pp->nb; i++) {
+		kp_buf_init(&pp->b[i].in, BATCH_BYTES + LINE_MAX_BYTES);
+		kp_buf_init(&pp->b[i].out, BATCH_BYTES + LINE_MAX_BYTES +
+		    BATCH_LINES * (ENRICH_ROOM + 3));
+		if ((pp->b[i].job = calloc(BATCH_LINES,
+		    sizeof(*pp->b[i].job))) == NULL)
+			kp_die(KP_EXIT_TEMP, "out of memory");
+	}
+	pthread_mutex_init(&pp->mu, NULL);
+	pthread_cond_init(&pp->cv_work, NULL);
+	pthread_cond_init(&pp->cv_done, NULL);
+	pthread_cond_init(&pp->cv_free, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < (size_t)n; i++) {
+		pp->wc[i].pp = pp;
+		pp->wc[i].i = (int)i;
+		if ((e = pthread_create(&pp->worker[i], NULL, worker_main,
+		    &pp->wc[i])) != 0)
+			kp_die(KP_EXIT_TEMP, "threads: %s", strerror(e));
+	}
+	if ((e = pthread_create(&pp->writer, NULL, writer_main, pp)) != 0)
+		kp_die(KP_EXIT_TEMP, "threads: %s", strerror(e));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * Send the batch being filled, if any, to the workers; compute one
+ * batch here when two or more are waiting for a worker.
+ */
+static void
+pipe_send(struct pipeline *pp)
+{
+	if (pp->cur == NULL)
+		return;
+	lock(pp);
+	pp->cur->state = B_FILLED;
+	pp->fill++;
+	pthread_cond_signal(&pp->cv_work);
+	if (pp->fill - pp->work >= 2 || pp->nworker == 0)
+		run_one(pp, &pp->fc[pp->nworker]);
+	unlock(pp);
+	pp->cur = NULL;
+}
+
+/* One line: prepare() here, in order; the rest in a batch. */
+static void
+pipe_line(struct pipeline *pp, const char *line, size_t len,
+    uint64_t lineno, struct iso_cache *ic, struct counts *c)
+{
+	struct opt_tick ot;
+	struct batch *b;
+	struct job *j;
+	int st = prepare(line, len, lineno, &ot, ic, c);
+
+	if (st < 0)
+		return;
+	if ((b = pp->cur) == NULL) {
+		b = &pp->b[pp->fill % pp->nb];
+		lock(pp);
+		while (b->state != B_FREE) {
+			if (pp->work != pp->fill)
+				run_one(pp, &pp->fc[pp->nworker]);
+			else
+				pthread_cond_wait(&pp->cv_free, &pp->mu);
+		}
+		unlock(pp);
+		kp_buf_reset(&b->in);
+		b->njob = b->nopt = 0;
+		pp->cur = b;
+	}
+	j = &b->job[b->njob++];
+	j->off = b->in.len;
+	j->len = len;
+	j->ot.in = NULL;
+	if (st > 0) {
+		j->ot = ot;
+		b->nopt++;
+	}
+	if (kp_buf_add(&b->in, line, len) < 0)
+		kp_die(KP_EXIT_TEMP, "out of memory");
+	if (b->njob == BATCH_LINES || b->in.len >= BATCH_BYTES)
+		pipe_send(pp);
+}
+
+/* Send what is filled and wait until all of it is written; return the
+ * writer's errno (0: all written). */
+static int
+pipe_drain(struct pipeline *pp)
+{
+	int e;
+
+	pipe_send(pp);
+	lock(pp);
+	while (pp->write != pp->fill) {
+		if (pp->work != pp->fill)
+			run_one(pp, &pp->fc[pp->nworker]);
+		else
+			pthread_cond_wait(&pp->cv_free, &pp->mu);
+	}
+	e = pp->werr;
+	unlock(pp);
+	return e;
+}
+
+/* The writer's errno so far (0: none), without waiting. */
+static int
+pipe_error(struct pipeline *pp)
+{
+	int e;
+
+	lock(pp);
+	e = pp->werr;
+	unlock(pp);
+	return e;
+}
+
+/* Drain, stop the threads, free; return the writer's errno and add the
+ * workers' counts of option ticks without an IV to *noiv. */
+static int
+pipe_stop(struct pipeline *pp, unsigned long long *noiv)
+{
+	int i, e = pipe_drain(pp);
+	size_t k;
+
+	lock(pp);
+	pp->eof = 1;
+	pthread_cond_broadcast(&pp->cv_work);
+	pthread_cond_broadcast(&pp->cv_done);
+	unlock(pp);
+	for (i = 0; i < pp->nworker; i++)
+		pthread_join(pp->worker[i], NULL);
+	for (i = 0; i <= pp->nworker; i++)
+		*noiv += pp->fc[i].noiv;
+	pthread_join(pp->writer, NULL);
+	for (k = 0; k < pp->nb; k++) {
+		kp_buf_free(&pp->b[k].in);
+		kp_buf_free(&pp->b[k].out);
+		free(pp->b[k].job);
+	}
+	pthread_mutex_destroy(&pp->mu);
+	pthread_cond_destroy(&pp->cv_work);
+	pthread_cond_destroy(&pp->cv_done);
+	pthread_cond_destroy(&pp->cv_free);
+	free(pp->b);
+	free(pp->worker);
+	free(pp->fc);
+	free(pp->wc);
+	return e;
+}
+
+/* -j 0: the online CPUs, at most JOBS_AUTO_MAX. */
+#define JOBS_AUTO_MAX 4
+
+static int
+jobs_auto(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > JOBS_AUTO_MAX ? JOBS_AUTO_MAX : (int)n;
+}
+
 static void
 usage(FILE *f)
 {
@@ -902,6 +1348,8 @@ usage(FILE *f)
 	    "  --model M        bsm (spot, default) or black76 (future)\n"
 	    "  --price P        last (default) or mid (depth's best bid/ask)\n"
 	    "  --fields LIST    comma-separated fields to add (default all)\n"
+	    "  -j N             N worker threads, same output (default 1;\n"
+	    "                   0: the online CPUs, at most 4)\n"
 	    "  -v / -Q          louder / quieter logging\n"
 	    "  -h               this help\n\n"
 	    "SIGHUP reloads the instruments.  Exit: 0 ok, 1 bad lines seen,\n"
@@ -941,18 +1389,21 @@ parse_args(int argc, char **argv)
 		{ "model", required_argument, NULL, 'M' },
 		{ "price", required_argument, NULL, 'p' },
 		{ "fields", required_argument, NULL, 'f' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, i, level = KP_LOG_INFO;
+	long long n;
 
 	O.r = DEF_R;
 	O.q = DEF_Q;
+	O.jobs = 1;
 	for (i = 0; i < F_N; i++)
 		O.fields[i] = 1;
-	while ((c = getopt_long(argc, argv, "+i:m:r:q:vQh", lopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+i:m:r:q:j:vQh", lopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'i': O.instr_path = optarg; break;
@@ -978,6 +1429,12 @@ parse_args(int argc, char **argv)
 			O.mid = strcmp(optarg, "mid") == 0;
 			break;
 		case 'f': parse_fields(optarg); break;
+		case 'j':
+			if (kp_num_ll(optarg, 0, JOBS_MAX, &n) < 0)
+				kp_die(KP_EXIT_PERM, "-j: 0 to %d threads, not "
+				    "'%s'", JOBS_MAX, optarg);
+			O.jobs = n == 0 ? jobs_auto() : (int)n;
+			break;
 		case 'v': level++; break;
 		case 'Q': level--; break;
 		case 'h': usage(stdout); exit(KP_EXIT_OK);
@@ -1000,9 +1457,13 @@ main(int argc, char **argv)
 	struct kp_out out;
 	struct kp_buf b;
 	struct counts c;
+	struct iso_cache ic;
+	struct fmt_ctx fc;
+	struct pipeline pp;
+	unsigned long long noiv = 0;
 	char err[KP_ERRLEN], *line;
 	size_t len, last_nl = SIZE_MAX;
-	int st;
+	int st, rerr = 0, werr;
 
 	kp_log_init("tick-greeks");
 	parse_args(argc, argv);
@@ -1018,11 +1479,19 @@ main(int argc, char **argv)
 	kp_out_init(&out, 1, 1 << 16);
 	kp_buf_init(&b, 2 * LINE_MAX_BYTES);
 	memset(&c, 0, sizeof(c));
+	memset(&ic, 0, sizeof(ic));
+	memset(&fc, 0, sizeof(fc));
+	if (O.jobs > 1)
+		pipe_start(&pp, O.jobs - 1);
 	for (;;) {
 		if (kp_sig_take(SIGHUP)) {
 			struct table nt;
 
-			kp_out_flush(&out);
+			/* nothing in flight uses the old table any more */
+			if (O.jobs > 1)
+				(void)pipe_drain(&pp);
+			else
+				kp_out_flush(&out);
 			if (load(&nt, err) != 0) {
 				table_free(&nt);
 				kp_warn("reload failed, keeping the old "
@@ -1042,7 +1511,8 @@ main(int argc, char **argv)
 		if (st == KP_LINE_ERR) {
 			if (errno == EINTR)
 				continue;
-			kp_die(KP_EXIT_TEMP, "stdin: %s", strerror(errno));
+			rerr = errno;
+			break;
 		}
 		if (st == KP_LINE_TOOLONG) {
 			c.bad++;
@@ -1052,18 +1522,35 @@ main(int argc, char **argv)
 		}
 		if (st != KP_LINE_OK)
 			continue;
-		process(&out, &b, line, len, lr.lineno, &c);
+		if (O.jobs > 1) {
+			pipe_line(&pp, line, len, lr.lineno, &ic, &c);
+			/* send when no further line is already buffered */
+			if (!line_buffered(&lr, &last_nl)) {
+				pipe_send(&pp);
+				if (pipe_error(&pp) != 0)
+					break;
+			}
+			continue;
+		}
+		process(&out, &b, line, len, lr.lineno, &ic, &fc, &c);
 		/* flush when no further line is already buffered */
 		if (!line_buffered(&lr, &last_nl))
 			kp_out_flush(&out);
 		if (kp_out_error(&out) != 0)
 			break;
 	}
-	kp_out_flush(&out);
-	st = kp_out_error(&out);
+	if (O.jobs > 1) {
+		werr = pipe_stop(&pp, &noiv);
+	} else {
+		kp_out_flush(&out);
+		werr = kp_out_error(&out);
+		noiv = fc.noiv;
+	}
 	kp_log(KP_LOG_INFO, "done lines=%llu options=%llu no_iv=%llu "
-	    "bad=%llu passed=%llu", c.lines, c.options, c.noiv, c.bad,
+	    "bad=%llu passed=%llu", c.lines, c.options, noiv, c.bad,
 	    c.pass);
+	if (rerr != 0)
+		kp_die(KP_EXIT_TEMP, "stdin: %s", strerror(rerr));
 	kp_line_free(&lr);
 	kp_out_free(&out);
 	kp_buf_free(&b);
@@ -1071,7 +1558,7 @@ main(int argc, char **argv)
 	free(umap);
 	free(P.key);
 	free(P.val);
-	if (st != 0 && st != EPIPE)
+	if (werr != 0 && werr != EPIPE)
 		return KP_EXIT_TEMP;
 	return c.bad ? KP_EXIT_REJECTED : KP_EXIT_OK;
 }
