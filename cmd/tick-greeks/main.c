@@ -1196,25 +1196,31 @@ pipe_start(struct pipeline *pp, int n)
 
 /*
  * Send the batch being filled, if any, to the workers; compute one
- * batch here when two or more are waiting for a worker.
+ * batch here when two or more are waiting for a worker.  Return the
+ * writer's errno so far (0: none).
  */
-static void
+static int
 pipe_send(struct pipeline *pp)
 {
-	if (pp->cur == NULL)
-		return;
+	int e;
+
 	lock(pp);
-	pp->cur->state = B_FILLED;
-	pp->fill++;
-	pthread_cond_signal(&pp->cv_work);
-	if (pp->fill - pp->work >= 2 || pp->nworker == 0)
-		run_one(pp, &pp->fc[pp->nworker]);
+	if (pp->cur != NULL) {
+		pp->cur->state = B_FILLED;
+		pp->fill++;
+		pp->cur = NULL;
+		pthread_cond_signal(&pp->cv_work);
+		if (pp->fill - pp->work >= 2 || pp->nworker == 0)
+			run_one(pp, &pp->fc[pp->nworker]);
+	}
+	e = pp->werr;
 	unlock(pp);
-	pp->cur = NULL;
+	return e;
 }
 
-/* One line: prepare() here, in order; the rest in a batch. */
-static void
+/* One line: prepare() here, in order; the rest in a batch.  Return the
+ * writer's errno so far (0: none). */
+static int
 pipe_line(struct pipeline *pp, const char *line, size_t len,
     uint64_t lineno, struct iso_cache *ic, struct counts *c)
 {
@@ -1224,7 +1230,7 @@ pipe_line(struct pipeline *pp, const char *line, size_t len,
 	int st = prepare(line, len, lineno, &ot, ic, c);
 
 	if (st < 0)
-		return;
+		return 0;
 	if ((b = pp->cur) == NULL) {
 		b = &pp->b[pp->fill % pp->nb];
 		lock(pp);
@@ -1250,7 +1256,8 @@ pipe_line(struct pipeline *pp, const char *line, size_t len,
 	if (kp_buf_add(&b->in, line, len) < 0)
 		kp_die(KP_EXIT_TEMP, "out of memory");
 	if (b->njob == BATCH_LINES || b->in.len >= BATCH_BYTES)
-		pipe_send(pp);
+		return pipe_send(pp);
+	return 0;
 }
 
 /* Send what is filled and wait until all of it is written; return the
@@ -1260,7 +1267,7 @@ pipe_drain(struct pipeline *pp)
 {
 	int e;
 
-	pipe_send(pp);
+	(void)pipe_send(pp);
 	lock(pp);
 	while (pp->write != pp->fill) {
 		if (pp->work != pp->fill)
@@ -1268,18 +1275,6 @@ pipe_drain(struct pipeline *pp)
 		else
 			pthread_cond_wait(&pp->cv_free, &pp->mu);
 	}
-	e = pp->werr;
-	unlock(pp);
-	return e;
-}
-
-/* The writer's errno so far (0: none), without waiting. */
-static int
-pipe_error(struct pipeline *pp)
-{
-	int e;
-
-	lock(pp);
 	e = pp->werr;
 	unlock(pp);
 	return e;
@@ -1523,13 +1518,11 @@ main(int argc, char **argv)
 		if (st != KP_LINE_OK)
 			continue;
 		if (O.jobs > 1) {
-			pipe_line(&pp, line, len, lr.lineno, &ic, &c);
 			/* send when no further line is already buffered */
-			if (!line_buffered(&lr, &last_nl)) {
-				pipe_send(&pp);
-				if (pipe_error(&pp) != 0)
-					break;
-			}
+			if (pipe_line(&pp, line, len, lr.lineno, &ic, &c) != 0 ||
+			    (!line_buffered(&lr, &last_nl) &&
+			    pipe_send(&pp) != 0))
+				break;
 			continue;
 		}
 		process(&out, &b, line, len, lr.lineno, &ic, &fc, &c);
