@@ -34,8 +34,8 @@ enum { KP_TV_NONE, KP_TV_INT, KP_TV_REAL, KP_TV_STR };
 struct kp_tickscan {
 	int top;			/* '{' or '[' */
 	unsigned char kind[KP_TK_N];	/* KP_TV_* */
-	double num[KP_TK_N];		/* INT and REAL: the value */
-	int64_t i64[KP_TK_N];		/* INT: the exact value */
+	double num[KP_TK_N];		/* INT and REAL: the value (else unset) */
+	int64_t i64[KP_TK_N];		/* INT: the exact value (else unset) */
 	const char *str;		/* KP_TK_TS as a string: its raw */
 	size_t slen;			/* bytes between the quotes */
 	const char *err;		/* on error: what */

@@ -1051,7 +1051,13 @@ close:
 int
 kp_tickscan(struct kp_tickscan *js, const char *s, size_t n)
 {
-	memset(js, 0, sizeof(*js));
+	/* num and i64 are only read where kind says (kp_tickscan.h) */
+	memset(js->kind, 0, sizeof(js->kind));
+	js->top = 0;
+	js->str = NULL;
+	js->slen = 0;
+	js->err = NULL;
+	js->col = 0;
 	if (fast(js, s, n) == 0)
 		return 0;
 	return kp_tickscan_full(js, s, n);

@@ -8,15 +8,14 @@
 load helper
 bats_require_minimum_version 1.5.0
 
-# 2025-12-30 15:30 IST, the options' expiry, in epoch seconds
-EXP=1767088800
+EXP=1767088800	# the options' expiry: 2025-12-30 15:30 IST
 
+# instruments: Kite's CSV with NIFTY 50; mixed() adds the options
 setup() {
 	require_cmd jq jq
-	cat >"$T/instr.csv" <<'CSV'
-instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange
-256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE
-CSV
+	printf '%s\n' \
+		instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange \
+		'256265,1001,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE' >"$T/instr.csv"
 }
 
 teardown() {

@@ -211,6 +211,20 @@ price_slot(struct prices *p, uint32_t tok, int add)
 	return &p->val[i];
 }
 
+/* The price slot of tok, or NULL: price_slot without adding, inline. */
+static inline double *
+price_get(const struct prices *p, uint32_t tok)
+{
+	size_t i;
+
+	if (p->key == NULL)
+		return NULL;
+	for (i = hash32(tok) & p->mask; p->key[i] != 0; i = (i + 1) & p->mask)
+		if (p->key[i] == tok)
+			return &p->val[i];
+	return NULL;
+}
+
 /* Loading ----------------------------------------------------------- */
 
 static int
@@ -685,17 +699,24 @@ struct num_cache {
 	char text[32 + KP_DTOA_ROOM];
 };
 
-static char *
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *
 put_num_cached(char *p, int f, double v, struct num_cache *nc)
 {
 	uint64_t b;
 
 	memcpy(&b, &v, sizeof(b));
 	if (nc->n == 0 || b != nc->bits) {
-		nc->n = (size_t)(put_num(nc->text, f, v) - nc->text);
+		/* written in place, then kept: all of text, one fixed-size
+		 * copy each way (the room allows it) */
+		nc->n = (size_t)(put_num(p, f, v) - p);
 		nc->bits = b;
+		memcpy(nc->text, p, sizeof(nc->text));
+		return p + nc->n;
 	}
-	memcpy(p, nc->text, nc->n);
+	memcpy(p, nc->text, sizeof(nc->text));
 	return p + nc->n;
 }
 
@@ -889,7 +910,7 @@ prepare(const char *line, size_t len, uint64_t lineno, struct opt_tick *ot,
 		 */
 		double px;
 
-		up = price_slot(&P, tok, in != NULL);
+		up = in != NULL ? price_slot(&P, tok, 1) : price_get(&P, tok);
 		px = tick_price(&js);
 		if (up != NULL && px > 0)
 			*up = px;
@@ -908,7 +929,7 @@ prepare(const char *line, size_t len, uint64_t lineno, struct opt_tick *ot,
 	ot->px = O.mid ? mid_price(&js) : NAN;
 	if (isnan(ot->px))
 		ot->px = tick_price(&js);
-	up = in->under ? price_slot(&P, in->under, 0) : NULL;
+	up = in->under ? price_get(&P, in->under) : NULL;
 	ot->S = up != NULL && *up > 0 ? *up : NAN;
 	c->options++;
 	return 1;
@@ -958,7 +979,7 @@ pass:
  * the answer is yes without a search; the search, from the end, runs
  * about once per read.
  */
-static int
+static inline int
 line_buffered(const struct kp_line *lr, size_t *last_nl)
 {
 	size_t i;
@@ -1479,27 +1500,34 @@ main(int argc, char **argv)
 	if (O.jobs > 1)
 		pipe_start(&pp, O.jobs - 1);
 	for (;;) {
-		if (kp_sig_take(SIGHUP)) {
-			struct table nt;
+		/*
+		 * Signals between lines: whenever no further line is
+		 * buffered (before a read(2) that may wait), and every 64
+		 * lines.
+		 */
+		if ((lr.lineno & 63) == 0 || !line_buffered(&lr, &last_nl)) {
+			if (kp_sig_take(SIGHUP)) {
+				struct table nt;
 
-			/* nothing in flight uses the old table any more */
-			if (O.jobs > 1)
-				(void)pipe_drain(&pp);
-			else
-				kp_out_flush(&out);
-			if (load(&nt, err) != 0) {
-				table_free(&nt);
-				kp_warn("reload failed, keeping the old "
-				    "instruments: %s", err);
-			} else {
-				table_free(&T);
-				T = nt;
-				kp_log(KP_LOG_INFO, "reloaded instruments=%zu",
-				    T.n);
+				/* nothing in flight uses the old table */
+				if (O.jobs > 1)
+					(void)pipe_drain(&pp);
+				else
+					kp_out_flush(&out);
+				if (load(&nt, err) != 0) {
+					table_free(&nt);
+					kp_warn("reload failed, keeping the "
+					    "old instruments: %s", err);
+				} else {
+					table_free(&T);
+					T = nt;
+					kp_log(KP_LOG_INFO, "reloaded "
+					    "instruments=%zu", T.n);
+				}
 			}
+			if (kp_sig_stopping())
+				break;
 		}
-		if (kp_sig_stopping())
-			break;
 		st = kp_line_next(&lr, &line, &len);
 		if (st == KP_LINE_EOF)
 			break;
