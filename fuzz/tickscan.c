@@ -1,7 +1,8 @@
 /*
  * tickscan.c: libFuzzer target for kp_tickscan, cross-checked against jansson
  * (tests/unit/tickscan_check.h): the same lines accepted, the same values
- * picked.
+ * picked; and kp_tickscan_token never sure of a token kp_tickscan does
+ * not pick.
  */
 /* SPDX-License-Identifier: MIT */
 #include <stdint.h>

@@ -9,6 +9,9 @@
  * number is stored.
  */
 /* SPDX-License-Identifier: MIT */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1	/* memmem */
+#endif
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -1061,6 +1064,86 @@ kp_tickscan(struct kp_tickscan *js, const char *s, size_t n)
 	if (fast(js, s, n) == 0)
 		return 0;
 	return kp_tickscan_full(js, s, n);
+}
+
+/* Blanks JSON allows between tokens. */
+static const char *
+skip_ws(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * A plain string at p (on its '"'): one past its closing quote, or NULL
+ * when it has a backslash or no end.
+ */
+static const char *
+token_str(const char *p, const char *e)
+{
+	const char *q = memchr(p + 1, '"', (size_t)(e - p - 1));
+
+	if (q == NULL || memchr(p + 1, '\\', (size_t)(q - p - 1)) != NULL)
+		return NULL;
+	return q + 1;
+}
+
+int
+kp_tickscan_token(const char *s, size_t n, uint32_t *tok)
+{
+	static const char key[] = "instrument_token";
+	const size_t klen = sizeof(key) - 1;
+	const char *p = s, *e = s + n, *q;
+	uint64_t v = 0;
+	int k, is_tok;
+
+	p = skip_ws(p, e);
+	if (p == e || *p++ != '{')
+		return 0;
+	for (;;) {
+		p = skip_ws(p, e);
+		if (p == e || *p != '"' || (q = token_str(p, e)) == NULL)
+			return 0;
+		is_tok = (size_t)(q - p - 2) == klen &&
+		    memcmp(p + 1, key, klen) == 0;
+		p = skip_ws(q, e);
+		if (p == e || *p++ != ':')
+			return 0;
+		p = skip_ws(p, e);
+		if (is_tok)
+			break;
+		/* a scalar: a plain string, or a number or literal's bytes */
+		if (p < e && *p == '"') {
+			if ((p = token_str(p, e)) == NULL)
+				return 0;
+		} else {
+			while (p < e && ((*p >= '0' && *p <= '9') ||
+			    (*p >= 'a' && *p <= 'z') || *p == '.' ||
+			    *p == '-' || *p == '+' || *p == 'E'))
+				p++;
+		}
+		p = skip_ws(p, e);
+		if (p == e || *p++ != ',')
+			return 0;
+	}
+	if (p == e || *p < '1' || *p > '9')
+		return 0;
+	for (k = 0; p < e && *p >= '0' && *p <= '9'; p++, k++) {
+		if (k == 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (v > UINT32_MAX)
+		return 0;
+	p = skip_ws(p, e);
+	if (p == e || (*p != ',' && *p != '}'))
+		return 0;
+	if (memchr(p, '\\', (size_t)(e - p)) != NULL ||
+	    memmem(p, (size_t)(e - p), key, klen) != NULL)
+		return 0;
+	*tok = (uint32_t)v;
+	return 1;
 }
 
 /* Append code point v as UTF-8: the lead byte, then 6 bits a byte. */

@@ -75,6 +75,17 @@ mixed() {
 		if (NR % 97 == 0) {
 			bad(NR % 2 ? "not json" : "{\"instrument_token\":256265,\"last_price\":1,")
 		}
+		if (NR % 101 == 0) {
+			# an option tick that is bad after its token
+			bad(sprintf("{\"type\":\"tick\",\"instrument_token\":%d,\"last_price\":%s,\"x\":tru}", tok, $8))
+		}
+		if (NR % 103 == 0) {
+			# an option tick with an escape before its token
+			seq++
+			out(sprintf("{\"note\":\"a\\\"b\\u00e9\",\"instrument_token\":%d,\"last_price\":%s,\"receive_timestamp\":%.6f,\"seq\":%d}", \
+			    tok, $8, ex - $4 * 31536000, seq))
+			printf "%d %s\n", seq, $2 >> (dir "/want")
+		}
 		if (NR % 89 == 0) {
 			out("{\"type\":\"order\",\"data\":{\"order_id\":\"" NR "\",\"status\":\"OPEN\"}}")
 			out("[1,2,{\"instrument_token\":256265,\"last_price\":5}]")
@@ -122,7 +133,8 @@ good() {
 	[ "$(wc -l <"$T/out.1")" -eq $(($(wc -l <"$T/in.ndjson") - $(wc -l <"$T/badlines"))) ]
 	# every option tick carries the index price sent just before it
 	jq -r 'select(.seq != null) | "\(.seq) \(.underlying_price)"' "$T/out.1" >"$T/got"
-	[ "$(wc -l <"$T/got")" -eq 6000 ]
+	[ "$(wc -l <"$T/got")" -eq "$(wc -l <"$T/want")" ]
+	[ "$(wc -l <"$T/got")" -gt 6000 ]
 	awk 'NR == FNR { w[$1] = $2; next }
 		{ if (!($1 in w) || w[$1] + 0 != $2 + 0) { print "seq " $1 ": " $2 " want " w[$1]; bad = 1 } }
 		END { exit bad }' "$T/want" "$T/got"

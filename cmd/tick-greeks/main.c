@@ -106,7 +106,7 @@ hash32(uint32_t k)
 	return k;
 }
 
-static struct inst *
+static inline struct inst *
 table_get(const struct table *t, uint32_t tok)
 {
 	size_t i;
@@ -726,6 +726,7 @@ put_num_cached(char *p, int f, double v, struct num_cache *nc)
  */
 struct fmt_ctx {
 	struct num_cache under, tte;
+	struct iso_cache ic;
 	/* reasons as put_jstr writes them, by the address of the string */
 	struct { const char *s; size_t n; char j[128]; } reason[8];
 	unsigned long long noiv;
@@ -874,26 +875,59 @@ build_sfx(struct table *t, struct inst *in)
 }
 
 /*
+ * The option tick *ot of a line kp_tickscan accepted as js, for
+ * instrument in, with S the underlying's price at its place.
+ */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
+opt_fill(struct opt_tick *ot, const struct kp_tickscan *js,
+    const char *line, size_t len, const struct inst *in, double S,
+    struct iso_cache *ic)
+{
+	size_t end = len;
+
+	while (end > 0 && line[end - 1] != '}')
+		end--;
+	ot->in = in;
+	ot->end = end;
+	ot->ts = tick_time(js, ic);
+	ot->px = O.mid ? mid_price(js) : NAN;
+	if (isnan(ot->px))
+		ot->px = tick_price(js);
+	ot->S = S;
+}
+
+/* The underlying's price for in at this point of the stream, or NaN. */
+static inline double
+under_price(const struct inst *in)
+{
+	double *up = in->under ? price_get(&P, in->under) : NULL;
+
+	return up != NULL && *up > 0 ? *up : NAN;
+}
+
+/*
  * The sequential part of a line, in stream order: check it, look its
  * instrument up, record an underlying's price.  Return 1 for an option
  * tick (*ot filled), 0 for a line that passes through, -1 for a bad one
- * (reported and counted).
+ * (counted; *err and *col say what and where).
  */
 static int
-prepare(const char *line, size_t len, uint64_t lineno, struct opt_tick *ot,
-    struct iso_cache *ic, struct counts *c)
+prepare(const char *line, size_t len, struct opt_tick *ot,
+    struct iso_cache *ic, struct counts *c, const char **err, size_t *col)
 {
 	struct kp_tickscan js;
 	struct inst *in;
 	double *up;
 	uint32_t tok;
-	size_t end;
 
 	c->lines++;
 	if (kp_tickscan(&js, line, len) < 0) {
 		c->bad++;
-		kp_warn("line %llu: bad JSON: %s (column %zu)",
-		    (unsigned long long)lineno, js.err, js.col);
+		*err = js.err;
+		*col = js.col;
 		return -1;
 	}
 	if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
@@ -916,21 +950,9 @@ prepare(const char *line, size_t len, uint64_t lineno, struct opt_tick *ot,
 			*up = px;
 		goto pass;
 	}
-	end = len;
-	while (end > 0 && line[end - 1] != '}')
-		end--;
-	if (end == 0)
-		goto pass;
 	if (in->sfx_len == 0 && build_sfx(&T, in) < 0)
 		kp_die(KP_EXIT_TEMP, "out of memory");
-	ot->in = in;
-	ot->end = end;
-	ot->ts = tick_time(&js, ic);
-	ot->px = O.mid ? mid_price(&js) : NAN;
-	if (isnan(ot->px))
-		ot->px = tick_price(&js);
-	up = in->under ? price_get(&P, in->under) : NULL;
-	ot->S = up != NULL && *up > 0 ? *up : NAN;
+	opt_fill(ot, &js, line, len, in, under_price(in), ic);
 	c->options++;
 	return 1;
 pass:
@@ -945,12 +967,16 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
     struct counts *c)
 {
 	struct opt_tick ot;
-	size_t need;
+	const char *err;
+	size_t need, col;
 	char *p0, *p;
-	int st = prepare(line, len, lineno, &ot, ic, c);
+	int st = prepare(line, len, &ot, ic, c, &err, &col);
 
-	if (st < 0)
+	if (st < 0) {
+		kp_warn("line %llu: bad JSON: %s (column %zu)",
+		    (unsigned long long)lineno, err, col);
 		return;
+	}
 	if (st == 0)
 		goto pass;
 	/* straight into the output buffer when it can hold the line */
@@ -998,11 +1024,15 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
 /* The -j pipeline ---------------------------------------------------- */
 
 /*
- * -j N: the main thread reads the lines and runs prepare() on each in
- * stream order (the underlying prices come from the same stream), into
- * batches; N - 1 workers compute and format whole batches, any batch on
- * any worker; a writer thread writes the batches in the order they were
- * filled.  The main thread is the one that cannot be spread, so it
+ * -j N: the main thread reads the lines and does, in stream order, what
+ * depends on the order (the underlying prices come from the same
+ * stream), into batches; N - 1 workers compute and format whole batches,
+ * any batch on any worker; a writer thread writes the batches, and the
+ * warnings about their bad lines, in the order they were filled.  An
+ * option tick whose token kp_tickscan_token is sure of is checked and
+ * scanned by its worker (J_SCAN): all the main thread needs of it is
+ * its instrument and the underlying's price at its place.  Other lines
+ * are scanned by the main thread (prepare).  The main thread is the one that cannot be spread, so it
  * computes a batch itself only when the workers fall behind (two batches
  * waiting, or no free batch to fill): N threads in all share the work,
  * and with N threads on N CPUs none waits on another.  A ring of batches
@@ -1015,9 +1045,17 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
 
 enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
 
+/* What a line of a batch is: passed through, an option tick prepared
+ * or to scan, a bad line, a line too long (both reported in order). */
+enum { J_PASS, J_OPT, J_SCAN, J_BAD, J_LONG };
+
 struct job {
-	size_t off, len;	/* the line in the batch's in */
-	struct opt_tick ot;	/* ot.in NULL: the line passes through */
+	size_t off, len;	/* the line in the batch's in (NUL after) */
+	uint64_t lineno;
+	int kind;		/* J_* */
+	const char *err;	/* J_BAD: what */
+	size_t col;		/* and where */
+	struct opt_tick ot;	/* J_OPT; J_SCAN: in and S */
 };
 
 struct batch {
@@ -1025,6 +1063,8 @@ struct batch {
 	struct kp_buf in;	/* the lines, back to back */
 	struct job *job;
 	size_t njob, nopt;
+	size_t nmsg;		/* J_BAD and J_LONG jobs */
+	size_t late_bad;	/* J_SCAN lines its worker found bad */
 	struct kp_buf out;	/* the batch's output, from its worker */
 };
 
@@ -1038,6 +1078,7 @@ struct pipeline {
 	uint64_t fill, work, write;	/* next batch to send, compute, write */
 	int eof;		/* nothing more will be sent */
 	int werr;		/* the writer's errno (EPIPE...), 0 if none */
+	unsigned long long late_bad;	/* the batches' late_bad, written */
 	int nworker;
 	pthread_t *worker, writer;
 	struct fmt_ctx *fc;	/* one per worker, then the main thread's */
@@ -1056,6 +1097,37 @@ unlock(struct pipeline *pp)
 	pthread_mutex_unlock(&pp->mu);
 }
 
+/*
+ * A J_SCAN job: scan its line as prepare() would have; return 0 (now a
+ * J_OPT), or -1 (now a J_BAD, counted in the batch).  kp_tickscan_token
+ * was sure of the token, so a line the scan accepts is that option's
+ * tick (checked all the same).
+ */
+static int
+scan_job(struct batch *b, struct job *j, struct fmt_ctx *fc)
+{
+	const char *line = b->in.p + j->off;
+	struct kp_tickscan js;
+
+	if (kp_tickscan(&js, line, j->len) < 0) {
+		j->err = js.err;
+		j->col = js.col;
+	} else if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
+	    js.i64[KP_TK_TOKEN] != (int64_t)j->ot.in->token) {
+		j->err = "internal error: instrument_token misread";
+		j->col = 1;
+	} else {
+		opt_fill(&j->ot, &js, line, j->len, j->ot.in, j->ot.S,
+		    &fc->ic);
+		j->kind = J_OPT;
+		return 0;
+	}
+	j->kind = J_BAD;
+	b->nmsg++;
+	b->late_bad++;
+	return -1;
+}
+
 /* Format a whole batch into its out. */
 static void
 compute(struct batch *b, struct fmt_ctx *fc)
@@ -1068,19 +1140,39 @@ compute(struct batch *b, struct fmt_ctx *fc)
 		kp_die(KP_EXIT_TEMP, "out of memory");
 	p = p0;
 	for (i = 0; i < b->njob; i++) {
-		const struct job *j = &b->job[i];
+		struct job *j = &b->job[i];
 		const char *line = b->in.p + j->off;
 
-		if (j->ot.in == NULL) {
+		if (j->kind == J_SCAN && scan_job(b, j, fc) < 0)
+			continue;
+		if (j->kind == J_PASS) {
 			memcpy(p, line, j->len);
 			p += j->len;
 			*p++ = '\n';
-		} else {
+		} else if (j->kind == J_OPT) {
 			memcpy(p, line, j->ot.end - 1);
 			p = enrich(p + j->ot.end - 1, &j->ot, fc);
 		}
 	}
 	b->out.len = (size_t)(p - p0);
+}
+
+/* The warnings of a batch's bad lines, in order. */
+static void
+warn_batch(const struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->njob; i++) {
+		const struct job *j = &b->job[i];
+
+		if (j->kind == J_BAD)
+			kp_warn("line %llu: bad JSON: %s (column %zu)",
+			    (unsigned long long)j->lineno, j->err, j->col);
+		else if (j->kind == J_LONG)
+			kp_warn("line %llu: longer than %d bytes, skipped",
+			    (unsigned long long)j->lineno, LINE_MAX_BYTES);
+	}
 }
 
 /*
@@ -1157,9 +1249,12 @@ writer_main(void *arg)
 		if (b->state != B_DONE)
 			break;
 		unlock(pp);
+		if (b->nmsg > 0)
+			warn_batch(b);
 		if (e == 0)
 			e = write_all(1, b->out.p, b->out.len);
 		lock(pp);
+		pp->late_bad += b->late_bad;
 		pp->werr = e;
 		b->state = B_FREE;
 		pp->write++;
@@ -1239,19 +1334,12 @@ pipe_send(struct pipeline *pp)
 	return e;
 }
 
-/* One line: prepare() here, in order; the rest in a batch.  Return the
- * writer's errno so far (0: none). */
-static int
-pipe_line(struct pipeline *pp, const char *line, size_t len,
-    uint64_t lineno, struct iso_cache *ic, struct counts *c)
+/* The batch being filled, a free one taken when there is none. */
+static struct batch *
+pipe_cur(struct pipeline *pp)
 {
-	struct opt_tick ot;
 	struct batch *b;
-	struct job *j;
-	int st = prepare(line, len, lineno, &ot, ic, c);
 
-	if (st < 0)
-		return 0;
 	if ((b = pp->cur) == NULL) {
 		b = &pp->b[pp->fill % pp->nb];
 		lock(pp);
@@ -1263,20 +1351,72 @@ pipe_line(struct pipeline *pp, const char *line, size_t len,
 		}
 		unlock(pp);
 		kp_buf_reset(&b->in);
-		b->njob = b->nopt = 0;
+		b->njob = b->nopt = b->nmsg = b->late_bad = 0;
 		pp->cur = b;
 	}
-	j = &b->job[b->njob++];
+	return b;
+}
+
+/*
+ * One line into the batch: an option tick kp_tickscan_token is sure of
+ * is left to its worker to scan, other lines are prepared here.  Return
+ * the writer's errno so far (0: none).
+ */
+static int
+pipe_line(struct pipeline *pp, const char *line, size_t len,
+    uint64_t lineno, struct iso_cache *ic, struct counts *c)
+{
+	struct batch *b = pipe_cur(pp);
+	struct job *j = &b->job[b->njob++];
+	struct inst *in;
+	uint32_t tok;
+	int st;
+
+	j->lineno = lineno;
 	j->off = b->in.len;
 	j->len = len;
-	j->ot.in = NULL;
-	if (st > 0) {
-		j->ot = ot;
-		b->nopt++;
+	if (kp_tickscan_token(line, len, &tok) &&
+	    (in = table_get(&T, tok)) != NULL &&
+	    (in->type == KP_INSTR_CE || in->type == KP_INSTR_PE)) {
+		/* counted as prepare() counts a good one; a bad one is
+		 * moved over when its batch is written (late_bad) */
+		c->lines++;
+		c->options++;
+		if (in->sfx_len == 0 && build_sfx(&T, in) < 0)
+			kp_die(KP_EXIT_TEMP, "out of memory");
+		j->kind = J_SCAN;
+		j->ot.in = in;
+		j->ot.S = under_price(in);
+	} else {
+		st = prepare(line, len, &j->ot, ic, c, &j->err, &j->col);
+		j->kind = st < 0 ? J_BAD : st > 0 ? J_OPT : J_PASS;
 	}
-	if (kp_buf_add(&b->in, line, len) < 0)
+	if (j->kind == J_BAD)
+		b->nmsg++;
+	else if (j->kind != J_PASS)
+		b->nopt++;
+	/* the line and a NUL (kp_tickscan's end) */
+	if (j->kind != J_BAD && (kp_buf_add(&b->in, line, len) < 0 ||
+	    kp_buf_addc(&b->in, '\0') < 0))
 		kp_die(KP_EXIT_TEMP, "out of memory");
 	if (b->njob == BATCH_LINES || b->in.len >= BATCH_BYTES)
+		return pipe_send(pp);
+	return 0;
+}
+
+/* A line too long, reported in its place. */
+static int
+pipe_long(struct pipeline *pp, uint64_t lineno)
+{
+	struct batch *b = pipe_cur(pp);
+	struct job *j = &b->job[b->njob++];
+
+	j->lineno = lineno;
+	j->kind = J_LONG;
+	j->off = b->in.len;
+	j->len = 0;
+	b->nmsg++;
+	if (b->njob == BATCH_LINES)
 		return pipe_send(pp);
 	return 0;
 }
@@ -1301,10 +1441,13 @@ pipe_drain(struct pipeline *pp)
 	return e;
 }
 
-/* Drain, stop the threads, free; return the writer's errno and add the
- * workers' counts of option ticks without an IV to *noiv. */
+/*
+ * Drain, stop the threads, free; return the writer's errno, add the
+ * counts of option ticks without an IV to *noiv and move the option
+ * ticks the workers found bad over in *c.
+ */
 static int
-pipe_stop(struct pipeline *pp, unsigned long long *noiv)
+pipe_stop(struct pipeline *pp, unsigned long long *noiv, struct counts *c)
 {
 	int i, e = pipe_drain(pp);
 	size_t k;
@@ -1319,6 +1462,8 @@ pipe_stop(struct pipeline *pp, unsigned long long *noiv)
 	for (i = 0; i <= pp->nworker; i++)
 		*noiv += pp->fc[i].noiv;
 	pthread_join(pp->writer, NULL);
+	c->bad += pp->late_bad;
+	c->options -= pp->late_bad;
 	for (k = 0; k < pp->nb; k++) {
 		kp_buf_free(&pp->b[k].in);
 		kp_buf_free(&pp->b[k].out);
@@ -1539,8 +1684,12 @@ main(int argc, char **argv)
 		}
 		if (st == KP_LINE_TOOLONG) {
 			c.bad++;
-			kp_warn("line %llu: longer than %d bytes, skipped",
-			    (unsigned long long)lr.lineno, LINE_MAX_BYTES);
+			if (O.jobs == 1)
+				kp_warn("line %llu: longer than %d bytes, "
+				    "skipped", (unsigned long long)lr.lineno,
+				    LINE_MAX_BYTES);
+			else if (pipe_long(&pp, lr.lineno) != 0)
+				break;
 			continue;
 		}
 		if (st != KP_LINE_OK)
@@ -1561,7 +1710,7 @@ main(int argc, char **argv)
 			break;
 	}
 	if (O.jobs > 1) {
-		werr = pipe_stop(&pp, &noiv);
+		werr = pipe_stop(&pp, &noiv, &c);
 	} else {
 		kp_out_flush(&out);
 		werr = kp_out_error(&out);
