@@ -1089,6 +1089,39 @@ token_str(const char *p, const char *e)
 	return q + 1;
 }
 
+/*
+ * Does [p, e) hold a backslash or the key k (16 bytes)?  16 positions at
+ * a time: a backslash, or k's first byte with its last 15 bytes on,
+ * then a compare of the candidates.
+ */
+static int
+backslash_or_key(const char *p, const char *e, const char k[16])
+{
+#if defined(__SSE2__)
+	const __m128i bs = _mm_set1_epi8('\\'), k0 = _mm_set1_epi8(k[0]),
+	    k15 = _mm_set1_epi8(k[15]);
+
+	while (e - p >= 31) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + 15));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(a, bs), _mm_and_si128(_mm_cmpeq_epi8(a, k0),
+		    _mm_cmpeq_epi8(b, k15))));
+
+		for (; m != 0; m &= m - 1) {
+			const char *c = p + __builtin_ctz(m);
+
+			if (*c == '\\' || memcmp(c, k, 16) == 0)
+				return 1;
+		}
+		p += 16;
+	}
+#endif
+	return memchr(p, '\\', (size_t)(e - p)) != NULL ||
+	    memmem(p, (size_t)(e - p), k, 16) != NULL;
+}
+
 int
 kp_tickscan_token(const char *s, size_t n, uint32_t *tok)
 {
@@ -1139,8 +1172,7 @@ kp_tickscan_token(const char *s, size_t n, uint32_t *tok)
 	p = skip_ws(p, e);
 	if (p == e || (*p != ',' && *p != '}'))
 		return 0;
-	if (memchr(p, '\\', (size_t)(e - p)) != NULL ||
-	    memmem(p, (size_t)(e - p), key, klen) != NULL)
+	if (backslash_or_key(p, e, key))
 		return 0;
 	*tok = (uint32_t)v;
 	return 1;
