@@ -19,6 +19,10 @@ setup() {
 }
 
 teardown() {
+	if [ -n "${RD_PID:-}" ]; then
+		touch "$T/go"
+		kill "$RD_PID" 2>/dev/null || true
+	fi
 	if [ -n "${TG_PID:-}" ]; then
 		kill "$TG_PID" 2>/dev/null || true
 		wait "$TG_PID" 2>/dev/null || true
@@ -229,6 +233,52 @@ good() {
 	n=$(sed -n 's/.*done lines=\([0-9]*\) .*/\1/p' "$T/err")
 	[ -n "$n" ]
 	[ "$n" -lt "$(wc -l <"$T/big")" ]
+}
+
+# rss PID: the resident set of PID in KiB
+rss() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+@test "-j 4: a reader that stops reading holds the memory to the batches in flight" {
+	mixed 6000
+	good
+	# about 130 MB of input, twice the bound below
+	for i in $(seq 1 96); do cat "$T/good"; done >"$T/big"
+	[ "$(stat -c %s "$T/big")" -gt 128000000 ]
+	mkfifo "$T/fifo"
+	# the reader opens the fifo and reads nothing until told
+	( exec 3<"$T/fifo"; while [ ! -e "$T/go" ]; do sleep 0.05; done; cat <&3 >/dev/null ) &
+	RD_PID=$!
+	tick-greeks -Q -j 4 -i "$T/instr.csv" <"$T/big" >"$T/fifo" 2>"$T/err" &
+	TG_PID=$!
+	# wait until it stops reading: its input offset stays put for 1 s
+	fdinfo=/proc/$TG_PID/fdinfo/0
+	last=-1
+	same=0
+	for i in $(seq 1 300); do
+		pos=$(awk '/^pos:/ { print $2 }' "$fdinfo" 2>/dev/null || echo 0)
+		if [ "$pos" -gt 0 ] && [ "$pos" = "$last" ]; then
+			same=$((same + 1))
+			[ "$same" -ge 10 ] && break
+		else
+			same=0
+		fi
+		last=$pos
+		sleep 0.1
+	done
+	[ "$same" -ge 10 ]
+	[ "$pos" -lt 64000000 ]
+	kb=$(rss "$TG_PID")
+	echo "# stalled after $pos bytes read, RSS $kb KiB" >&3
+	[ "$kb" -lt 65536 ]
+	touch "$T/go"
+	st=0
+	wait "$TG_PID" || st=$?
+	TG_PID=
+	wait "$RD_PID"
+	RD_PID=
+	[ "$st" -eq 0 ]
 }
 
 # kite-sim: start it on a free port (as tests/tick-greeks.bats does)
