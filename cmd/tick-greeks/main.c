@@ -1028,16 +1028,19 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
  * depends on the order (the underlying prices come from the same
  * stream), into batches; N - 1 workers compute and format whole batches,
  * any batch on any worker; a writer thread writes the batches, and the
- * warnings about their bad lines, in the order they were filled.  An
- * option tick whose token kp_tickscan_token is sure of is checked and
- * scanned by its worker (J_SCAN): all the main thread needs of it is
- * its instrument and the underlying's price at its place.  Other lines
- * are scanned by the main thread (prepare).  The main thread is the one that cannot be spread, so it
- * computes a batch itself only when the workers fall behind (two batches
- * waiting, or no free batch to fill): N threads in all share the work,
- * and with N threads on N CPUs none waits on another.  A ring of batches
- * bounds the memory.  A batch is sent as soon as the input has nothing
- * more to read at once, so a live stream is not held back.
+ * warnings about their bad lines, in the order they were filled.
+ *
+ * An option tick whose token kp_tickscan_token is sure of is checked and
+ * scanned by its worker (J_SCAN): all the main thread needs of it is its
+ * instrument and the underlying's price at its place.  Other lines are
+ * scanned by the main thread (prepare).  The main thread's part cannot
+ * be spread, so it computes a batch itself only when the workers fall
+ * behind (two batches waiting, or no free batch to fill): N threads in
+ * all share the work.
+ *
+ * A ring of 2N + 2 batches bounds the memory: the main thread waits for
+ * a free one.  A batch is sent when full, or as soon as the reader holds
+ * no further line, so a live stream is not held back.
  */
 #define BATCH_LINES 512
 #define BATCH_BYTES (256 * 1024)
