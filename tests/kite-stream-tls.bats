@@ -7,6 +7,7 @@
 # messages, which come out as lines: the whole exchange went over TLS).
 
 load helper
+load kite-stream
 load services
 load ws-fanout
 bats_require_minimum_version 1.5.0
@@ -63,7 +64,6 @@ ks_until() {
 # connection it accepts (c, the socket; n, its number from 1); the port
 # in $PORT.
 py_server() {
-	local i
 	python3 -c "
 import socket, sys
 s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16)
@@ -73,10 +73,7 @@ while True:
     c, _ = s.accept(); n += 1; held.append(c)
 $1" "$T/port" &
 	PY_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T/port" ] && break
-		sleep 0.1
-	done
+	wait_file "$T/port"
 	PORT=$(cat "$T/port")
 }
 
