@@ -78,13 +78,19 @@ need_ipv6() {
 	[ "$(head -n 1 "$T/out" | jq -r .event)" = connected ]
 }
 
-@test "ws: bad IPv6 literals in KITE_WS_URL exit 100, naming the URL" {
+@test "ws: bad URLs in KITE_WS_URL (IPv6 literals among them) exit 100, saying what is wrong" {
 	for u in 'ws://[::1' 'ws://[::1]x/' 'ws://[]/' 'ws://[1.2.3.4]/' \
-		'ws://[fe80::1%25lo]:80/' 'ws://::1:80/'; do
+		'ws://[fe80::1%25lo]:80/' 'ws://::1:80/' 'ws://u:p@h/' \
+		'ws://h:0/' 'ws://h/#x' 'http://h/'; do
 		run env KITE_WS_URL="$u" kite-stream 408065
+		echo "$u: $output"
 		[ "$status" -eq 100 ]
-		[[ $output == *KITE_WS_URL* ]]
+		[[ $output == "kite-stream: fatal: KITE_WS_URL: "* ]]
 	done
+	run env KITE_WS_URL='ws://[::1' kite-stream 408065
+	[[ $output == *"bad IPv6 literal"* ]]
+	run env KITE_WS_URL='ws://::1:80/' kite-stream 408065
+	[[ $output == *"no host"* ]]
 }
 
 # tls6_server CERT KEY: a python3 TLS WebSocket server on ::1 that, for

@@ -33,6 +33,7 @@
 
 #include "kp_tkreq.h"
 #include "kp_wsframe.h"
+#include "kp_wsurl.h"
 #include "ks.h"
 
 #define MAX_CONNS 16
@@ -168,9 +169,9 @@ struct live {
 	struct ks_subs subs;
 	char *api_key;
 	char *token;
-	char host[256];			/* to resolve, and for TLS: no [] */
-	char host_hdr[258];		/* for the Host header: [v6] */
-	char path[512];
+	char host[KP_WSURL_HOST_MAX];	/* to resolve, and for TLS: no [] */
+	char host_hdr[KP_WSURL_HOST_MAX + 2];	/* Host header: [v6] */
+	char path[KP_WSURL_PATH_MAX];
 	int port;
 	bool tls;
 	struct stat token_st;		/* of KITE_ACCESS_TOKEN_FILE */
@@ -1786,68 +1787,17 @@ periodic(struct live *l)
 static void
 parse_url(struct live *l, const char *url)
 {
-	const char *p;
-	size_t hl;
-	long long port;
-	char num[8];
+	struct kp_wsurl u;
+	char err[KP_ERRLEN];
 
-	if (strncmp(url, "wss://", 6) == 0) {
-		l->tls = true;
-		l->port = 443;
-		p = url + 6;
-	} else if (strncmp(url, "ws://", 5) == 0) {
-		l->port = 80;
-		p = url + 5;
-	} else {
-		kp_die(KP_EXIT_PERM, "KITE_WS_URL: not a ws:// or wss:// URL: "
-		    "%s", url);
-	}
-	if (*p == '[') {
-		/* an IPv6 literal (RFC 3986 section 3.2.2) */
-		struct in6_addr a6;
-		const char *rb = strchr(p, ']');
-
-		hl = rb != NULL ? (size_t)(rb - p - 1) : 0;
-		if (rb == NULL || hl == 0 || hl >= sizeof(l->host) ||
-		    strchr(":/?", rb[1]) == NULL)
-			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad IPv6 address "
-			    "in %s", url);
-		memcpy(l->host, p + 1, hl);
-		l->host[hl] = '\0';
-		if (inet_pton(AF_INET6, l->host, &a6) != 1)
-			kp_die(KP_EXIT_PERM, "KITE_WS_URL: '%s' is not an "
-			    "IPv6 address%s", l->host, strchr(l->host, '%') ?
-			    " (zone identifiers are not supported)" : "");
-		snprintf(l->host_hdr, sizeof(l->host_hdr), "[%s]", l->host);
-		p = rb + 1;
-	} else {
-		hl = strcspn(p, ":/?");
-		if (hl == 0 || hl >= sizeof(l->host) || memchr(p, '[', hl) ||
-		    memchr(p, ']', hl) || memchr(p, '@', hl))
-			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad host in %s",
-			    url);
-		memcpy(l->host, p, hl);
-		l->host[hl] = '\0';
-		snprintf(l->host_hdr, sizeof(l->host_hdr), "%s", l->host);
-		p += hl;
-	}
-	if (*p == ':') {
-		size_t n = strcspn(p + 1, "/?");
-
-		if (n == 0 || n >= sizeof(num))
-			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad port in %s",
-			    url);
-		memcpy(num, p + 1, n);
-		num[n] = '\0';
-		if (kp_num_ll(num, 1, 65535, &port) < 0)
-			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad port in %s",
-			    url);
-		l->port = (int)port;
-		p += 1 + n;
-	}
-	if (strlen(p) + 2 > sizeof(l->path))
-		kp_die(KP_EXIT_PERM, "KITE_WS_URL: path too long");
-	snprintf(l->path, sizeof(l->path), "%s%s", *p == '/' ? "" : "/", p);
+	if (kp_wsurl_parse(url, &u, err) < 0)
+		kp_die(KP_EXIT_PERM, "KITE_WS_URL: %s", err);
+	l->tls = u.tls;
+	l->port = u.port;
+	l->numeric_host = u.ip;
+	memcpy(l->host, u.host, sizeof(l->host));
+	memcpy(l->host_hdr, u.host_hdr, sizeof(l->host_hdr));
+	memcpy(l->path, u.path, sizeof(l->path));
 }
 
 /* One turn: wait for the sockets (or the next housekeeping), serve them. */
@@ -2011,13 +1961,6 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 
 	if (l.tls)
 		l.tls_ctx = tls_context();
-	{
-		struct in_addr a4;
-		struct in6_addr a6;
-
-		l.numeric_host = inet_pton(AF_INET, l.host, &a4) == 1 ||
-		    inet_pton(AF_INET6, l.host, &a6) == 1;
-	}
 	/*
 	 * Never closed: a lookup still running when we return writes to it
 	 * at its end, and must not find the number reused by another file.
