@@ -61,10 +61,10 @@ ks_until() {
 }
 
 # py_server BODY: a loopback TCP server (python3) that runs BODY for each
-# connection it accepts (c, the socket; n, its number from 1); the port
-# in $PORT.
+# connection it accepts (c, the socket; n, its number from 1; ws_upgrade
+# of KS_PY_WS at hand); the port in $PORT.
 py_server() {
-	python3 -c "
+	python3 -c "$KS_PY_WS
 import socket, sys
 s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16)
 open(sys.argv[1], 'w').write(str(s.getsockname()[1]))
@@ -142,17 +142,9 @@ $1" "$T/port" &
 	py_server "$(cat <<'PY'
     if n > 1:
         continue
-    import base64, hashlib, struct
-    h = b''
-    while b'\r\n\r\n' not in h:
-        h += c.recv(4096)
-    key = [l.split(b':', 1)[1].strip() for l in h.split(b'\r\n')
-           if l.lower().startswith(b'sec-websocket-key:')][0]
-    acc = base64.b64encode(hashlib.sha1(
-        key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
-    c.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n'
-              b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + acc +
-              b'\r\n\r\n\x89\x02hi')
+    import struct
+    ws_upgrade(c)
+    c.sendall(b'\x89\x02hi')
     buf, ops = b'', []
     while 10 not in ops:
         buf += c.recv(4096)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # kite-stream's WebSocket client, RFC 6455 and the network underneath:
 # text that is not UTF-8 fails the connection with 1007 (kite-sim
-# --bad-utf8, --text-frame 1 splitting every sequence over frames); IPv6
+# --bad-utf8, --text-frame 1 splitting every sequence over frames), and
+# a python3 server's bad frames get the close code they call for; IPv6
 # literal URLs, ws:// against kite-sim on ::1 and wss:// against a python3
 # TLS server that records the SNI and the Host header; a name lookup that
 # never ends, under a resolver that never answers (unshare -m with our
@@ -99,8 +100,10 @@ need_ipv6() {
 # in $PORT.
 tls6_server() {
 	rm -f "$T/port"
-	python3 - "$1" "$2" "$T/port" "$T/seen" <<'PY' &
-import base64, hashlib, socket, ssl, sys
+	{
+		printf '%s\n' "$KS_PY_WS"
+		cat <<'PY'
+import socket, ssl, sys
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(sys.argv[1], sys.argv[2])
 sni = []
@@ -115,28 +118,21 @@ while True:
     sni.clear()
     try:
         t = ctx.wrap_socket(c, server_side=True)
-        h = b''
-        while b'\r\n\r\n' not in h:
-            d = t.recv(4096)
-            if not d:
-                break
-            h += d
+        h = ws_upgrade(t)
     except (ssl.SSLError, OSError):
+        h = None
+    if h is None:
         c.close()
         continue
     with open(sys.argv[4], 'a') as f:
         f.write('SNI %r\n' % (sni[0] if sni else None))
         f.write(h.decode('latin-1'))
-    key = [l.split(b':', 1)[1].strip() for l in h.split(b'\r\n')
-           if l.lower().startswith(b'sec-websocket-key:')][0]
-    acc = base64.b64encode(hashlib.sha1(
-        key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
     msg = b'{"type":"message","data":"over IPv6"}'
-    t.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n'
-              b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + acc +
-              b'\r\n\r\n\x81' + bytes([len(msg)]) + msg)
+    t.sendall(b'\x81' + bytes([len(msg)]) + msg)
     held.append(t)
 PY
+	} >"$T/tls6.py"
+	python3 "$T/tls6.py" "$1" "$2" "$T/port" "$T/seen" &
 	PY_PID=$!
 	wait_file "$T/port"
 	PORT=$(cat "$T/port")
@@ -295,4 +291,73 @@ PY
 	[ "$rc" -eq 0 ]
 	grep -q 'info: stopping' "$T/err"
 	! has '.event=="connected"'
+}
+
+@test "ws: a server's bad frames are answered with the close code they call for, which the server gets" {
+	require_cmd python3 python3
+	# connection 1: a masked frame (1002); 2: an overlong form split over
+	# two fragments (1007); 3: a close frame whose reason is not UTF-8
+	# (1007); then the server holds the connection.  It records the code
+	# of the close frame each connection sent back in $T/close.N.
+	rm -f "$T/port"
+	{
+		printf '%s\n' "$KS_PY_WS"
+		cat <<'PY'
+import socket, struct, sys
+ls = socket.socket()
+ls.bind(('127.0.0.1', 0))
+ls.listen(8)
+open(sys.argv[1], 'w').write(str(ls.getsockname()[1]))
+bad = {1: b'\x81\x85\x01\x02\x03\x04' + bytes(b ^ m for b, m in
+                                             zip(b'hello', b'\x01\x02\x03\x04\x01')),
+       2: b'\x01\x02ok\x00\x01\xe0\x80\x02\x80\x80',
+       3: b'\x88\x05\x03\xe8ab\xff'}
+held, n = [], 0
+while True:
+    c, _ = ls.accept()
+    n += 1
+    ws_upgrade(c)
+    if n not in bad:
+        held.append(c)
+        continue
+    c.sendall(bad[n])
+    buf, code = b'', None
+    while code is None:
+        d = c.recv(4096)
+        if not d:
+            break
+        buf += d
+        while len(buf) >= 2:
+            ln, at = buf[1] & 0x7f, 2
+            if ln == 126:
+                ln, at = struct.unpack('>H', buf[2:4])[0], 4
+            if len(buf) < at + 4 + ln:
+                break
+            m, p = buf[at:at + 4], buf[at + 4:at + 4 + ln]
+            p = bytes(b ^ m[i % 4] for i, b in enumerate(p))
+            if buf[0] & 0x0f == 8:
+                code = struct.unpack('>H', p[:2])[0] if len(p) >= 2 else 1005
+            buf = buf[at + 4 + ln:]
+    open('%s/close.%d' % (sys.argv[2], n), 'w').write('%s\n' % code)
+    c.close()
+PY
+	} >"$T/bad.py"
+	python3 "$T/bad.py" "$T/port" "$T" &
+	PY_PID=$!
+	wait_file "$T/port"
+	export KITE_WS_URL=ws://127.0.0.1:$(cat "$T/port")/
+	ks_start -B 200ms -P "$T/prom" 408065:ltp
+	eventually 30 test -s "$T/close.3"
+	eventually 30 has '.event=="disconnected"' 3
+	kill -USR1 "$KS_PID"
+	eventually 20 grep -q '^kitepipe_kite_stream_protocol_errors_total 3$' "$T/prom"
+	ks_stop
+	[ "$(cat "$T/close.1")" = 1002 ]
+	[ "$(cat "$T/close.2")" = 1007 ]
+	[ "$(cat "$T/close.3")" = 1007 ]
+	grep -q '^kitepipe_kite_stream_invalid_utf8_total 2$' "$T/prom"
+	run jq -r 'select(.event=="disconnected")|.reason' "$T/out"
+	[[ ${lines[0]} == "protocol error: frame at byte 0: a masked frame from the server (closed with code 1002)" ]]
+	[[ ${lines[1]} == "protocol error: invalid UTF-8 in a text message at byte 3: an overlong encoding (closed with code 1007)" ]]
+	[[ ${lines[2]} == "protocol error: invalid UTF-8 in a close reason at byte 2: a byte that is never in UTF-8 (0xF8 to 0xFF) (closed with code 1007)" ]]
 }

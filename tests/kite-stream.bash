@@ -11,6 +11,10 @@
 #   count JQ, has JQ [N]       lines of $T/out matching the jq condition;
 #                              has: at least N (1)
 #   wait_file FILE             wait (10 s at most) until FILE is not empty
+#   KS_PY_WS                   python3 source for test servers:
+#                              ws_upgrade(sock) reads an upgrade request
+#                              and answers it with a right 101; returns
+#                              the request head (None at EOF)
 
 eventually() {
 	local n=$(($1 * 10)) i
@@ -54,3 +58,23 @@ has() { [ "$(count "$1")" -ge "${2:-1}" ]; }
 wait_file() {
 	eventually 10 test -s "$1" || { echo "nothing in $1" >&2; return 1; }
 }
+
+KS_PY_WS=$(cat <<'PY'
+import base64, hashlib
+def ws_upgrade(c):
+    h = b''
+    while b'\r\n\r\n' not in h:
+        d = c.recv(4096)
+        if not d:
+            return None
+        h += d
+    key = [l.split(b':', 1)[1].strip() for l in h.split(b'\r\n')
+           if l.lower().startswith(b'sec-websocket-key:')][0]
+    acc = base64.b64encode(hashlib.sha1(
+        key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
+    c.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n'
+              b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + acc +
+              b'\r\n\r\n')
+    return h
+PY
+)
