@@ -2,7 +2,8 @@
  * wsframe.c: libFuzzer target for the WebSocket client layer: any bytes
  * as a server's frames, decoded whole and split at a point the first
  * bytes choose, must give the same messages (or the same error), every
- * message within the bound; and as a response head, whole and fed a byte
+ * message within the bound, every text message valid UTF-8, every
+ * failure with a close code; and as a response head, whole and fed a byte
  * more at a time, the same answer.
  */
 /* SPDX-License-Identifier: MIT */
@@ -38,6 +39,10 @@ decode(const uint8_t *s, size_t n, size_t split, size_t *count)
 			if (m.len > MAXMSG || used > have || (m.op >= 8 &&
 			    m.len > KP_WS_CONTROL_MAX))
 				abort();
+			/* text that came out is UTF-8 */
+			if (m.op == KP_WS_TEXT && !kp_utf8_valid(m.data,
+			    m.len))
+				abort();
 			h = (h ^ (uint64_t)m.op) * 1099511628211ULL;
 			h = (h ^ m.len) * 1099511628211ULL;
 			for (size_t k = 0; k < m.len; k++)
@@ -54,9 +59,11 @@ decode(const uint8_t *s, size_t n, size_t split, size_t *count)
 		}
 	}
 	if (rc < 0) {
-		if (strlen(err) == 0 || strchr(err, '\n') != NULL)
+		if (strlen(err) == 0 || strchr(err, '\n') != NULL ||
+		    (d.fail_code != KP_WS_CLOSE_PROTOCOL && d.fail_code !=
+		    KP_WS_CLOSE_BAD_DATA && d.fail_code != KP_WS_CLOSE_TOO_BIG))
 			abort();
-		h ^= 0xe77;
+		h ^= 0xe77 + (uint64_t)d.fail_code;
 	}
 	kp_ws_dec_free(&d);
 	free(in);

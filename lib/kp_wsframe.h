@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "kp.h"
+#include "kp_utf8.h"
 
 #define KP_WS_KEY_LEN 24	/* base64 of 16 random bytes */
 #define KP_WS_ACCEPT_LEN 28	/* base64 of a SHA-1 */
@@ -75,11 +76,18 @@ struct kp_ws_msg {
 	int close_code;		/* KP_WS_CLOSE: the code, 1005 without one */
 };
 
+/* Close codes (RFC 6455 section 7.4.1) the decoder's failures call for. */
+#define KP_WS_CLOSE_PROTOCOL 1002	/* a protocol error */
+#define KP_WS_CLOSE_BAD_DATA 1007	/* text that is not UTF-8 */
+#define KP_WS_CLOSE_TOO_BIG 1009	/* a message over the bound */
+
 /* The frame decoder: a server's frames, unmasked. */
 struct kp_ws_dec {
 	size_t max;		/* the longest message accepted */
 	int frag_op;		/* opcode of the message being assembled, 0 */
 	struct kp_buf frag;	/* its payload so far */
+	struct kp_utf8 utf8;	/* a text message's bytes so far, checked */
+	int fail_code;		/* after -1: the close code to send */
 };
 
 void kp_ws_dec_init(struct kp_ws_dec *d, size_t max);
@@ -95,7 +103,12 @@ void kp_ws_dec_free(struct kp_ws_dec *d);
  * d; *need, when not NULL, is the length buf must have for the next
  * frame, or 0 when unknown); -1 with err on a protocol error (masked
  * frame, reserved bits, unknown opcode, bad control frame, continuation
- * without a start, message over d->max): the connection must be closed.
+ * without a start, message over d->max, a text message or close reason
+ * that is not valid UTF-8), with d->fail_code the close code that
+ * failure calls for (KP_WS_CLOSE_*): the connection must be closed.
+ * Text is checked a frame at a time as it comes (RFC 6455 section 8.1),
+ * so a fragmented message fails at its first bad fragment, and a
+ * sequence split between fragments is judged whole.
  * The data of *m stays valid until the next call or buf changes.
  */
 int kp_ws_decode(struct kp_ws_dec *d, const uint8_t *buf, size_t len,

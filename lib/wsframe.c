@@ -263,6 +263,8 @@ kp_ws_dec_init(struct kp_ws_dec *d, size_t max)
 {
 	d->max = max;
 	d->frag_op = 0;
+	d->fail_code = 0;
+	kp_utf8_init(&d->utf8);
 	kp_buf_init(&d->frag, max);
 }
 
@@ -270,6 +272,8 @@ void
 kp_ws_dec_reset(struct kp_ws_dec *d)
 {
 	d->frag_op = 0;
+	d->fail_code = 0;
+	kp_utf8_init(&d->utf8);
 	kp_buf_free(&d->frag);
 	kp_buf_init(&d->frag, d->max);
 }
@@ -298,11 +302,24 @@ ws_fail(char err[KP_ERRLEN], size_t at, const char *fmt, ...)
 	return -1;
 }
 
+/* Text that is not UTF-8: the message that says where and why; -1. */
+static int
+ws_bad_utf8(struct kp_ws_dec *d, const struct kp_utf8 *u,
+    const char *what, char err[KP_ERRLEN])
+{
+	d->fail_code = KP_WS_CLOSE_BAD_DATA;
+	snprintf(err, KP_ERRLEN, "invalid UTF-8 in %s at byte %llu: %s", what,
+	    (unsigned long long)u->off, u->why);
+	return -1;
+}
+
 /* A control frame's checks; 0 or -1. */
 static int
-ws_control(const uint8_t *p, unsigned op, int fin, uint64_t plen,
-    size_t at, struct kp_ws_msg *m, char err[KP_ERRLEN])
+ws_control(struct kp_ws_dec *d, const uint8_t *p, unsigned op, int fin,
+    uint64_t plen, size_t at, struct kp_ws_msg *m, char err[KP_ERRLEN])
 {
+	struct kp_utf8 u;	/* not d->utf8: a text message may be open */
+
 	if (op != KP_WS_CLOSE && op != KP_WS_PING && op != KP_WS_PONG)
 		return ws_fail(err, at, "unknown control opcode 0x%x", op);
 	if (!fin)
@@ -323,6 +340,10 @@ ws_control(const uint8_t *p, unsigned op, int fin, uint64_t plen,
 		    m->close_code >= 5000))
 			return ws_fail(err, at, "close code %d out of range",
 			    m->close_code);
+		kp_utf8_init(&u);
+		if (plen > 2 && (kp_utf8_feed(&u, p + 2, plen - 2) < 0 ||
+		    kp_utf8_end(&u) < 0))
+			return ws_bad_utf8(d, &u, "a close reason", err);
 	}
 	return 0;
 }
@@ -335,6 +356,7 @@ kp_ws_decode(struct kp_ws_dec *d, const uint8_t *buf, size_t len,
 
 	if (need != NULL)
 		*need = 0;
+	d->fail_code = KP_WS_CLOSE_PROTOCOL;
 	for (;;) {
 		const uint8_t *p = buf + off;
 		size_t avail = len - off, hl = 2;
@@ -386,7 +408,8 @@ kp_ws_decode(struct kp_ws_dec *d, const uint8_t *buf, size_t len,
 					*need = hl + (size_t)plen;
 				return 0;
 			}
-			if (ws_control(p + hl, op, fin, plen, off, m, err) < 0)
+			if (ws_control(d, p + hl, op, fin, plen, off, m, err) <
+			    0)
 				return -1;
 			*used = off + hl + (size_t)plen;
 			return 1;
@@ -400,13 +423,25 @@ kp_ws_decode(struct kp_ws_dec *d, const uint8_t *buf, size_t len,
 			return ws_fail(err, off, "a new message (opcode 0x%x) "
 			    "inside a fragmented one", op);
 		if (plen > d->max || (op == KP_WS_CONT && plen > d->max -
-		    d->frag.len))
+		    d->frag.len)) {
+			d->fail_code = KP_WS_CLOSE_TOO_BIG;
 			return ws_fail(err, off, "a message over %llu bytes",
 			    (unsigned long long)d->max);
+		}
 		if (avail - hl < plen) {
 			if (need != NULL)
 				*need = hl + (size_t)plen;
 			return 0;
+		}
+		/* text: this frame's bytes checked after the earlier ones */
+		if (op == KP_WS_TEXT || (op == KP_WS_CONT && d->frag_op ==
+		    KP_WS_TEXT)) {
+			if (op == KP_WS_TEXT)
+				kp_utf8_init(&d->utf8);
+			if (kp_utf8_feed(&d->utf8, p + hl, (size_t)plen) < 0 ||
+			    (fin && kp_utf8_end(&d->utf8) < 0))
+				return ws_bad_utf8(d, &d->utf8, "a text message",
+				    err);
 		}
 		if (op != KP_WS_CONT && fin) {
 			m->op = (int)op;
@@ -420,9 +455,11 @@ kp_ws_decode(struct kp_ws_dec *d, const uint8_t *buf, size_t len,
 			kp_buf_reset(&d->frag);
 			d->frag_op = (int)op;
 		}
-		if (kp_buf_add(&d->frag, p + hl, (size_t)plen) < 0)
+		if (kp_buf_add(&d->frag, p + hl, (size_t)plen) < 0) {
+			d->fail_code = KP_WS_CLOSE_TOO_BIG;
 			return ws_fail(err, off, "a message over %llu bytes",
 			    (unsigned long long)d->max);
+		}
 		off += hl + (size_t)plen;
 		if (fin) {
 			m->op = d->frag_op;

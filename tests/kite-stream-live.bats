@@ -5,6 +5,7 @@
 
 load helper
 load kite-sim
+load kite-stream
 bats_require_minimum_version 1.5.0
 
 NIFTY=256265
@@ -26,32 +27,6 @@ teardown() {
 	sim_stop
 }
 
-# eventually SECONDS CMD...: poll until CMD succeeds.
-eventually() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
-# ks_start ARGS...: kite-stream in the background, output in $T/out.
-ks_start() {
-	kite-stream "$@" >"$T/out" 2>"$T/err" &
-	KS_PID=$!
-}
-
-# ks_stop: SIGTERM; it must exit 0.
-ks_stop() {
-	local rc=0
-	kill -TERM "$KS_PID"
-	wait "$KS_PID" || rc=$?
-	KS_PID=
-	[ "$rc" -eq 0 ] || { echo "kite-stream exited $rc" >&2; cat "$T/err" >&2; return 1; }
-}
-
 # buy_infy TAG: a market order on kite-sim; prints the HTTP status.
 buy_infy() {
 	curl -sS -o "$T/body" -w '%{http_code}' \
@@ -62,9 +37,6 @@ buy_infy() {
 		--data-urlencode order_type=MARKET --data-urlencode product=CNC \
 		--data-urlencode "tag=$1" "$KITE_API_URL/orders/regular"
 }
-
-count() { jq -c "select($1)" "$T/out" 2>/dev/null | wc -l; }
-has() { [ "$(count "$1")" -ge "${2:-1}" ]; }
 
 @test "live: each mode's ticks for the tokens asked, status lines first" {
 	sim_start

@@ -7,6 +7,7 @@
 # messages, which come out as lines: the whole exchange went over TLS).
 
 load helper
+load kite-stream
 load services
 load ws-fanout
 bats_require_minimum_version 1.5.0
@@ -60,11 +61,10 @@ ks_until() {
 }
 
 # py_server BODY: a loopback TCP server (python3) that runs BODY for each
-# connection it accepts (c, the socket; n, its number from 1); the port
-# in $PORT.
+# connection it accepts (c, the socket; n, its number from 1; ws_upgrade
+# of KS_PY_WS at hand); the port in $PORT.
 py_server() {
-	local i
-	python3 -c "
+	python3 -c "$KS_PY_WS
 import socket, sys
 s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(16)
 open(sys.argv[1], 'w').write(str(s.getsockname()[1]))
@@ -73,10 +73,7 @@ while True:
     c, _ = s.accept(); n += 1; held.append(c)
 $1" "$T/port" &
 	PY_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$T/port" ] && break
-		sleep 0.1
-	done
+	wait_file "$T/port"
 	PORT=$(cat "$T/port")
 }
 
@@ -145,17 +142,9 @@ $1" "$T/port" &
 	py_server "$(cat <<'PY'
     if n > 1:
         continue
-    import base64, hashlib, struct
-    h = b''
-    while b'\r\n\r\n' not in h:
-        h += c.recv(4096)
-    key = [l.split(b':', 1)[1].strip() for l in h.split(b'\r\n')
-           if l.lower().startswith(b'sec-websocket-key:')][0]
-    acc = base64.b64encode(hashlib.sha1(
-        key + b'258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest())
-    c.sendall(b'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n'
-              b'Connection: Upgrade\r\nSec-WebSocket-Accept: ' + acc +
-              b'\r\n\r\n\x89\x02hi')
+    import struct
+    ws_upgrade(c)
+    c.sendall(b'\x89\x02hi')
     buf, ops = b'', []
     while 10 not in ops:
         buf += c.recv(4096)

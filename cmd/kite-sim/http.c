@@ -430,6 +430,7 @@ sim_http_cb(struct sim *s, struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_ESTABLISHED:
 	case LWS_CALLBACK_RECEIVE:
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
 	case LWS_CALLBACK_CLOSED:
 		return sim_ticker_cb(s, wsi, reason,
 		    ss != NULL ? &ss->tk : NULL, in, len);

@@ -59,7 +59,8 @@ usage(FILE *f)
 	fputs("\n"
 	    "Serve Kite's ticker WebSocket and REST API over a simulated "
 	    "market.\n\n"
-	    "  -a ADDR            listen address (127.0.0.1)\n"
+	    "  -a ADDR            listen address (127.0.0.1; ::1 for "
+	    "IPv6)\n"
 	    "  -p PORT            port (8765); 0 picks a free one\n"
 	    "  --port-file FILE   write the port there once listening\n"
 	    "  -d FD              readiness: write a newline to FD\n"
@@ -82,6 +83,9 @@ usage(FILE *f)
 	    "--malformed P,\n"
 	    "  --refuse-auth, --http-429 P, --http-5xx P, --delay-ms N,\n"
 	    "  --ambiguous N,MS|never   faults from the start\n"
+	    "  --bad-utf8 N       the first N ticker connections get a text "
+	    "message\n                     that is not UTF-8\n"
+	    "  --text-frame N     text messages in frames of N bytes\n"
 	    "  --replay FILE      serve a capture instead of the model\n"
 	    "  --replay-speed X|max, --replay-loop\n"
 	    "  --latency-stamp    last_traded_quantity = send time "
@@ -145,7 +149,7 @@ enum {
 	O_PORT_FILE = 256, O_FLAT, O_SPEED, O_START, O_VOL, O_SMILE, O_RF,
 	O_DY, O_MAXTOK, O_MAXCONN, O_OPS, O_DROPMS, O_DROPMSGS, O_STALL,
 	O_MALF, O_REFUSE, O_429, O_5XX, O_DELAY, O_AMB, O_REPLAY, O_RSPEED,
-	O_RLOOP, O_STAMP, O_SPREAD
+	O_RLOOP, O_STAMP, O_SPREAD, O_TFRAME, O_BADUTF8
 };
 
 static const struct option lopts[] = {
@@ -180,6 +184,8 @@ static const struct option lopts[] = {
 	{ "replay-loop", no_argument, NULL, O_RLOOP },
 	{ "latency-stamp", no_argument, NULL, O_STAMP },
 	{ "spread", required_argument, NULL, O_SPREAD },
+	{ "text-frame", required_argument, NULL, O_TFRAME },
+	{ "bad-utf8", required_argument, NULL, O_BADUTF8 },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -280,6 +286,12 @@ parse_args(struct sim *s, struct main_opts *o, int argc, char **argv)
 		case O_STAMP: simx.latency_stamp = true; break;
 		case O_SPREAD: simx.spread = (int)kp_opt_ll("--spread", optarg,
 			    1, 1000);
+			break;
+		case O_TFRAME: simx.text_frame = (size_t)kp_opt_ll(
+			    "--text-frame", optarg, 0, 1 << 20);
+			break;
+		case O_BADUTF8: simx.bad_utf8 = kp_opt_ll("--bad-utf8", optarg,
+			    0, 1LL << 40);
 			break;
 		case 'q': level--; break;
 		case 'v': level++; break;
@@ -487,7 +499,9 @@ start_lws(struct sim *s, struct main_opts *o, int *port)
 	info.user = s;
 	info.gid = -1;
 	info.uid = -1;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* an IPv6 address (with a ':') listens on IPv6 */
+	info.options = strchr(o->addr, ':') != NULL ? 0 :
+	    LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.timeout_secs = 30;
 	info.pt_serv_buf_size = 64 * 1024;
 	info.max_http_header_data = 16 * 1024;	/* long queries */
@@ -585,8 +599,13 @@ main(int argc, char **argv)
 	lws_sul_schedule(cx, 0, &mt.sul, market_cb, LWS_US_PER_SEC);
 	if (o.port_file != NULL)
 		write_port_file(o.port_file, port);
-	printf("KITE_WS_URL=ws://%s:%d KITE_API_URL=http://%s:%d\n", o.addr,
-	    port, o.addr, port);
+	{
+		const char *lb = strchr(o.addr, ':') ? "[" : "";
+		const char *rb = *lb ? "]" : "";
+
+		printf("KITE_WS_URL=ws://%s%s%s:%d KITE_API_URL=http://%s%s%s:"
+		    "%d\n", lb, o.addr, rb, port, lb, o.addr, rb, port);
+	}
 	fflush(stdout);
 	kp_info("listening addr=%s port=%d", o.addr, port);
 	if (kp_ready_notify(o.ready_fd) < 0)

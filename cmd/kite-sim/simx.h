@@ -25,6 +25,8 @@ struct simx_opts {
 	const char *replay_path;
 	double replay_speed;	/* 0: as fast as the socket takes */
 	bool replay_loop;
+	size_t text_frame;	/* text messages in frames of this; 0 whole */
+	int64_t bad_utf8;	/* connections still to get invalid UTF-8 */
 };
 
 extern struct simx_opts simx;

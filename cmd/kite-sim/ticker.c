@@ -49,6 +49,7 @@ struct tk_conn {
 	bool tick_due, hb_due, closing;
 	struct tk_text q[TXT_Q];
 	size_t qhead, qlen;
+	size_t qoff;		/* --text-frame: bytes of q[qhead] sent */
 	struct kp_buf rx;
 	bool rx_skip;		/* the message grew past RX_MAX */
 	unsigned char *buf;	/* LWS_PRE + message */
@@ -573,11 +574,11 @@ corrupt(struct sim *s, unsigned char *m, size_t len)
 	}
 }
 
+/* One frame (lws_write's protocol and flags); 0, or -1 to close. */
 static int
-write_msg(struct tk_conn *c, unsigned char *p, size_t len, bool bin)
+write_frame(struct tk_conn *c, unsigned char *p, size_t len, int flags)
 {
-	int n = lws_write(c->wsi, p, len, bin ? LWS_WRITE_BINARY :
-	    LWS_WRITE_TEXT);
+	int n = lws_write(c->wsi, p, len, (enum lws_write_protocol)flags);
 
 	if (n < (int)len)
 		return -1;
@@ -585,6 +586,44 @@ write_msg(struct tk_conn *c, unsigned char *p, size_t len, bool bin)
 	c->hb_due = false;
 	c->tk->st.bytes += len;
 	return 0;
+}
+
+static int
+write_msg(struct tk_conn *c, unsigned char *p, size_t len, bool bin)
+{
+	return write_frame(c, p, len, bin ? LWS_WRITE_BINARY :
+	    LWS_WRITE_TEXT);
+}
+
+/*
+ * The next frame of the first queued text message: all of it, or with
+ * --text-frame the next piece (a data frame of another message cannot
+ * come between the pieces, so the rest waits until this one is out).
+ * The LWS_PRE bytes before a piece were sent already: lws may use them.
+ */
+static int
+send_text(struct tk_conn *c)
+{
+	struct tk_text *t = &c->q[c->qhead];
+	size_t n = t->len - c->qoff;
+	int flags = c->qoff == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION;
+	int rc;
+
+	if (simx.text_frame > 0 && n > simx.text_frame) {
+		n = simx.text_frame;
+		flags |= LWS_WRITE_NO_FIN;
+	}
+	rc = write_frame(c, t->p + LWS_PRE + c->qoff, n, flags);
+	c->qoff += n;
+	if (c->qoff < t->len)
+		return rc;
+	free(t->p);
+	c->qhead = (c->qhead + 1) % TXT_Q;
+	c->qlen--;
+	c->qoff = 0;
+	c->tk->st.texts++;
+	c->msgs++;
+	return rc;
 }
 
 static int
@@ -693,14 +732,7 @@ writeable(struct tk_conn *c)
 	if (f->stall)
 		return 0;
 	if (c->qlen > 0) {
-		struct tk_text *t = &c->q[c->qhead];
-
-		rc = write_msg(c, t->p + LWS_PRE, t->len, false);
-		free(t->p);
-		c->qhead = (c->qhead + 1) % TXT_Q;
-		c->qlen--;
-		c->tk->st.texts++;
-		c->msgs++;
+		rc = send_text(c);
 	} else if (c->tick_due) {
 		c->tick_due = false;
 		if (c->tk->rp != NULL) {
@@ -761,6 +793,21 @@ sim_ticker_cb(struct sim *s, struct lws *wsi,
 		*user = conn_new(tk, wsi);
 		kp_info("ticker: connection established conns=%d",
 		    tk->nconns);
+		if (simx.bad_utf8 > 0) {
+			static const char bad[] = "{\"type\":\"message\","
+			    "\"data\":\"not UTF-8: \xed\xa0\x80 (a "
+			    "surrogate)\"}";
+
+			simx.bad_utf8--;
+			kp_info("ticker: sending text that is not UTF-8 "
+			    "(fault)");
+			enqueue(*user, bad, sizeof(bad) - 1);
+		}
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		kp_info("ticker: the client closed the connection code=%d",
+		    len >= 2 ? ((const uint8_t *)in)[0] << 8 |
+		    ((const uint8_t *)in)[1] : 1005);
 		return 0;
 	case LWS_CALLBACK_RECEIVE:
 		return c != NULL ? receive(c, wsi, in, len) : 0;

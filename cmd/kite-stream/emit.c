@@ -252,6 +252,13 @@ ks_emit_stats(struct ks_emit *e)
 		    KP_STAT_COUNTER, &s->stale, NULL },
 		{ "refused", "times the credentials were refused",
 		    KP_STAT_COUNTER, &s->refused, NULL },
+		{ "protocol_errors", "connections failed by a server's frame "
+		    "that broke RFC 6455", KP_STAT_COUNTER,
+		    &s->protocol_errors, NULL },
+		{ "invalid_utf8", "of them, text that was not UTF-8 (close "
+		    "code 1007)", KP_STAT_COUNTER, &s->invalid_utf8, NULL },
+		{ "dns_timeouts", "name lookups that outlasted the connect "
+		    "timeout", KP_STAT_COUNTER, &s->dns_timeouts, NULL },
 		{ "conflated", "ticks dropped by conflation", KP_STAT_COUNTER,
 		    &s->conflated, NULL },
 		{ "last_message_age_ms", "the quietest connection's silence",

@@ -47,6 +47,9 @@ struct ks_stats {
 	uint64_t disconnects;
 	uint64_t stale;
 	uint64_t refused;
+	uint64_t protocol_errors;	/* connections failed by a bad frame */
+	uint64_t invalid_utf8;		/* of them: text that was not UTF-8 */
+	uint64_t dns_timeouts;		/* name lookups past the connect timeout */
 	uint64_t conflated;
 	uint64_t last_msg_age_ms;	/* the oldest connection's, a gauge */
 	uint64_t lag_ms;		/* exchange to receive, last tick */

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 
 #include "kp_tkreq.h"
 #include "kp_wsframe.h"
+#include "kp_wsurl.h"
 #include "ks.h"
 
 #define MAX_CONNS 16
@@ -59,6 +61,7 @@ struct msg {
 /* Where a connection's transport is. */
 enum conn_phase {
 	P_NONE,			/* no socket */
+	P_DNS,			/* the host name being looked up */
 	P_TCP,			/* connect(2) in progress */
 	P_TLS,			/* TLS handshake */
 	P_HTTP,			/* upgrade request out, response head awaited */
@@ -74,6 +77,7 @@ struct conn {
 	SSL *ssl;
 	bool want_r, want_w;		/* TLS: what SSL_* is waiting for */
 	struct addrinfo *ai, *ai_next;	/* addresses being tried */
+	struct lookup *dns;		/* a name lookup running, or NULL */
 	int64_t deadline_ms;		/* connect, or our close, must end */
 	char key[KP_WS_KEY_LEN + 1];
 	struct kp_ws_head head;
@@ -102,6 +106,23 @@ struct centry {
 	uint8_t tslen;
 };
 
+/*
+ * A name lookup runs getaddrinfo(3) on a thread of its own, so that a
+ * resolver that never answers stops neither the loop nor the other
+ * connections: the connect timeout counts while it runs, and a
+ * connection gives up on it as on a slow connect.  When done, the thread
+ * writes the lookup's address to a pipe the loop polls, and the loop
+ * takes it from there.  A connection has at most one lookup running: a
+ * new attempt while the last one still runs waits for that one.
+ */
+struct lookup {
+	char host[256], port[16];
+	unsigned conn;
+	int wfd;			/* the pipe to the loop */
+	int rc, err;			/* getaddrinfo's answer, errno */
+	struct addrinfo *res;
+};
+
 struct ks_conflate {
 	size_t hiwater;
 	struct centry *tab;
@@ -119,13 +140,28 @@ struct ctl_client {
 	struct kp_line lr;
 };
 
+/*
+ * A socket whose close frame went out: the server is to close the TCP
+ * connection (RFC 6455 section 7.1.1).  Until it does, or until a
+ * deadline, what it sends is read and dropped: closed at once, the socket
+ * would answer the server's next bytes with a reset, and the server might
+ * never read our close frame and its code.
+ */
+struct lingerer {
+	int fd;				/* -1: a free slot */
+	int64_t until_ms;
+};
+
 struct live {
 	struct ks_emit *e;
+	struct lingerer lg[MAX_CONNS];
 	int ctl_fd;
 	struct ctl_client ctl[CTL_MAX_CLIENTS];
 	const struct ks_opts *o;
 	SSL_CTX *tls_ctx;		/* wss:// only */
 	int sig_fd;
+	int dns_fd[2];			/* lookups done: read end, write end */
+	bool numeric_host;		/* an IP address: no lookup */
 	bool out_wait;			/* output waiting for the reader */
 	int64_t next_period_ms;
 	struct conn c[MAX_CONNS];
@@ -133,8 +169,9 @@ struct live {
 	struct ks_subs subs;
 	char *api_key;
 	char *token;
-	char host[256];
-	char path[512];
+	char host[KP_WSURL_HOST_MAX];	/* to resolve, and for TLS: no [] */
+	char host_hdr[KP_WSURL_HOST_MAX + 2];	/* Host header: [v6] */
+	char path[KP_WSURL_PATH_MAX];
 	int port;
 	bool tls;
 	struct stat token_st;		/* of KITE_ACCESS_TOKEN_FILE */
@@ -400,6 +437,49 @@ conn_drop(struct conn *c)
 	kp_ws_dec_reset(&c->dec);
 }
 
+/*
+ * Our close frame is out (or the server's answered): keep c's socket
+ * until the server closes it or until; c forgets it.
+ */
+static void
+linger_add(struct live *l, struct conn *c, int64_t until)
+{
+	unsigned k;
+
+	if (c->fd < 0 || c->ph != P_WS)
+		return;
+	for (k = 0; k < MAX_CONNS && l->lg[k].fd >= 0; k++)
+		;
+	if (k == MAX_CONNS)
+		return;		/* closed at once instead */
+	(void)shutdown(c->fd, SHUT_WR);
+	l->lg[k].fd = c->fd;
+	l->lg[k].until_ms = until;
+	c->fd = -1;		/* the TLS object does not close it */
+}
+
+/* Read and drop what came; closed at the end, an error, or done. */
+static void
+linger_io(struct lingerer *g, bool done)
+{
+	uint8_t sink[16384];
+	ssize_t n = 0;
+	int k;
+
+	for (k = 0; k < 16 && !done; k++) {
+		n = recv(g->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+	}
+	if (done || n == 0 || (n < 0 && errno != EAGAIN && errno !=
+	    EWOULDBLOCK)) {
+		close(g->fd);
+		g->fd = -1;
+	}
+}
+
 /* The connection is gone: say so and plan what comes next. */
 static void
 conn_lost(struct live *l, struct conn *c, const char *why, int http)
@@ -592,6 +672,7 @@ conn_flush(struct live *l, struct conn *c)
 	c->txoff = 0;
 	if (c->closing) {
 		/* our close frame is out: done */
+		linger_add(l, c, c->deadline_ms);
 		conn_fail(l, c, "closed");
 		return -1;
 	}
@@ -625,7 +706,7 @@ conn_upgrade(struct live *l, struct conn *c)
 	    l->path, strchr(l->path, '?') ? '&' : '?', l->api_key, l->token);
 	kp_buf_reset(&c->tx);
 	c->txoff = 0;
-	if (kp_ws_request(&c->tx, l->host, l->port == (l->tls ? 443 : 80) ?
+	if (kp_ws_request(&c->tx, l->host_hdr, l->port == (l->tls ? 443 : 80) ?
 	    0 : l->port, target, c->key, err) < 0) {
 		conn_fail(l, c, err);
 		return;
@@ -735,10 +816,102 @@ tcp_done(struct live *l, struct conn *c)
 		conn_upgrade(l, c);
 }
 
+static void *
+lookup_run(void *arg)
+{
+	struct lookup *q = arg;
+	struct addrinfo hints;
+	ssize_t n;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	errno = 0;
+	q->rc = getaddrinfo(q->host, q->port, &hints, &q->res);
+	q->err = errno;
+	/* a pointer is less than PIPE_BUF: written whole */
+	do
+		n = write(q->wfd, &q, sizeof(q));
+	while (n < 0 && errno == EINTR);
+	return NULL;
+}
+
+/* Start looking up the host for c on a thread; 0, or -1 with why. */
+static int
+lookup_start(struct live *l, struct conn *c, char *why, size_t wl)
+{
+	struct lookup *q = kp_xcalloc(1, sizeof(*q));
+	pthread_attr_t a;
+	pthread_t t;
+	sigset_t all, old;
+	int r;
+
+	snprintf(q->host, sizeof(q->host), "%s", l->host);
+	snprintf(q->port, sizeof(q->port), "%d", l->port);
+	q->conn = c->id;
+	q->wfd = l->dns_fd[1];
+	/* signals are the loop's: the thread blocks them all */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_attr_init(&a);
+	if (r == 0) {
+		(void)pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		r = pthread_create(&t, &a, lookup_run, q);
+		pthread_attr_destroy(&a);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0) {
+		free(q);
+		snprintf(why, wl, "unable to start a name lookup: %s",
+		    strerror(r));
+		return -1;
+	}
+	c->dns = q;
+	return 0;
+}
+
+/* Addresses (or not) for c: try them. */
+static void
+conn_addrs(struct live *l, struct conn *c, int rc, int err,
+    struct addrinfo *res)
+{
+	char why[300];
+
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "%s: %s", l->host,
+		    rc == EAI_SYSTEM ? strerror(err) : gai_strerror(rc));
+		conn_fail(l, c, why);
+		return;
+	}
+	c->ai = c->ai_next = res;
+	snprintf(why, sizeof(why), "%s: no address", l->host);
+	if (tcp_next(c, why, sizeof(why)) < 0)
+		conn_fail(l, c, why);
+}
+
+/* Lookups done: each goes on, if its connection still waits for it. */
+static void
+lookup_done(struct live *l)
+{
+	struct lookup *q;
+	ssize_t n;
+
+	while ((n = read(l->dns_fd[0], &q, sizeof(q))) == (ssize_t)sizeof(q)) {
+		struct conn *c = &l->c[q->conn];
+
+		c->dns = NULL;
+		if (c->state == C_CONNECTING && c->ph == P_DNS && !l->stopping)
+			conn_addrs(l, c, q->rc, q->err, q->res);
+		else if (q->rc == 0)
+			freeaddrinfo(q->res);
+		free(q);
+	}
+}
+
 static void
 conn_start(struct live *l, struct conn *c)
 {
-	struct addrinfo hints;
+	struct addrinfo hints, *res = NULL;
 	char port[16], why[300];
 	int r;
 
@@ -752,23 +925,22 @@ conn_start(struct live *l, struct conn *c)
 	if (c->ever_up)
 		l->e->st.reconnects++;
 	kp_debug("connection %u: connecting to %s:%d (attempt %llu)", c->id,
-	    l->host, l->port, (unsigned long long)c->attempts);
+	    l->host_hdr, l->port, (unsigned long long)c->attempts);
+	if (!l->numeric_host) {
+		/* the connect timeout counts from now (periodic) */
+		c->ph = P_DNS;
+		if (c->dns == NULL && lookup_start(l, c, why, sizeof(why)) < 0)
+			conn_fail(l, c, why);
+		return;
+	}
+	/* an IP address: no resolver involved */
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%d", l->port);
-	r = getaddrinfo(l->host, port, &hints, &c->ai);
-	if (r != 0) {
-		c->ai = NULL;
-		snprintf(why, sizeof(why), "%s: %s", l->host,
-		    r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
-		conn_fail(l, c, why);
-		return;
-	}
-	c->ai_next = c->ai;
-	snprintf(why, sizeof(why), "%s: no address", l->host);
-	if (tcp_next(c, why, sizeof(why)) < 0)
-		conn_fail(l, c, why);
+	r = getaddrinfo(l->host, port, &hints, &res);
+	conn_addrs(l, c, r, errno, r == 0 ? res : NULL);
 }
 
 static void
@@ -804,12 +976,35 @@ on_established(struct live *l, struct conn *c)
 	queue_all(l, c);
 }
 
+/*
+ * Fail the connection (RFC 6455 section 7.1.7): a close frame with code,
+ * written if the socket takes it now; the connection is lost at once, and
+ * nothing more the server sent is acted on (its socket lingers, what
+ * comes is dropped, until the server closes it).
+ */
+static void
+conn_abort(struct live *l, struct conn *c, int code, const char *why)
+{
+	uint8_t cc[2];
+	char err[KP_ERRLEN];
+
+	if (!c->closing && c->ph == P_WS) {
+		cc[0] = (uint8_t)(code >> 8);
+		cc[1] = (uint8_t)code;
+		if (conn_frame(c, KP_WS_CLOSE, cc, sizeof(cc)) == 0 &&
+		    conn_rw(c, c->tx.p + c->txoff, c->tx.len - c->txoff, true,
+		    err, sizeof(err)) == (ssize_t)(c->tx.len - c->txoff))
+			linger_add(l, c, kp_mono_ms() + CLOSE_MS);
+	}
+	conn_fail(l, c, why);
+}
+
 /* Frames read: act on them.  0, or -1 when the connection was lost. */
 static int
 conn_frames(struct live *l, struct conn *c)
 {
 	struct kp_ws_msg m;
-	char err[KP_ERRLEN], why[KP_ERRLEN + 32];
+	char err[KP_ERRLEN], why[KP_ERRLEN + 64];
 	size_t used;
 	int rc;
 
@@ -820,8 +1015,12 @@ conn_frames(struct live *l, struct conn *c)
 		if (rc == 0)
 			break;
 		if (rc < 0) {
-			snprintf(why, sizeof(why), "protocol error: %s", err);
-			conn_fail(l, c, why);
+			l->e->st.protocol_errors++;
+			if (c->dec.fail_code == KP_WS_CLOSE_BAD_DATA)
+				l->e->st.invalid_utf8++;
+			snprintf(why, sizeof(why), "protocol error: %s (closed "
+			    "with code %d)", err, c->dec.fail_code);
+			conn_abort(l, c, c->dec.fail_code, why);
 			return -1;
 		}
 		switch (m.op) {
@@ -841,9 +1040,12 @@ conn_frames(struct live *l, struct conn *c)
 				/* the answer, best effort */
 				(void)conn_frame(c, KP_WS_CLOSE, m.data,
 				    m.len >= 2 ? 2 : 0);
-				(void)conn_rw(c, c->tx.p + c->txoff,
+				if (conn_rw(c, c->tx.p + c->txoff,
 				    c->tx.len - c->txoff, true, err,
-				    sizeof(err));
+				    sizeof(err)) == (ssize_t)(c->tx.len -
+				    c->txoff))
+					linger_add(l, c, kp_mono_ms() +
+					    CLOSE_MS);
 			}
 			snprintf(why, sizeof(why), "closed by the server "
 			    "(code %d)", c->close_code ? c->close_code : 1005);
@@ -1497,6 +1699,9 @@ any_open(const struct live *l)
 	for (k = 0; k < l->nconns; k++)
 		if (l->c[k].fd >= 0)
 			return true;
+	for (k = 0; k < MAX_CONNS; k++)
+		if (l->lg[k].fd >= 0)
+			return true;	/* bounded by its deadline */
 	return false;
 }
 
@@ -1533,12 +1738,19 @@ periodic(struct live *l)
 	for (k = 0; k < l->nconns && !l->stopping; k++) {
 		struct conn *c = &l->c[k];
 
-		if (c->fd >= 0 && c->state == C_CONNECTING &&
-		    now >= c->deadline_ms) {
-			char why[64];
+		if ((c->fd >= 0 || c->ph == P_DNS) &&
+		    c->state == C_CONNECTING && now >= c->deadline_ms) {
+			char why[sizeof(l->host) + 128];
 
-			snprintf(why, sizeof(why), "unable to connect: timed "
-			    "out after %lld ms", l->o->connect_ms);
+			if (c->ph == P_DNS) {
+				l->e->st.dns_timeouts++;
+				snprintf(why, sizeof(why), "unable to connect: "
+				    "looking up %s timed out after %lld ms",
+				    l->host, l->o->connect_ms);
+			} else {
+				snprintf(why, sizeof(why), "unable to connect: "
+				    "timed out after %lld ms", l->o->connect_ms);
+			}
 			conn_lost(l, c, why, 0);
 		} else if (c->state == C_WAIT && now >= c->retry_ms) {
 			conn_start(l, c);
@@ -1575,53 +1787,25 @@ periodic(struct live *l)
 static void
 parse_url(struct live *l, const char *url)
 {
-	const char *p;
-	size_t hl;
-	long long port;
-	char num[8];
+	struct kp_wsurl u;
+	char err[KP_ERRLEN];
 
-	if (strncmp(url, "wss://", 6) == 0) {
-		l->tls = true;
-		l->port = 443;
-		p = url + 6;
-	} else if (strncmp(url, "ws://", 5) == 0) {
-		l->port = 80;
-		p = url + 5;
-	} else {
-		kp_die(KP_EXIT_PERM, "KITE_WS_URL: not a ws:// or wss:// URL: "
-		    "%s", url);
-	}
-	hl = strcspn(p, ":/?");
-	if (hl == 0 || hl >= sizeof(l->host))
-		kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad host in %s", url);
-	memcpy(l->host, p, hl);
-	l->host[hl] = '\0';
-	p += hl;
-	if (*p == ':') {
-		size_t n = strcspn(p + 1, "/?");
-
-		if (n == 0 || n >= sizeof(num))
-			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad port in %s",
-			    url);
-		memcpy(num, p + 1, n);
-		num[n] = '\0';
-		if (kp_num_ll(num, 1, 65535, &port) < 0)
-			kp_die(KP_EXIT_PERM, "KITE_WS_URL: bad port in %s",
-			    url);
-		l->port = (int)port;
-		p += 1 + n;
-	}
-	if (strlen(p) + 2 > sizeof(l->path))
-		kp_die(KP_EXIT_PERM, "KITE_WS_URL: path too long");
-	snprintf(l->path, sizeof(l->path), "%s%s", *p == '/' ? "" : "/", p);
+	if (kp_wsurl_parse(url, &u, err) < 0)
+		kp_die(KP_EXIT_PERM, "KITE_WS_URL: %s", err);
+	l->tls = u.tls;
+	l->port = u.port;
+	l->numeric_host = u.ip;
+	memcpy(l->host, u.host, sizeof(l->host));
+	memcpy(l->host_hdr, u.host_hdr, sizeof(l->host_hdr));
+	memcpy(l->path, u.path, sizeof(l->path));
 }
 
 /* One turn: wait for the sockets (or the next housekeeping), serve them. */
 static int
 serve(struct live *l)
 {
-	struct pollfd pf[MAX_CONNS + 2];
-	struct conn *pc[MAX_CONNS + 2];
+	struct pollfd pf[2 * MAX_CONNS + 3];
+	struct conn *pc[2 * MAX_CONNS + 3];
 	int64_t now = kp_mono_ms();
 	unsigned k, n = 0, i;
 	int r, timeout;
@@ -1632,6 +1816,16 @@ serve(struct live *l)
 	}
 	if (l->stopping && !any_open(l))
 		return 1;
+	for (k = 0; k < MAX_CONNS; k++)
+		if (l->lg[k].fd >= 0) {
+			if (now >= l->lg[k].until_ms) {
+				linger_io(&l->lg[k], true);
+				continue;
+			}
+			pf[n].fd = l->lg[k].fd;
+			pf[n].events = POLLIN;
+			pc[n++] = NULL;
+		}
 	for (k = 0; k < l->nconns; k++)
 		if (l->c[k].fd >= 0) {
 			pf[n].fd = l->c[k].fd;
@@ -1643,6 +1837,9 @@ serve(struct live *l)
 		pf[n].events = POLLIN;
 		pc[n++] = NULL;
 	}
+	pf[n].fd = l->dns_fd[0];
+	pf[n].events = POLLIN;
+	pc[n++] = NULL;
 	if (l->out_wait) {
 		pf[n].fd = 1;
 		pf[n].events = POLLOUT;
@@ -1663,6 +1860,12 @@ serve(struct live *l)
 		else if (pf[i].fd == l->sig_fd) {
 			kp_sig_drain();
 			l->next_period_ms = 0;	/* now */
+		} else if (pf[i].fd == l->dns_fd[0]) {
+			lookup_done(l);
+		} else if (pf[i].fd != 1) {
+			for (k = 0; k < MAX_CONNS; k++)
+				if (l->lg[k].fd == pf[i].fd)
+					linger_io(&l->lg[k], false);
 		}
 	}
 	flush_nb(l);
@@ -1704,6 +1907,8 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	l.ctl_fd = -1;
 	for (k = 0; k < CTL_MAX_CLIENTS; k++)
 		l.ctl[k].fd = -1;
+	for (k = 0; k < MAX_CONNS; k++)
+		l.lg[k].fd = -1;
 	l.code = KP_EXIT_OK;
 	url = kp_env("KITE_WS_URL");
 	parse_url(&l, url != NULL ? url : "wss://ws.kite.trade");
@@ -1756,6 +1961,16 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 
 	if (l.tls)
 		l.tls_ctx = tls_context();
+	/*
+	 * Never closed: a lookup still running when we return writes to it
+	 * at its end, and must not find the number reused by another file.
+	 */
+	if (pipe(l.dns_fd) < 0)
+		kp_die(KP_EXIT_TEMP, "pipe:");
+	for (k = 0; k < 2; k++)
+		if (fcntl(l.dns_fd[k], F_SETFL, O_NONBLOCK) < 0 ||
+		    fcntl(l.dns_fd[k], F_SETFD, FD_CLOEXEC) < 0)
+			kp_die(KP_EXIT_TEMP, "pipe:");
 	l.sig_fd = kp_sig_init();
 	for (k = 0; k < MAX_CONNS; k++) {
 		l.c[k].l = &l;
@@ -1769,11 +1984,14 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 		    (uint32_t)o->backoff_max_ms, kp_rng_seed_auto() + k);
 	}
 	kp_info("%zu instrument(s) over %u connection(s) to %s:%d",
-	    l.subs.n, l.nconns, l.host, l.port);
+	    l.subs.n, l.nconns, l.host_hdr, l.port);
 	while (serve(&l) == 0)
 		;
-	for (k = 0; k < MAX_CONNS; k++)
+	for (k = 0; k < MAX_CONNS; k++) {
 		conn_drop(&l.c[k]);
+		if (l.lg[k].fd >= 0)
+			linger_io(&l.lg[k], true);
+	}
 	if (l.tls_ctx != NULL)
 		SSL_CTX_free(l.tls_ctx);
 	conflate_drain(&l, true);

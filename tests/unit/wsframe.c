@@ -91,6 +91,15 @@ pattern(uint8_t *o, size_t n, int c)
 	return o + n;
 }
 
+/* The same in a text frame: kept ASCII (text must be UTF-8). */
+static uint8_t *
+tpattern(uint8_t *o, size_t n, int c)
+{
+	for (size_t k = 0; k < n; k++)
+		o[k] = (uint8_t)(c + k * 7) & 0x7f;
+	return o + n;
+}
+
 static void
 dec_err(const uint8_t *s, size_t n, const char *want, const char *name)
 {
@@ -124,8 +133,10 @@ frame(uint8_t *o, unsigned b0, size_t n, int c)
 			o[2 + k] = (uint8_t)((uint64_t)n >> (56 - 8 * k));
 		hl = 10;
 	}
-	for (size_t k = 0; k < n; k++)
-		o[hl + k] = (uint8_t)(c + k * 7);
+	if ((b0 & 0x0f) == KP_WS_TEXT)
+		tpattern(o + hl, n, c);
+	else
+		pattern(o + hl, n, c);
 	return hl + n;
 }
 
@@ -237,7 +248,7 @@ test_split(void)
 	t_ok(strstr(whole, "ERR") == NULL && strstr(whole, "PARTIAL") ==
 	    NULL, "a stream of 13 frames decodes whole");
 	kp_buf_init(&exp, 4096);
-	want(&exp, 1, p, (size_t)(pattern(p, 20, 'a') - p), 0);
+	want(&exp, 1, p, (size_t)(tpattern(p, 20, 'a') - p), 0);
 	want(&exp, 2, p, (size_t)(pattern(p, 300, 3) - p), 0);
 	want(&exp, 2, p, 0, 0);
 	want(&exp, 9, p, (size_t)(pattern(p, 4, 9) - p), 0);
@@ -317,6 +328,7 @@ test_errors(void)
 	    "fragments adding up past the bound");
 	T_EQ_STR(err, "frame at byte 204: a message over 250 bytes",
 	    "  named, with where");
+	T_EQ_INT(d.fail_code, KP_WS_CLOSE_TOO_BIG, "  close code 1009");
 	kp_ws_dec_reset(&d);
 	n = frame(b, 0x81, 3, 'x');
 	T_EQ_INT(kp_ws_decode(&d, b, n, &used, &need, &m, err), 1,
@@ -438,6 +450,120 @@ test_handshake(void)
 	t_ok(kp_ws_random(big, 16, err) == 0, "16 random bytes");
 }
 
+/* Frame b0 with payload p[0, n) at o; its length. */
+static size_t
+rawframe(uint8_t *o, unsigned b0, const char *p, size_t n)
+{
+	o[0] = (uint8_t)b0;
+	o[1] = (uint8_t)n;
+	memcpy(o + 2, p, n);
+	return 2 + n;
+}
+
+/* RFC 6455 section 8.1: text must be UTF-8, checked across fragments. */
+static void
+test_utf8(void)
+{
+	uint8_t b[256];
+	struct kp_ws_dec d;
+	struct kp_ws_msg m;
+	size_t n, used, need;
+	char err[KP_ERRLEN], *got;
+
+	/* U+1D11E split over three fragments, a ping in between */
+	n = rawframe(b, 0x01, "G clef \xf0\x9d", 9);
+	n += rawframe(b + n, 0x89, "\xff", 1);
+	n += rawframe(b + n, 0x00, "\x84", 1);
+	n += rawframe(b + n, 0x80, "\x9e!", 2);
+	kp_ws_dec_init(&d, 1000);
+	T_EQ_INT(kp_ws_decode(&d, b, n, &used, &need, &m, err), 1,
+	    "a code point split over fragments: a ping first");
+	T_EQ_INT(m.op, KP_WS_PING, "  (its payload is not text)");
+	T_EQ_INT(kp_ws_decode(&d, b + used, n - used, &used, &need, &m, err),
+	    1, "  then the message");
+	t_ok(m.op == KP_WS_TEXT && m.len == 12 && memcmp(m.data,
+	    "G clef \xf0\x9d\x84\x9e!", 12) == 0, "  whole");
+	kp_ws_dec_free(&d);
+
+	/* a surrogate whose bytes are in two fragments: refused at the
+	 * second one, before the message ends */
+	n = rawframe(b, 0x01, "ab\xed", 3);
+	n += rawframe(b + n, 0x00, "\xa0\x80", 2);
+	kp_ws_dec_init(&d, 1000);
+	T_EQ_INT(kp_ws_decode(&d, b, n, &used, &need, &m, err), -1,
+	    "a surrogate split over fragments is refused");
+	T_EQ_STR(err, "invalid UTF-8 in a text message at byte 3: a surrogate "
+	    "(U+D800 to U+DFFF)", "  where in the message, and why");
+	T_EQ_INT(d.fail_code, KP_WS_CLOSE_BAD_DATA, "  close code 1007");
+	kp_ws_dec_free(&d);
+
+	/* a fragmented message ending inside a sequence */
+	n = rawframe(b, 0x01, "caf", 3);
+	n += rawframe(b + n, 0x80, "\xc3", 1);
+	got = run(b, n, n, 0);
+	t_ok(strstr(got, "ERR:invalid UTF-8 in a text message at byte 3: a "
+	    "sequence cut short by the end") != NULL, "a message whose last "
+	    "fragment cuts a sequence short is refused");
+	free(got);
+	/* the same bytes fed one at a time: the same answer */
+	got = run(b, n, 1, 1);
+	t_ok(strstr(got, "ERR:invalid UTF-8 in a text message at byte 3")
+	    != NULL, "  fed a byte at a time, too");
+	free(got);
+
+	/* unfragmented: overlong, above U+10FFFF, a stray byte */
+	n = rawframe(b, 0x81, "{\"a\":\"\xc0\xaf\"}", 9);
+	dec_err(b, n, "at byte 6: an overlong encoding", "an overlong '/'");
+	n = rawframe(b, 0x81, "\xf4\x90\x80\x80", 4);
+	dec_err(b, n, "at byte 1: a code point above U+10FFFF", "U+110000");
+	n = rawframe(b, 0x81, "ok\xff", 3);
+	dec_err(b, n, "at byte 2: a byte that is never in UTF-8", "0xFF");
+	/* the first message is still delivered; the bad one fails */
+	n = rawframe(b, 0x81, "fine \xc3\xa9", 7);
+	n += rawframe(b + n, 0x81, "\xed\xbf\xbf", 3);
+	got = run(b, n, n, 0);
+	t_ok(strncmp(got, "1:7:", 4) == 0 && strstr(got, "ERR:invalid UTF-8 "
+	    "in a text message at byte 1: a surrogate") != NULL,
+	    "a good message, then a bad one");
+	free(got);
+
+	/* binary messages are not text */
+	n = rawframe(b, 0x82, "\xff\xfe\xed\xa0\x80", 5);
+	got = run(b, n, n, 0);
+	t_ok(strncmp(got, "2:5:", 4) == 0 && strstr(got, "ERR") == NULL,
+	    "binary: any bytes");
+	free(got);
+
+	/* a close reason must be UTF-8 too */
+	n = rawframe(b, 0x88, "\x03\xe8" "bye \xe2\x82\xac", 9);
+	got = run(b, n, n, 0);
+	t_ok(strncmp(got, "8:9:", 4) == 0, "a close reason in UTF-8");
+	free(got);
+	n = rawframe(b, 0x88, "\x03\xe8" "bye \xe2\x82", 8);
+	kp_ws_dec_init(&d, 1000);
+	T_EQ_INT(kp_ws_decode(&d, b, n, &used, &need, &m, err), -1,
+	    "a close reason cut short is refused");
+	T_EQ_STR(err, "invalid UTF-8 in a close reason at byte 4: a sequence "
+	    "cut short by the end of the text", "  named");
+	T_EQ_INT(d.fail_code, KP_WS_CLOSE_BAD_DATA, "  close code 1007");
+	/* other protocol errors call for 1002 */
+	T_EQ_INT(kp_ws_decode(&d, (const uint8_t *)"\x83\x00", 2, &used,
+	    &need, &m, err), -1, "an unknown opcode");
+	T_EQ_INT(d.fail_code, KP_WS_CLOSE_PROTOCOL, "  close code 1002");
+	kp_ws_dec_free(&d);
+
+	/* after a failure and a reset, a new message starts clean */
+	kp_ws_dec_init(&d, 1000);
+	n = rawframe(b, 0x01, "\xe2", 1);
+	T_EQ_INT(kp_ws_decode(&d, b, n, &used, &need, &m, err), 0,
+	    "an open sequence in a first fragment");
+	kp_ws_dec_reset(&d);
+	n = rawframe(b, 0x81, "\xe2\x82\xac", 3);
+	T_EQ_INT(kp_ws_decode(&d, b, n, &used, &need, &m, err), 1,
+	    "  forgotten after a reset");
+	kp_ws_dec_free(&d);
+}
+
 int
 main(void)
 {
@@ -446,5 +572,6 @@ main(void)
 	test_split();
 	test_errors();
 	test_handshake();
+	test_utf8();
 	return t_done();
 }
