@@ -30,16 +30,6 @@ teardown() {
 	kp_services_stop
 }
 
-eventually() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
 # ticks_of TOKEN [AFTER_US]: ticks the client got for TOKEN after AFTER_US.
 ticks_of() {
 	awk -v a="${2:-0}" '$1 > a { $1 = ""; print }' "$T/client" |

@@ -51,3 +51,15 @@ require_cmd() {
 		return 1
 	fi
 }
+
+# eventually SECONDS CMD...: retry CMD every 0.1 s until it succeeds, then
+# once more for its status (and output) when SECONDS have passed.
+eventually() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}

@@ -2,7 +2,6 @@
 # kite-stream" after "load helper").
 # SPDX-License-Identifier: MIT
 #
-#   eventually SECONDS CMD...  poll CMD every 0.1 s until it succeeds
 #   ks_start ARGS...           kite-stream in the background (KS_PID),
 #                              stdout in $T/out, stderr in $T/err
 #   ks_stop                    SIGTERM it; it must exit 0
@@ -15,16 +14,6 @@
 #                              ws_upgrade(sock) reads an upgrade request
 #                              and answers it with a right 101; returns
 #                              the request head (None at EOF)
-
-eventually() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
 
 ks_start() {
 	kite-stream "$@" >"$T/out" 2>"$T/err" &

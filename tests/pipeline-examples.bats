@@ -26,16 +26,6 @@ teardown() {
 	kp_services_stop
 }
 
-eventually() {
-	local n=$(($1 * 10)) i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
 @test "morning-login.sh: request token to access token, into the token file" {
 	sim_start
 	run "$KP_ROOT/examples/morning-login.sh" req-123 "$T/token"

@@ -54,24 +54,22 @@ token_known(void)
 	T_EQ_INT(qtok("[{\"instrument_token\":5}]"), 0, "an array");
 	/* a second key or a backslash at every offset of the rest */
 	{
-		char buf[256];
+		char buf[256], xs[80];
 		int pad, bad = 0;
 
+		memset(xs, 'x', sizeof(xs));
 		for (pad = 0; pad < 80; pad++) {
 			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
 			    "\"%.*s\":1,\"instrument_token\":6}", pad,
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+			    xs);
 			bad += qtok(buf) != 0;
 			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
 			    "\"%.*s\\n\":1}", pad,
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+			    xs);
 			bad += qtok(buf) != 0;
 			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
 			    "\"%.*s\":\"instrument_toke\"}", pad,
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+			    xs);
 			bad += qtok(buf) != 5;
 		}
 		T_EQ_INT(bad, 0, "second key, backslash, near miss at 80 offsets");
