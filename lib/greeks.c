@@ -5,8 +5,8 @@
 #include "kp.h"
 #include "kp_greeks.h"
 
-static void
-quote(struct kp_greeks *g)
+void
+kp_greeks_quote(struct kp_greeks *g)
 {
 	g->theta_day = g->theta / 365;
 	g->vega_pt = g->vega / 100;
@@ -33,7 +33,7 @@ degenerate(int call, double S, double K, double T, double sigma,
 	} else {
 		g->price = g->delta = g->theta = g->rho = 0;
 	}
-	quote(g);
+	kp_greeks_quote(g);
 	return 1;
 }
 
@@ -86,7 +86,7 @@ kp_greeks_bsm(int call, double S, double K, double T, double r, double q,
 		    (r - q) * S * dq * Nd1;
 		g->rho = -K * T * df * kp_norm_cdf(sT - d1);
 	}
-	quote(g);
+	kp_greeks_quote(g);
 }
 
 void
@@ -100,7 +100,7 @@ kp_greeks_black76(int call, double F, double K, double T, double r,
 		g->theta = r * g->price;
 		g->rho = -T * g->price;
 		g->delta = g->price > 0 ? (call ? df : -df) : 0;
-		quote(g);
+		kp_greeks_quote(g);
 		return;
 	}
 	x = log1p((F - K) / K);
@@ -112,5 +112,5 @@ kp_greeks_black76(int call, double F, double K, double T, double r,
 	g->vega = F * df * nd1 * sq;
 	g->theta = -F * df * nd1 * sigma / (2 * sq) + r * g->price;
 	g->rho = -T * g->price;
-	quote(g);
+	kp_greeks_quote(g);
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kp.h"
 #include "kp_greeks.h"
 
 #define SQRT_2PI 2.5066282746310002
@@ -782,12 +783,61 @@ kp_iv_black(int call, double price, double F, double K, double T,
 	    NULL);
 }
 
+/* No Greeks: NaN in every field of *g. */
+static void
+greeks_nan(struct kp_greeks *g)
+{
+	g->price = g->delta = g->gamma = g->theta = g->vega = g->rho =
+	    g->theta_day = g->vega_pt = g->rho_pct = NAN;
+}
+
+/*
+ * BSM Greeks at the volatility the solver found, from what it had in
+ * hand: the discount factors df = e^{-rT} and dq = e^{-qT}, x = ln(F/K)
+ * and s = sigma sqrt(T) (a->x, a->s); V is the price given.  The same
+ * formulas as kp_greeks_bsm (greeks.c), theta with V in place of the
+ * model's price, which the solver matched to its precision.
+ */
+static void
+greeks_bsm_at(int call, double V, double S, double K, double T, double r,
+    double q, double df, double dq, double sigma, const struct kp_iv_aux *a,
+    struct kp_greeks *g)
+{
+	double sq = sqrt(T), s = a->s, d1 = a->x / s + 0.5 * s, nd1, N;
+
+	nd1 = kp_norm_pdf(d1);
+	g->price = V;
+	g->gamma = dq * nd1 / (S * s);
+	g->vega = S * dq * nd1 * sq;
+	if (call) {
+		N = kp_norm_cdf(d1);
+		g->delta = dq * N;
+		g->theta = -S * dq * nd1 * sigma / (2 * sq) + r * V -
+		    (r - q) * S * dq * N;
+		g->rho = K * T * df * kp_norm_cdf(d1 - s);
+	} else {
+		N = kp_norm_cdf(-d1);
+		g->delta = -dq * N;
+		g->theta = -S * dq * nd1 * sigma / (2 * sq) + r * V +
+		    (r - q) * S * dq * N;
+		g->rho = -K * T * df * kp_norm_cdf(s - d1);
+	}
+	kp_greeks_quote(g);
+}
+
 static int
 bsm(int call, double price, double S, double K, double T, double r,
-    double q, double *iv, struct kp_iv_aux *aux)
+    double q, double *iv, struct kp_iv_aux *aux, struct kp_greeks *g)
 {
 	double mu = (r - q) * T, df, dq;
+	struct kp_iv_aux own;
+	int st;
 
+	if (g != NULL) {
+		greeks_nan(g);
+		if (aux == NULL)
+			aux = &own;
+	}
 	if (!(T > 0) && !isnan(T))
 		return iv_fail(iv, aux, KP_IV_EXPIRED);
 	/*
@@ -813,47 +863,91 @@ bsm(int call, double price, double S, double K, double T, double r,
 	 * the rates are so far out that df or dq are not normal numbers
 	 */
 	if (df >= DBL_MIN && dq >= DBL_MIN && df <= DBL_MAX && dq <= DBL_MAX)
-		return iv_core(call, price / df, S * (dq / df), K,
+		st = iv_core(call, price / df, S * (dq / df), K,
 		    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv,
 		    aux);
-	return iv_core(call, price * exp(r * T), S * exp(mu), K,
-	    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv, aux);
+	else
+		st = iv_core(call, price * exp(r * T), S * exp(mu), K,
+		    (S - K) + S * expm1(mu), log1p((S - K) / K) + mu, T, iv,
+		    aux);
+	if (st == KP_IV_OK && g != NULL)
+		greeks_bsm_at(call, price, S, K, T, r, q, df, dq, *iv, aux, g);
+	return st;
 }
 
 int
 kp_iv_bsm(int call, double price, double S, double K, double T, double r,
     double q, double *iv)
 {
-	return bsm(call, price, S, K, T, r, q, iv, NULL);
+	return bsm(call, price, S, K, T, r, q, iv, NULL, NULL);
 }
 
 int
 kp_iv_bsm_aux(int call, double price, double S, double K, double T,
     double r, double q, double *iv, struct kp_iv_aux *aux)
 {
-	return bsm(call, price, S, K, T, r, q, iv, aux);
+	return bsm(call, price, S, K, T, r, q, iv, aux, NULL);
+}
+
+int
+kp_iv_greeks_bsm(int call, double price, double S, double K, double T,
+    double r, double q, double *iv, struct kp_greeks *g)
+{
+	return bsm(call, price, S, K, T, r, q, iv, NULL, g);
 }
 
 static int
 black76(int call, double price, double F, double K, double T, double r,
-    double *iv, struct kp_iv_aux *aux)
+    double *iv, struct kp_iv_aux *aux, struct kp_greeks *g)
 {
+	struct kp_iv_aux own;
+	double erT, df, sq, nd1, d1;
+	int st;
+
+	if (g != NULL) {
+		greeks_nan(g);
+		if (aux == NULL)
+			aux = &own;
+	}
 	if (!(T > 0) && !isnan(T))
 		return iv_fail(iv, aux, KP_IV_EXPIRED);
-	return iv_core(call, price * exp(r * T), F, K, F - K,
-	    log1p((F - K) / K), T, iv, aux);
+	erT = exp(r * T);
+	st = iv_core(call, price * erT, F, K, F - K, log1p((F - K) / K), T,
+	    iv, aux);
+	if (st != KP_IV_OK || g == NULL)
+		return st;
+	/* kp_greeks_black76's formulas, theta and rho with the price given */
+	df = 1 / erT;
+	sq = sqrt(T);
+	d1 = aux->x / aux->s + 0.5 * aux->s;
+	nd1 = kp_norm_pdf(d1);
+	g->price = price;
+	g->delta = call ? df * kp_norm_cdf(d1) : -df * kp_norm_cdf(-d1);
+	g->gamma = df * nd1 / (F * aux->s);
+	g->vega = F * df * nd1 * sq;
+	g->theta = -F * df * nd1 * *iv / (2 * sq) + r * price;
+	g->rho = -T * price;
+	kp_greeks_quote(g);
+	return st;
 }
 
 int
 kp_iv_black76(int call, double price, double F, double K, double T,
     double r, double *iv)
 {
-	return black76(call, price, F, K, T, r, iv, NULL);
+	return black76(call, price, F, K, T, r, iv, NULL, NULL);
 }
 
 int
 kp_iv_black76_aux(int call, double price, double F, double K, double T,
     double r, double *iv, struct kp_iv_aux *aux)
 {
-	return black76(call, price, F, K, T, r, iv, aux);
+	return black76(call, price, F, K, T, r, iv, aux, NULL);
+}
+
+int
+kp_iv_greeks_black76(int call, double price, double F, double K, double T,
+    double r, double *iv, struct kp_greeks *g)
+{
+	return black76(call, price, F, K, T, r, iv, NULL, g);
 }

@@ -78,6 +78,25 @@ void kp_greeks_bsm(int call, double S, double K, double T, double r,
 void kp_greeks_black76(int call, double F, double K, double T, double r,
     double sigma, struct kp_greeks *g);
 
+/* Set the quoted Greeks of *g from its raw theta, vega and rho. */
+void kp_greeks_quote(struct kp_greeks *g);
+
+/*
+ * Implied volatility and the Greeks at it in one call: kp_iv_bsm
+ * (kp_iv_black76), then, when the status is KP_IV_OK, the Greeks of
+ * kp_greeks_bsm (kp_greeks_black76) into *g, computed from the solver's
+ * own discount factors, ln(F/K) and sigma sqrt(T) instead of a second
+ * round of exponentials and logarithms.  g->price is the price given
+ * (the model's price at *iv equals it to the solver's precision), and
+ * theta (and Black-76's rho) use it.  The Greeks agree with kp_greeks_*
+ * at *iv to a few units in the last place; any other status leaves *g
+ * all NaN.
+ */
+int kp_iv_greeks_bsm(int call, double price, double S, double K, double T,
+    double r, double q, double *iv, struct kp_greeks *g);
+int kp_iv_greeks_black76(int call, double price, double F, double K,
+    double T, double r, double *iv, struct kp_greeks *g);
+
 /*
  * "2025-11-20T09:15:00+0530" (also "+05:30", "Z", a fraction of a
  * second, a space for the T; no offset means IST) to epoch seconds, or

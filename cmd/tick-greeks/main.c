@@ -791,20 +791,14 @@ enrich(char *p, const struct opt_tick *ot, struct fmt_ctx *fc)
 	else if (isnan(S))
 		reason = "no_underlying_price";
 	else {
-		st = O.black76 ? kp_iv_black76(call, px, S, in->strike, Tyr,
-		    O.r, &iv) : kp_iv_bsm(call, px, S, in->strike, Tyr, O.r,
-		    O.q, &iv);
+		/* the Greeks from the solver's own d1 and discounting */
+		st = O.black76 ? kp_iv_greeks_black76(call, px, S, in->strike,
+		    Tyr, O.r, &iv, &g) : kp_iv_greeks_bsm(call, px, S,
+		    in->strike, Tyr, O.r, O.q, &iv, &g);
 		if (st != KP_IV_OK)
 			reason = kp_iv_reason(st);
 	}
-	if (reason == NULL) {
-		if (O.black76)
-			kp_greeks_black76(call, S, in->strike, Tyr, O.r, iv,
-			    &g);
-		else
-			kp_greeks_bsm(call, S, in->strike, Tyr, O.r, O.q, iv,
-			    &g);
-	} else {
+	if (reason != NULL) {
 		fc->noiv++;
 		g.delta = g.gamma = g.theta_day = g.vega_pt = g.rho_pct = NAN;
 	}
@@ -1042,8 +1036,12 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
  * a free one.  A batch is sent when full, or as soon as the reader holds
  * no further line, so a live stream is not held back.
  */
+#ifndef BATCH_LINES
 #define BATCH_LINES 512
+#endif
+#ifndef BATCH_BYTES
 #define BATCH_BYTES (256 * 1024)
+#endif
 #define JOBS_MAX 64
 
 enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
