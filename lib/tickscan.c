@@ -1066,60 +1066,115 @@ kp_tickscan(struct kp_tickscan *js, const char *s, size_t n)
 	return kp_tickscan_full(js, s, n);
 }
 
-/* Blanks JSON allows between tokens. */
-static const char *
+/* Blanks JSON allows between tokens (one compare when there is none). */
+static inline const char *
 skip_ws(const char *p, const char *e)
 {
-	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	while (p < e && (unsigned char)*p <= ' ' && (*p == ' ' || *p == '\t' ||
+	    *p == '\n' || *p == '\r'))
 		p++;
 	return p;
 }
 
 /*
  * A plain string at p (on its '"'): one past its closing quote, or NULL
- * when it has a backslash or no end.
+ * when it has a backslash or no end.  16 bytes at a time while 16 are
+ * left, as plain_string.
  */
 static const char *
 token_str(const char *p, const char *e)
 {
-	const char *q = memchr(p + 1, '"', (size_t)(e - p - 1));
-
-	if (q == NULL || memchr(p + 1, '\\', (size_t)(q - p - 1)) != NULL)
-		return NULL;
-	return q + 1;
-}
-
-/*
- * Does [p, e) hold a backslash or the key k (16 bytes)?  16 positions at
- * a time: a backslash, or k's first byte with its last 15 bytes on,
- * then a compare of the candidates.
- */
-static int
-backslash_or_key(const char *p, const char *e, const char k[16])
-{
+	p++;
 #if defined(__SSE2__)
-	const __m128i bs = _mm_set1_epi8('\\'), k0 = _mm_set1_epi8(k[0]),
-	    k15 = _mm_set1_epi8(k[15]);
-
-	while (e - p >= 31) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)
-		    (p + 15));
+	while (e - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmpeq_epi8(a, bs), _mm_and_si128(_mm_cmpeq_epi8(a, k0),
-		    _mm_cmpeq_epi8(b, k15))));
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
 
-		for (; m != 0; m &= m - 1) {
-			const char *c = p + __builtin_ctz(m);
-
-			if (*c == '\\' || memcmp(c, k, 16) == 0)
-				return 1;
+		if (m != 0) {
+			p += __builtin_ctz(m);
+			return *p == '"' ? p + 1 : NULL;
 		}
 		p += 16;
 	}
 #endif
-	return memchr(p, '\\', (size_t)(e - p)) != NULL ||
-	    memmem(p, (size_t)(e - p), k, 16) != NULL;
+	for (; p < e; p++)
+		if (*p == '"')
+			return p + 1;
+		else if (*p == '\\')
+			return NULL;
+	return NULL;
+}
+
+#if defined(__SSE2__)
+/*
+ * The positions in the 16 at p that may start k (its first two bytes and
+ * its last, from loads at p, p + 1 and p + 15) or hold a backslash.
+ */
+static inline unsigned
+bs_key_mask(const char *p, const char k[16])
+{
+	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + 15));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmpeq_epi8(a, _mm_set1_epi8('\\')), _mm_and_si128(
+	    _mm_and_si128(_mm_cmpeq_epi8(a, _mm_set1_epi8(k[0])),
+	    _mm_cmpeq_epi8(b, _mm_set1_epi8(k[1]))),
+	    _mm_cmpeq_epi8(c, _mm_set1_epi8(k[15])))));
+}
+
+/* A candidate of bs_key_mask at c (c + 16 <= e when a key): real? */
+static inline int
+bs_key_at(const char *c, const char *e, const char k[16])
+{
+	return *c == '\\' || (e - c >= 16 && memcmp(c, k, 16) == 0);
+}
+#endif
+
+/*
+ * Does [p, e) hold a backslash or the key k (16 bytes)?  s <= p is the
+ * start of the line: the last 31 bytes are looked at from e - 31, over
+ * bytes already seen (or before p, whose hits are dropped) when fewer
+ * remain, so that no load reads outside [s, e).
+ */
+static int
+backslash_or_key(const char *s, const char *p, const char *e,
+    const char k[16])
+{
+#if defined(__SSE2__)
+	unsigned m;
+
+	while (e - p >= 31) {
+		for (m = bs_key_mask(p, k); m != 0; m &= m - 1)
+			if (bs_key_at(p + __builtin_ctz(m), e, k))
+				return 1;
+		p += 16;
+	}
+	if (p < e && e - s >= 31) {
+		const char *q = e - 31;
+
+		/* the 16 from q cover [q, q + 16); then the rest, [q + 16, e) */
+		for (m = bs_key_mask(q, k) & (0xffffu << (p - q > 16 ? 16 :
+		    p - q)) & 0xffffu; m != 0; m &= m - 1)
+			if (bs_key_at(q + __builtin_ctz(m), e, k))
+				return 1;
+		if (p < q + 16)
+			p = q + 16;
+		/* 15 bytes: a key cannot start there (no 16 left), so only
+		 * backslashes */
+		return memchr(p, '\\', (size_t)(e - p)) != NULL;
+	}
+#else
+	(void)s;
+#endif
+	for (; p < e; p++)
+		if (*p == '\\' || (*p == k[0] && e - p >= 16 &&
+		    memcmp(p, k, 16) == 0))
+			return 1;
+	return 0;
 }
 
 int
@@ -1172,7 +1227,7 @@ kp_tickscan_token(const char *s, size_t n, uint32_t *tok)
 	p = skip_ws(p, e);
 	if (p == e || (*p != ',' && *p != '}'))
 		return 0;
-	if (backslash_or_key(p, e, key))
+	if (backslash_or_key(s, p, e, key))
 		return 0;
 	*tok = (uint32_t)v;
 	return 1;

@@ -73,6 +73,20 @@ token_known(void)
 			bad += qtok(buf) != 5;
 		}
 		T_EQ_INT(bad, 0, "second key, backslash, near miss at 80 offsets");
+		/* and at every distance from the end of the line */
+		for (pad = 0; pad < 40; pad++) {
+			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
+			    "\"instrument_token\":6,\"%.*s\":1}", pad, xs);
+			bad += qtok(buf) != 0;
+			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
+			    "\"a\\n\":\"%.*s\"}", pad, xs);
+			bad += qtok(buf) != 0;
+			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
+			    "\"instrument_toke\":\"%.*s\"}", pad, xs);
+			bad += qtok(buf) != 5;
+		}
+		T_EQ_INT(bad, 0, "second key, backslash, near miss at 40 "
+		    "distances from the end");
 	}
 	T_EQ_INT(qtok("{\"instrument_token\":5"), 0, "no end");
 	T_EQ_INT(qtok("{\"instrument_token\":5,\"x\":tru}"), 5,
