@@ -39,7 +39,7 @@ printf 'IV solves/s vs scipy brentq (erfc)\t%s\t142000\t%s\n' "$ivs" \
 # a file to check every tick was enriched.  1,000,000 ticks (KP_BENCH_TICKS) so
 # that the start is a small part; best of KP_BENCH_RUNS runs (default
 # 3), on one thread (the default) and with -j 2 (a main thread that
-# reads and prepares the lines in order, one worker, both formatting),
+# reads the lines into batches, one worker, both computing batches),
 # beside the number of CPUs online, and the steal of each run on stderr.
 n=${KP_BENCH_TICKS:-1000000}
 {

@@ -1,8 +1,7 @@
 /*
  * tickscan.c: libFuzzer target for kp_tickscan, cross-checked against jansson
  * (tests/unit/tickscan_check.h): the same lines accepted, the same values
- * picked; and kp_tickscan_token never sure of a token kp_tickscan does
- * not pick.
+ * picked.
  */
 /* SPDX-License-Identifier: MIT */
 #include <stdint.h>

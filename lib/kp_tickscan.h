@@ -56,20 +56,6 @@ int kp_tickscan(struct kp_tickscan *js, const char *s, size_t n);
 int kp_tickscan_full(struct kp_tickscan *js, const char *s, size_t n);
 
 /*
- * A quick look for the top-level instrument_token of s[0, n), without
- * checking the line: return 1 and set *tok when sure that kp_tickscan on
- * the same line either fails or picks exactly that token (as an integer,
- * top '{'), else 0 ("not sure": scan it in full).  Sure means: an object
- * whose members before "instrument_token" are plain (keys and strings
- * without backslashes, values strings or scalars), its value an integer
- * 1..2^32-1 in plain digits followed by ',' or '}', and no further
- * "instrument_token" and no backslash anywhere after it.  Costs a few
- * comparisons per byte of the line's start and a memchr/memmem of the
- * rest.
- */
-int kp_tickscan_token(const char *s, size_t n, uint32_t *tok);
-
-/*
  * Decode the raw bytes of a string kp_tickscan accepted (escapes resolved)
  * into dst, NUL-terminated.  Return its length, or (size_t)-1 when it
  * needs more than cap - 1 bytes (cap >= 1; dst then holds a prefix).

@@ -1018,19 +1018,19 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
 /* The -j pipeline ---------------------------------------------------- */
 
 /*
- * -j N: the main thread reads the lines and does, in stream order, what
- * depends on the order (the underlying prices come from the same
- * stream), into batches; N - 1 workers compute and format whole batches,
- * any batch on any worker; a writer thread writes the batches, and the
- * warnings about their bad lines, in the order they were filled.
- *
- * An option tick whose token kp_tickscan_token is sure of is checked and
- * scanned by its worker (J_SCAN): all the main thread needs of it is its
- * instrument and the underlying's price at its place.  Other lines are
- * scanned by the main thread (prepare).  The main thread's part cannot
- * be spread, so it computes a batch itself only when the workers fall
- * behind (two batches waiting, or no free batch to fill): N threads in
- * all share the work.
+ * -j N: the main thread reads the lines into batches and does nothing
+ * else with them; N - 1 workers take whole batches, any batch on any
+ * worker, and for each
+ *   A. scan its lines and look their instruments up (in parallel);
+ *   B. in stream order, batch after batch (under the lock, about 30
+ *      instructions a line): record the underlying prices the batch's
+ *      lines carry and give each option tick the underlying's price at
+ *      its place, as the single-threaded filter does line by line;
+ *   C. compute and format its option ticks (in parallel);
+ * and a writer thread writes the batches, with the warnings about their
+ * bad lines, in the order they were filled.  The main thread computes a
+ * batch itself only when the workers fall behind (two batches waiting,
+ * or no free batch to fill): N threads in all share the work.
  *
  * A ring of 2N + 2 batches bounds the memory: the main thread waits for
  * a free one.  A batch is sent when full, or as soon as the reader holds
@@ -1046,9 +1046,12 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
 
 enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
 
-/* What a line of a batch is: passed through, an option tick prepared
- * or to scan, a bad line, a line too long (both reported in order). */
-enum { J_PASS, J_OPT, J_SCAN, J_BAD, J_LONG };
+/*
+ * What a line of a batch is: not scanned yet, passed through, passed
+ * through with a price to record (J_PRICE: tok, px, known), an option
+ * tick, a bad line, a line too long (both reported in order).
+ */
+enum { J_NEW, J_PASS, J_PRICE, J_OPT, J_BAD, J_LONG };
 
 struct job {
 	size_t off, len;	/* the line in the batch's in (NUL after) */
@@ -1056,7 +1059,10 @@ struct job {
 	int kind;		/* J_* */
 	const char *err;	/* J_BAD: what */
 	size_t col;		/* and where */
-	struct opt_tick ot;	/* J_OPT; J_SCAN: in and S */
+	uint32_t tok;		/* J_PRICE: the instrument, */
+	int known;		/* in the instrument list or not, */
+	double px;		/* and its price */
+	struct opt_tick ot;	/* J_OPT (ot.S from step B) */
 };
 
 struct batch {
@@ -1065,7 +1071,7 @@ struct batch {
 	struct job *job;
 	size_t njob, nopt;
 	size_t nmsg;		/* J_BAD and J_LONG jobs */
-	size_t late_bad;	/* J_SCAN lines its worker found bad */
+	uint64_t no;		/* its place in the stream: pp->fill when sent */
 	struct kp_buf out;	/* the batch's output, from its worker */
 };
 
@@ -1074,12 +1080,14 @@ struct pipeline {
 	pthread_cond_t cv_work;		/* workers: a batch sent, or the end */
 	pthread_cond_t cv_done;		/* the writer: a batch computed */
 	pthread_cond_t cv_free;		/* the main thread: a batch written */
+	pthread_cond_t cv_seq;		/* workers: a batch through step B */
 	struct batch *b, *cur;	/* cur: the batch being filled */
 	size_t nb;
 	uint64_t fill, work, write;	/* next batch to send, compute, write */
+	uint64_t seq;		/* next batch for step B (stream order) */
+	struct counts c;	/* the lines counted in step B */
 	int eof;		/* nothing more will be sent */
 	int werr;		/* the writer's errno (EPIPE...), 0 if none */
-	unsigned long long late_bad;	/* the batches' late_bad, written */
 	int nworker;
 	pthread_t *worker, writer;
 	struct fmt_ctx *fc;	/* one per worker, then the main thread's */
@@ -1099,43 +1107,105 @@ unlock(struct pipeline *pp)
 }
 
 /*
- * A J_SCAN job: scan its line as prepare() would have; return 0 (now a
- * J_OPT), or -1 (now a J_BAD, counted in the batch).  kp_tickscan_token
- * was sure of the token, so a line the scan accepts is that option's
- * tick (checked all the same).
+ * Step A for a line: scan it as prepare() does, and look its instrument
+ * up (the table does not change while batches are in flight); what
+ * depends on the lines before it is left to step B.
  */
-static int
-scan_job(struct batch *b, struct job *j, struct fmt_ctx *fc)
+static void
+scan_line(struct batch *b, struct job *j, struct fmt_ctx *fc)
 {
 	const char *line = b->in.p + j->off;
 	struct kp_tickscan js;
+	struct inst *in;
+	uint32_t tok;
 
 	if (kp_tickscan(&js, line, j->len) < 0) {
+		j->kind = J_BAD;
 		j->err = js.err;
 		j->col = js.col;
-	} else if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
-	    js.i64[KP_TK_TOKEN] != (int64_t)j->ot.in->token) {
-		j->err = "internal error: instrument_token misread";
-		j->col = 1;
-	} else {
-		opt_fill(&j->ot, &js, line, j->len, j->ot.in, j->ot.S,
-		    &fc->ic);
-		j->kind = J_OPT;
-		return 0;
+		b->nmsg++;
+		return;
 	}
-	j->kind = J_BAD;
-	b->nmsg++;
-	b->late_bad++;
-	return -1;
+	j->kind = J_PASS;
+	if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
+	    js.i64[KP_TK_TOKEN] <= 0 || js.i64[KP_TK_TOKEN] > UINT32_MAX)
+		return;
+	tok = (uint32_t)js.i64[KP_TK_TOKEN];
+	in = table_get(&T, tok);
+	if (in == NULL || (in->type != KP_INSTR_CE && in->type !=
+	    KP_INSTR_PE)) {
+		j->kind = J_PRICE;
+		j->tok = tok;
+		j->known = in != NULL;
+		j->px = tick_price(&js);
+		return;
+	}
+	j->kind = J_OPT;
+	opt_fill(&j->ot, &js, line, j->len, in, NAN, &fc->ic);
+	b->nopt++;
 }
 
-/* Format a whole batch into its out. */
+/*
+ * Step B, with the lock held and every earlier batch through it: what
+ * prepare() does in stream order, line by line (counts included).
+ */
 static void
-compute(struct batch *b, struct fmt_ctx *fc)
+sequence(struct pipeline *pp, struct batch *b)
 {
-	size_t i, need = b->in.len + b->njob + b->nopt * (ENRICH_ROOM + 2);
+	struct counts *c = &pp->c;
+	size_t i;
+
+	for (i = 0; i < b->njob; i++) {
+		struct job *j = &b->job[i];
+		double *up;
+
+		switch (j->kind) {
+		case J_LONG:
+			continue;	/* counted by the main thread */
+		case J_BAD:
+			c->bad++;
+			break;
+		case J_PASS:
+			c->pass++;
+			break;
+		case J_PRICE:
+			/* as prepare(): known instruments get a slot */
+			up = j->known ? price_slot(&P, j->tok, 1) :
+			    price_get(&P, j->tok);
+			if (up != NULL && j->px > 0)
+				*up = j->px;
+			c->pass++;
+			break;
+		case J_OPT:
+			if (j->ot.in->sfx_len == 0 && build_sfx(&T,
+			    (struct inst *)j->ot.in) < 0)
+				kp_die(KP_EXIT_TEMP, "out of memory");
+			j->ot.S = under_price(j->ot.in);
+			c->options++;
+			break;
+		}
+		c->lines++;
+	}
+}
+
+/* Steps A to C for a whole batch, into its out; called unlocked. */
+static void
+compute(struct pipeline *pp, struct batch *b, struct fmt_ctx *fc)
+{
+	size_t i, need;
 	char *p0, *p;
 
+	for (i = 0; i < b->njob; i++)
+		if (b->job[i].kind == J_NEW)
+			scan_line(b, &b->job[i], fc);
+	lock(pp);
+	while (pp->seq != b->no)
+		pthread_cond_wait(&pp->cv_seq, &pp->mu);
+	sequence(pp, b);
+	pp->seq++;
+	pthread_cond_broadcast(&pp->cv_seq);
+	unlock(pp);
+	need = b->in.len + b->njob + b->nopt * (ENRICH_ROOM + 2);
 	kp_buf_reset(&b->out);
 	if ((p0 = kp_buf_room(&b->out, need)) == NULL)
 		kp_die(KP_EXIT_TEMP, "out of memory");
@@ -1144,9 +1214,7 @@ compute(struct batch *b, struct fmt_ctx *fc)
 		struct job *j = &b->job[i];
 		const char *line = b->in.p + j->off;
 
-		if (j->kind == J_SCAN && scan_job(b, j, fc) < 0)
-			continue;
-		if (j->kind == J_PASS) {
+		if (j->kind == J_PASS || j->kind == J_PRICE) {
 			memcpy(p, line, j->len);
 			p += j->len;
 			*p++ = '\n';
@@ -1187,7 +1255,7 @@ run_one(struct pipeline *pp, struct fmt_ctx *fc)
 
 	b->state = B_BUSY;
 	unlock(pp);
-	compute(b, fc);
+	compute(pp, b, fc);
 	lock(pp);
 	b->state = B_DONE;
 	pthread_cond_signal(&pp->cv_done);
@@ -1255,7 +1323,6 @@ writer_main(void *arg)
 		if (e == 0)
 			e = write_all(1, b->out.p, b->out.len);
 		lock(pp);
-		pp->late_bad += b->late_bad;
 		pp->werr = e;
 		b->state = B_FREE;
 		pp->write++;
@@ -1297,6 +1364,7 @@ pipe_start(struct pipeline *pp, int n)
 	pthread_cond_init(&pp->cv_work, NULL);
 	pthread_cond_init(&pp->cv_done, NULL);
 	pthread_cond_init(&pp->cv_free, NULL);
+	pthread_cond_init(&pp->cv_seq, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < (size_t)n; i++) {
@@ -1324,7 +1392,7 @@ pipe_send(struct pipeline *pp)
 	lock(pp);
 	if (pp->cur != NULL) {
 		pp->cur->state = B_FILLED;
-		pp->fill++;
+		pp->cur->no = pp->fill++;
 		pp->cur = NULL;
 		pthread_cond_signal(&pp->cv_work);
 		if (pp->fill - pp->work >= 2 || pp->nworker == 0)
@@ -1352,53 +1420,30 @@ pipe_cur(struct pipeline *pp)
 		}
 		unlock(pp);
 		kp_buf_reset(&b->in);
-		b->njob = b->nopt = b->nmsg = b->late_bad = 0;
+		b->njob = b->nopt = b->nmsg = 0;
 		pp->cur = b;
 	}
 	return b;
 }
 
 /*
- * One line into the batch: an option tick kp_tickscan_token is sure of
- * is left to its worker to scan, other lines are prepared here.  Return
- * the writer's errno so far (0: none).
+ * One line into the batch, left to its worker.  Return the writer's
+ * errno so far (0: none).
  */
 static int
 pipe_line(struct pipeline *pp, const char *line, size_t len,
-    uint64_t lineno, struct iso_cache *ic, struct counts *c)
+    uint64_t lineno)
 {
 	struct batch *b = pipe_cur(pp);
 	struct job *j = &b->job[b->njob++];
-	struct inst *in;
-	uint32_t tok;
-	int st;
 
 	j->lineno = lineno;
 	j->off = b->in.len;
 	j->len = len;
-	if (kp_tickscan_token(line, len, &tok) &&
-	    (in = table_get(&T, tok)) != NULL &&
-	    (in->type == KP_INSTR_CE || in->type == KP_INSTR_PE)) {
-		/* counted as prepare() counts a good one; a bad one is
-		 * moved over when its batch is written (late_bad) */
-		c->lines++;
-		c->options++;
-		if (in->sfx_len == 0 && build_sfx(&T, in) < 0)
-			kp_die(KP_EXIT_TEMP, "out of memory");
-		j->kind = J_SCAN;
-		j->ot.in = in;
-		j->ot.S = under_price(in);
-	} else {
-		st = prepare(line, len, &j->ot, ic, c, &j->err, &j->col);
-		j->kind = st < 0 ? J_BAD : st > 0 ? J_OPT : J_PASS;
-	}
-	if (j->kind == J_BAD)
-		b->nmsg++;
-	else if (j->kind != J_PASS)
-		b->nopt++;
+	j->kind = J_NEW;
 	/* the line and a NUL (kp_tickscan's end) */
-	if (j->kind != J_BAD && (kp_buf_add(&b->in, line, len) < 0 ||
-	    kp_buf_addc(&b->in, '\0') < 0))
+	if (kp_buf_add(&b->in, line, len) < 0 ||
+	    kp_buf_addc(&b->in, '\0') < 0)
 		kp_die(KP_EXIT_TEMP, "out of memory");
 	if (b->njob == BATCH_LINES || b->in.len >= BATCH_BYTES)
 		return pipe_send(pp);
@@ -1463,8 +1508,10 @@ pipe_stop(struct pipeline *pp, unsigned long long *noiv, struct counts *c)
 	for (i = 0; i <= pp->nworker; i++)
 		*noiv += pp->fc[i].noiv;
 	pthread_join(pp->writer, NULL);
-	c->bad += pp->late_bad;
-	c->options -= pp->late_bad;
+	c->lines += pp->c.lines;
+	c->options += pp->c.options;
+	c->bad += pp->c.bad;
+	c->pass += pp->c.pass;
 	for (k = 0; k < pp->nb; k++) {
 		kp_buf_free(&pp->b[k].in);
 		kp_buf_free(&pp->b[k].out);
@@ -1474,6 +1521,7 @@ pipe_stop(struct pipeline *pp, unsigned long long *noiv, struct counts *c)
 	pthread_cond_destroy(&pp->cv_work);
 	pthread_cond_destroy(&pp->cv_done);
 	pthread_cond_destroy(&pp->cv_free);
+	pthread_cond_destroy(&pp->cv_seq);
 	free(pp->b);
 	free(pp->worker);
 	free(pp->fc);
@@ -1697,7 +1745,7 @@ main(int argc, char **argv)
 			continue;
 		if (O.jobs > 1) {
 			/* send when no further line is already buffered */
-			if (pipe_line(&pp, line, len, lr.lineno, &ic, &c) != 0 ||
+			if (pipe_line(&pp, line, len, lr.lineno) != 0 ||
 			    (!line_buffered(&lr, &last_nl) &&
 			    pipe_send(&pp) != 0))
 				break;

@@ -20,79 +20,6 @@ scan(struct kp_tickscan *js, const char *s)
 	return kp_tickscan(js, s, strlen(s));
 }
 
-/* kp_tickscan_token on s: the token when sure, else 0 */
-static long long
-qtok(const char *s)
-{
-	uint32_t tok;
-
-	return kp_tickscan_token(s, strlen(s), &tok) ? (long long)tok : 0;
-}
-
-static void
-token_known(void)
-{
-	T_EQ_INT(qtok("{\"type\":\"tick\",\"mode\":\"quote\",\"tradable\":"
-	    "true,\"x\":null,\"y\":-1.5e3,\"instrument_token\":5000002,"
-	    "\"last_price\":1}"), 5000002, "token after plain members");
-	T_EQ_INT(qtok(" { \"instrument_token\" : 4294967295 } "), 4294967295LL,
-	    "blanks, the largest token");
-	T_EQ_INT(qtok("{\"instrument_token\":4294967296}"), 0, "2^32");
-	T_EQ_INT(qtok("{\"instrument_token\":0}"), 0, "zero");
-	T_EQ_INT(qtok("{\"instrument_token\":05}"), 0, "leading zero");
-	T_EQ_INT(qtok("{\"instrument_token\":5.0}"), 0, "a real");
-	T_EQ_INT(qtok("{\"instrument_token\":5e0}"), 0, "an exponent");
-	T_EQ_INT(qtok("{\"instrument_token\":\"5\"}"), 0, "a string");
-	T_EQ_INT(qtok("{\"instrument_token\":5,\"instrument_token\":6}"), 0,
-	    "a duplicate after");
-	T_EQ_INT(qtok("{\"instrument_token\":5,\"instr\\u0075ment_token\":6}"),
-	    0, "an escape after");
-	T_EQ_INT(qtok("{\"a\":{\"instrument_token\":5},\"instrument_token\":"
-	    "6}"), 0, "an object before");
-	T_EQ_INT(qtok("{\"a\":\"\\\"\",\"instrument_token\":6}"), 0,
-	    "an escaped string before");
-	T_EQ_INT(qtok("[{\"instrument_token\":5}]"), 0, "an array");
-	/* a second key or a backslash at every offset of the rest */
-	{
-		char buf[256], xs[80];
-		int pad, bad = 0;
-
-		memset(xs, 'x', sizeof(xs));
-		for (pad = 0; pad < 80; pad++) {
-			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
-			    "\"%.*s\":1,\"instrument_token\":6}", pad,
-			    xs);
-			bad += qtok(buf) != 0;
-			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
-			    "\"%.*s\\n\":1}", pad,
-			    xs);
-			bad += qtok(buf) != 0;
-			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
-			    "\"%.*s\":\"instrument_toke\"}", pad,
-			    xs);
-			bad += qtok(buf) != 5;
-		}
-		T_EQ_INT(bad, 0, "second key, backslash, near miss at 80 offsets");
-		/* and at every distance from the end of the line */
-		for (pad = 0; pad < 40; pad++) {
-			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
-			    "\"instrument_token\":6,\"%.*s\":1}", pad, xs);
-			bad += qtok(buf) != 0;
-			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
-			    "\"a\\n\":\"%.*s\"}", pad, xs);
-			bad += qtok(buf) != 0;
-			snprintf(buf, sizeof(buf), "{\"instrument_token\":5,"
-			    "\"instrument_toke\":\"%.*s\"}", pad, xs);
-			bad += qtok(buf) != 5;
-		}
-		T_EQ_INT(bad, 0, "second key, backslash, near miss at 40 "
-		    "distances from the end");
-	}
-	T_EQ_INT(qtok("{\"instrument_token\":5"), 0, "no end");
-	T_EQ_INT(qtok("{\"instrument_token\":5,\"x\":tru}"), 5,
-	    "sure, on a line kp_tickscan rejects");
-}
-
 static void
 known(void)
 {
@@ -299,7 +226,6 @@ main(void)
 	snprintf(dir, sizeof(dir), "%s/fuzz/corpus/tickscan",
 	    td ? td : ".");
 	known();
-	token_known();
 	numbers();
 	nesting();
 	mutate(dir);

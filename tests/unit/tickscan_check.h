@@ -68,18 +68,6 @@ jc_check(const char *s, size_t n, int *accepted)
 	int r = kp_tickscan(&js, s, n), k;
 
 	*accepted = o != NULL;
-	/* kp_tickscan_token is never sure of a token kp_tickscan does not
-	 * pick from a line it accepts */
-	{
-		uint32_t tok;
-
-		if (kp_tickscan_token(s, n, &tok) && r == 0 &&
-		    (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
-		    js.i64[KP_TK_TOKEN] != (int64_t)tok)) {
-			json_decref(o);
-			return "kp_tickscan_token is sure of another token";
-		}
-	}
 	/*
 	 * The one difference allowed: kp_tickscan rejects every NUL byte,
 	 * where jansson lets one through right after a number or a literal
