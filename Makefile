@@ -4,6 +4,7 @@
 #   make                  libkp.a, the programs, unit tests and test tools
 #   make check            deps, all, then tests/run ("N passed, N failed")
 #   make check SAN=1      the same under ASan and UBSan, in build-san/
+#   make check-threads    the threaded paths' tests under TSan, build-tsan/
 #   make demo             deps, all, then the toolchain against kite-sim
 #   make WERROR=1         warnings are errors (CI)
 #   make fuzz             build and run every fuzz/*.c with libFuzzer (clang)
@@ -49,10 +50,17 @@ override CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 # normal ones.
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
+# TSAN=1: ThreadSanitizer, for the tests of the threaded paths
+# (make check-threads).
+TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
 ifeq ($(SAN),1)
 B ?= build-san
 override CFLAGS += $(SAN_FLAGS)
 override LDFLAGS += $(SAN_FLAGS)
+else ifeq ($(TSAN),1)
+B ?= build-tsan
+override CFLAGS += $(TSAN_FLAGS)
+override LDFLAGS += $(TSAN_FLAGS)
 else
 B ?= build
 endif
@@ -181,6 +189,13 @@ endif
 check: deps all
 	B='$(B)' bash tests/run
 
+# The tests of the programs' threads (tick-greeks -j) under
+# ThreadSanitizer, in build-tsan/: a data race fails them.
+THREAD_TESTS = tests/tick-greeks-jobs.bats
+check-threads: deps
+	$(MAKE) TSAN=1 all
+	B=build-tsan bash tests/run $(THREAD_TESTS)
+
 deps:
 	sh mk/deps.sh
 
@@ -268,7 +283,7 @@ lint-man:
 	$(if $(MAN),$(MANDOC) -Tlint -Wwarning $(MAN),@echo "lint-man: no man pages yet")
 
 clean:
-	rm -rf build build-san build-clang $(FB) $(B)
+	rm -rf build build-san build-tsan build-clang $(FB) $(B)
 
-.PHONY: all check demo deps bench fuzz fuzz-build $(FUZZ_RUN) install uninstall \
+.PHONY: all check check-threads demo deps bench fuzz fuzz-build $(FUZZ_RUN) install uninstall \
 	lint-man clean
