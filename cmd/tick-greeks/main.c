@@ -39,23 +39,39 @@ static const char *field_names[F_N] = {
 	"instrument_type"
 };
 
+/*
+ * An instrument.  What a tick reads comes first, in the 40 bytes at the
+ * start of the struct, which is a whole number of cache lines and kept
+ * aligned to one (table_add): an option tick touches one line of it.
+ */
+#define INST_ALIGN 64
 struct inst {
 	uint32_t token, under;
 	int type;		/* enum kp_instr_type */
 	int32_t expiry;
 	double strike;
+	const char *sfx;	/* an option's suffix (see struct table) */
+	uint32_t sfx_len;	/* 0 until it is built */
 	char tsym[KP_INSTR_SYM_MAX + 1];
 	char name[KP_INSTR_NAME_MAX + 1];
 	char exch[KP_INSTR_EXCH_MAX + 1];
 	char expiry_str[11];
-	const char *sfx;	/* an option's suffix (see struct table) */
-	uint32_t sfx_len;	/* 0 until it is built */
+	/* up to a multiple of INST_ALIGN */
+	char pad_[INST_ALIGN - (40 + KP_INSTR_SYM_MAX + 1 +
+	    KP_INSTR_NAME_MAX + 1 + KP_INSTR_EXCH_MAX + 1 + 11) % INST_ALIGN];
+};
+
+/* A slot of the index: the token and its index + 1 into v (0: empty),
+ * so that a probe reads the slot alone. */
+struct slot {
+	uint32_t token, i;
 };
 
 struct table {
-	struct inst *v;
+	struct inst *v;		/* INST_ALIGN-aligned, in raw */
+	void *raw;
 	size_t n, cap;
-	uint32_t *slot;		/* index + 1 into v, 0 empty */
+	struct slot *slot;
 	size_t mask;
 	/*
 	 * Each option's fields that do not change from tick to tick, as
@@ -113,21 +129,39 @@ table_get(const struct table *t, uint32_t tok)
 
 	if (t->slot == NULL)
 		return NULL;
-	for (i = hash32(tok) & t->mask; t->slot[i] != 0; i = (i + 1) & t->mask)
-		if (t->v[t->slot[i] - 1].token == tok)
-			return &t->v[t->slot[i] - 1];
+	for (i = hash32(tok) & t->mask; t->slot[i].i != 0;
+	    i = (i + 1) & t->mask)
+		if (t->slot[i].token == tok)
+			return &t->v[t->slot[i].i - 1];
 	return NULL;
 }
+
+_Static_assert(sizeof(struct inst) % INST_ALIGN == 0,
+    "struct inst: a whole number of cache lines");
+_Static_assert(offsetof(struct inst, sfx_len) + sizeof(uint32_t) <= 40,
+    "struct inst: what a tick reads in its first 40 bytes");
 
 static int
 table_add(struct table *t, const struct inst *in)
 {
 	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct inst *v = realloc(t->v, cap * sizeof(*v));
+		size_t cap = t->cap ? t->cap * 2 : 1024, old = t->v ?
+		    (size_t)((char *)t->v - (char *)t->raw) : 0;
+		char *raw = realloc(t->raw, cap * sizeof(*t->v) + INST_ALIGN);
+		struct inst *v;
 
-		if (v == NULL)
+		/*
+		 * realloc grows in place or remaps cheaply but keeps no
+		 * alignment: v is the first aligned address of raw, and the
+		 * rows move when that is not where they were
+		 */
+		if (raw == NULL)
 			return -1;
+		v = (struct inst *)(void *)(raw + (INST_ALIGN - (uintptr_t)raw %
+		    INST_ALIGN) % INST_ALIGN);
+		if (t->n > 0 && (char *)v != raw + old)
+			memmove(v, raw + old, t->n * sizeof(*v));
+		t->raw = raw;
 		t->v = v;
 		t->cap = cap;
 	}
@@ -149,11 +183,12 @@ table_index(struct table *t)
 		return -1;
 	t->mask = cap - 1;
 	for (i = 0; i < t->n; i++) {
-		for (j = hash32(t->v[i].token) & t->mask; t->slot[j] != 0;
+		for (j = hash32(t->v[i].token) & t->mask; t->slot[j].i != 0;
 		    j = (j + 1) & t->mask)
-			if (t->v[t->slot[j] - 1].token == t->v[i].token)
+			if (t->slot[j].token == t->v[i].token)
 				break;
-		t->slot[j] = (uint32_t)i + 1;
+		t->slot[j].token = t->v[i].token;
+		t->slot[j].i = (uint32_t)i + 1;
 	}
 	return 0;
 }
@@ -166,7 +201,7 @@ table_free(struct table *t)
 	for (i = 0; i < t->nchunk; i++)
 		free(t->chunk[i]);
 	free(t->chunk);
-	free(t->v);
+	free(t->raw);
 	free(t->slot);
 	memset(t, 0, sizeof(*t));
 }
