@@ -9,9 +9,6 @@
  * number is stored.
  */
 /* SPDX-License-Identifier: MIT */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1	/* memmem */
-#endif
 #include <errno.h>
 #include <float.h>
 #include <math.h>
