@@ -796,7 +796,7 @@ struct counts {
 };
 
 /*
- * What the sequential part of a line (prepare) hands to the formatting
+ * What classify() and settle() hand to the formatting
  * of an option tick: the instrument, the option price, the tick time and
  * the underlying's price at that point of the stream (NaN: none), and
  * where the line's closing brace is.
@@ -938,55 +938,93 @@ under_price(const struct inst *in)
 }
 
 /*
- * The sequential part of a line, in stream order: check it, look its
- * instrument up, record an underlying's price.  Return 1 for an option
- * tick (*ot filled), 0 for a line that passes through, -1 for a bad one
- * (counted; *err and *col say what and where).
+ * What a line is: not scanned yet, passed through, passed
+ * through with a price to record (J_PRICE: tok, px, known), an option
+ * tick, a bad line, a line too long (both reported in order).
  */
-static int
-prepare(const char *line, size_t len, struct opt_tick *ot,
-    struct iso_cache *ic, struct counts *c, const char **err, size_t *col)
+enum { J_NEW, J_PASS, J_PRICE, J_OPT, J_BAD, J_LONG };
+
+struct job {
+	size_t off, len;	/* the line in the batch's in (NUL after) */
+	uint64_t lineno;
+	int kind;		/* J_* */
+	const char *err;	/* J_BAD: what */
+	size_t col;		/* and where */
+	uint32_t tok;		/* J_PRICE: the instrument, */
+	int known;		/* in the instrument list or not, */
+	double px;		/* and its price */
+	struct opt_tick ot;	/* J_OPT (ot.S from step B) */
+};
+
+/*
+ * What a line is, by itself (any thread): check it, look its instrument
+ * up, and for an option tick its price and time; what depends on the
+ * lines before it (the underlying's price) is left to settle().
+ */
+static void
+classify(const char *line, size_t len, struct job *j, struct iso_cache *ic)
 {
 	struct kp_tickscan js;
 	struct inst *in;
-	double *up;
 	uint32_t tok;
 
-	c->lines++;
 	if (kp_tickscan(&js, line, len) < 0) {
-		c->bad++;
-		*err = js.err;
-		*col = js.col;
-		return -1;
+		j->kind = J_BAD;
+		j->err = js.err;
+		j->col = js.col;
+		return;
 	}
+	j->kind = J_PASS;
 	if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
 	    js.i64[KP_TK_TOKEN] <= 0 || js.i64[KP_TK_TOKEN] > UINT32_MAX)
-		goto pass;
+		return;
 	tok = (uint32_t)js.i64[KP_TK_TOKEN];
 	in = table_get(&T, tok);
 	if (in == NULL || (in->type != KP_INSTR_CE && in->type !=
 	    KP_INSTR_PE)) {
-		/*
-		 * Remember the price of every known non-option instrument
-		 * (bounded by the instrument list): a reload that adds
-		 * options on it then finds the price already there.
-		 */
-		double px;
-
-		up = in != NULL ? price_slot(&P, tok, 1) : price_get(&P, tok);
-		px = tick_price(&js);
-		if (up != NULL && px > 0)
-			*up = px;
-		goto pass;
+		j->kind = J_PRICE;
+		j->tok = tok;
+		j->known = in != NULL;
+		j->px = tick_price(&js);
+		return;
 	}
-	if (in->sfx_len == 0 && build_sfx(&T, in) < 0)
-		kp_die(KP_EXIT_TEMP, "out of memory");
-	opt_fill(ot, &js, line, len, in, under_price(in), ic);
-	c->options++;
-	return 1;
-pass:
-	c->pass++;
-	return 0;
+	j->kind = J_OPT;
+	opt_fill(&j->ot, &js, line, len, in, NAN, ic);
+}
+
+/*
+ * The rest of a classified line, in stream order: record the price of a
+ * non-option (every known instrument's, bounded by the instrument list,
+ * so that a reload adding options on it finds the price there), give an
+ * option tick the underlying's price at this point of the stream, count.
+ */
+static void
+settle(struct job *j, struct counts *c)
+{
+	double *up;
+
+	c->lines++;
+	switch (j->kind) {
+	case J_BAD:
+		c->bad++;
+		break;
+	case J_PRICE:
+		up = j->known ? price_slot(&P, j->tok, 1) :
+		    price_get(&P, j->tok);
+		if (up != NULL && j->px > 0)
+			*up = j->px;
+		/* FALLTHROUGH */
+	case J_PASS:
+		c->pass++;
+		break;
+	case J_OPT:
+		if (j->ot.in->sfx_len == 0 && build_sfx(&T,
+		    (struct inst *)j->ot.in) < 0)
+			kp_die(KP_EXIT_TEMP, "out of memory");
+		j->ot.S = under_price(j->ot.in);
+		c->options++;
+		break;
+	}
 }
 
 /* One line, all of it, on one thread (-j 1). */
@@ -995,28 +1033,29 @@ process(struct kp_out *out, struct kp_buf *b, char *line, size_t len,
     uint64_t lineno, struct iso_cache *ic, struct fmt_ctx *fc,
     struct counts *c)
 {
-	struct opt_tick ot;
-	const char *err;
-	size_t need, col;
+	struct job j;
+	const struct opt_tick *ot = &j.ot;
+	size_t need;
 	char *p0, *p;
-	int st = prepare(line, len, &ot, ic, c, &err, &col);
 
-	if (st < 0) {
+	classify(line, len, &j, ic);
+	settle(&j, c);
+	if (j.kind == J_BAD) {
 		kp_warn("line %llu: bad JSON: %s (column %zu)",
-		    (unsigned long long)lineno, err, col);
+		    (unsigned long long)lineno, j.err, j.col);
 		return;
 	}
-	if (st == 0)
+	if (j.kind != J_OPT)
 		goto pass;
 	/* straight into the output buffer when it can hold the line */
-	need = ot.end - 1 + ENRICH_ROOM + 2;
+	need = ot->end - 1 + ENRICH_ROOM + 2;
 	if (need > out->cap || (p0 = kp_out_room(out, need)) == NULL) {
 		kp_buf_reset(b);
 		if ((p0 = kp_buf_room(b, need)) == NULL)
 			goto pass;
 	}
-	memcpy(p0, line, ot.end - 1);
-	p = enrich(p0 + ot.end - 1, &ot, fc);
+	memcpy(p0, line, ot->end - 1);
+	p = enrich(p0 + ot->end - 1, ot, fc);
 	if (p0 == b->p)
 		kp_out_write(out, p0, (size_t)(p - p0));
 	else
@@ -1081,25 +1120,6 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
 
 enum { B_FREE, B_FILLED, B_BUSY, B_DONE };
 
-/*
- * What a line of a batch is: not scanned yet, passed through, passed
- * through with a price to record (J_PRICE: tok, px, known), an option
- * tick, a bad line, a line too long (both reported in order).
- */
-enum { J_NEW, J_PASS, J_PRICE, J_OPT, J_BAD, J_LONG };
-
-struct job {
-	size_t off, len;	/* the line in the batch's in (NUL after) */
-	uint64_t lineno;
-	int kind;		/* J_* */
-	const char *err;	/* J_BAD: what */
-	size_t col;		/* and where */
-	uint32_t tok;		/* J_PRICE: the instrument, */
-	int known;		/* in the instrument list or not, */
-	double px;		/* and its price */
-	struct opt_tick ot;	/* J_OPT (ot.S from step B) */
-};
-
 struct batch {
 	int state;		/* B_*, under the pipeline's mutex */
 	struct kp_buf in;	/* the lines, back to back */
@@ -1142,85 +1162,18 @@ unlock(struct pipeline *pp)
 }
 
 /*
- * Step A for a line: scan it as prepare() does, and look its instrument
- * up (the table does not change while batches are in flight); what
- * depends on the lines before it is left to step B.
- */
-static void
-scan_line(struct batch *b, struct job *j, struct fmt_ctx *fc)
-{
-	const char *line = b->in.p + j->off;
-	struct kp_tickscan js;
-	struct inst *in;
-	uint32_t tok;
-
-	if (kp_tickscan(&js, line, j->len) < 0) {
-		j->kind = J_BAD;
-		j->err = js.err;
-		j->col = js.col;
-		b->nmsg++;
-		return;
-	}
-	j->kind = J_PASS;
-	if (js.top != '{' || js.kind[KP_TK_TOKEN] != KP_TV_INT ||
-	    js.i64[KP_TK_TOKEN] <= 0 || js.i64[KP_TK_TOKEN] > UINT32_MAX)
-		return;
-	tok = (uint32_t)js.i64[KP_TK_TOKEN];
-	in = table_get(&T, tok);
-	if (in == NULL || (in->type != KP_INSTR_CE && in->type !=
-	    KP_INSTR_PE)) {
-		j->kind = J_PRICE;
-		j->tok = tok;
-		j->known = in != NULL;
-		j->px = tick_price(&js);
-		return;
-	}
-	j->kind = J_OPT;
-	opt_fill(&j->ot, &js, line, j->len, in, NAN, &fc->ic);
-	b->nopt++;
-}
-
-/*
- * Step B, with the lock held and every earlier batch through it: what
- * prepare() does in stream order, line by line (counts included).
+ * Step B, with the lock held and every earlier batch through it: each
+ * line settled in stream order (a line too long was counted by the main
+ * thread).
  */
 static void
 sequence(struct pipeline *pp, struct batch *b)
 {
-	struct counts *c = &pp->c;
 	size_t i;
 
-	for (i = 0; i < b->njob; i++) {
-		struct job *j = &b->job[i];
-		double *up;
-
-		switch (j->kind) {
-		case J_LONG:
-			continue;	/* counted by the main thread */
-		case J_BAD:
-			c->bad++;
-			break;
-		case J_PASS:
-			c->pass++;
-			break;
-		case J_PRICE:
-			/* as prepare(): known instruments get a slot */
-			up = j->known ? price_slot(&P, j->tok, 1) :
-			    price_get(&P, j->tok);
-			if (up != NULL && j->px > 0)
-				*up = j->px;
-			c->pass++;
-			break;
-		case J_OPT:
-			if (j->ot.in->sfx_len == 0 && build_sfx(&T,
-			    (struct inst *)j->ot.in) < 0)
-				kp_die(KP_EXIT_TEMP, "out of memory");
-			j->ot.S = under_price(j->ot.in);
-			c->options++;
-			break;
-		}
-		c->lines++;
-	}
+	for (i = 0; i < b->njob; i++)
+		if (b->job[i].kind != J_LONG)
+			settle(&b->job[i], &pp->c);
 }
 
 /* Steps A to C for a whole batch, into its out; called unlocked. */
@@ -1230,9 +1183,15 @@ compute(struct pipeline *pp, struct batch *b, struct fmt_ctx *fc)
 	size_t i, need;
 	char *p0, *p;
 
-	for (i = 0; i < b->njob; i++)
-		if (b->job[i].kind == J_NEW)
-			scan_line(b, &b->job[i], fc);
+	for (i = 0; i < b->njob; i++) {
+		struct job *j = &b->job[i];
+
+		if (j->kind != J_NEW)
+			continue;
+		classify(b->in.p + j->off, j->len, j, &fc->ic);
+		b->nmsg += j->kind == J_BAD;
+		b->nopt += j->kind == J_OPT;
+	}
 	lock(pp);
 	while (pp->seq != b->no)
 		pthread_cond_wait(&pp->cv_seq, &pp->mu);
