@@ -87,6 +87,34 @@ slurp(int fd, size_t *len, char err[KP_ERRLEN], const char *path)
 	return buf;
 }
 
+/*
+ * One process per journal: a POSIX write lock on the whole file, held
+ * until exit (fcntl rather than flock so that F_GETLK names the holder).
+ * The lock goes when the process closes any descriptor of the file, so
+ * nothing else in order-exec may open the journal.
+ */
+static int
+lock_whole(int fd, const char *path, char err[KP_ERRLEN])
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return 0;
+	if (errno != EACCES && errno != EAGAIN) {
+		snprintf(err, KP_ERRLEN, "%s: lock: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fl.l_type = F_WRLCK;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		snprintf(err, KP_ERRLEN, "journal %s is in use by pid %ld "
+		    "(one order-exec per journal)", path, (long)fl.l_pid);
+	else
+		snprintf(err, KP_ERRLEN, "journal %s is in use by another "
+		    "process (one order-exec per journal)", path);
+	return -1;
+}
+
 int
 oe_journal_open(struct oe_journal *j, const char *path, int fsync_on,
     int read_only, oe_replay_fn fn, void *arg, uint64_t *cut,
@@ -106,6 +134,10 @@ oe_journal_open(struct oe_journal *j, const char *path, int fsync_on,
 		snprintf(err, KP_ERRLEN, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	if (!read_only && lock_whole(fd, path, err) < 0) {
+		close(fd);
+		return -2;
+	}
 	if ((buf = slurp(fd, &len, err, path)) == NULL)
 		goto fail;
 	while (pos < len) {
@@ -115,10 +147,11 @@ oe_journal_open(struct oe_journal *j, const char *path, int fsync_on,
 		size_t jlen;
 
 		lineno++;
-		if (oe_journal_check(line, llen, &json, &jlen) < 0 ||
-		    nl == NULL) {
-			if (nl == NULL || (size_t)(nl - buf) + 1 == len)
-				break;		/* torn last record */
+		if (nl == NULL)
+			break;		/* torn: a crash mid-write */
+		if (oe_journal_check(line, llen, &json, &jlen) < 0) {
+			/* a whole line that fails its check was not torn
+			 * by a crash: it was damaged, and so may others be */
 			snprintf(err, KP_ERRLEN, "%s:%llu: bad record (CRC or "
 			    "format); the journal cannot be trusted", path,
 			    (unsigned long long)lineno);

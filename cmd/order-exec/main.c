@@ -46,7 +46,9 @@ struct entry {
 	char tag[KP_INTENT_TAG_MAX + 1];
 	int state;
 	int attempts;		/* requests sent (or about to be) */
-	int polls;		/* order-book polls in this reconcile */
+	int unknown;		/* reconciling an attempt's unknown outcome
+				 * (else a restart's look before sending) */
+	int64_t recon_until;	/* the last look at the order book */
 	int recon_fails;	/* failed GET /orders in a row */
 	int64_t next_ms;
 	char *result;		/* final answer without its closing '}' */
@@ -71,13 +73,13 @@ static struct {
 	long mode;
 	int status, fsync_on, notify_fd;
 	long long timeout_ms, per_s, per_min, per_day, queue_max, attempts;
-	long long br_threshold, br_cooldown_ms, recon_window_ms, recon_polls;
+	long long br_threshold, br_cooldown_ms, recon_window_ms;
 	long long backoff_base_ms, backoff_cap_ms;
 } opt = {
 	.fsync_on = 1, .notify_fd = -1, .mode = 0600,
 	.timeout_ms = 7000, .per_s = 10, .per_min = 400, .per_day = 5000,
 	.queue_max = 1000, .attempts = 5, .br_threshold = 5,
-	.br_cooldown_ms = 5000, .recon_window_ms = 3000, .recon_polls = 4,
+	.br_cooldown_ms = 5000, .recon_window_ms = 30000,
 	.backoff_base_ms = 200, .backoff_cap_ms = 5000,
 };
 
@@ -547,6 +549,19 @@ later(struct entry *e, int64_t now)
 	st_retries++;
 }
 
+/* Start settling e by the order book before anything else is sent:
+ * an unknown outcome for up to the reconcile window, else one look. */
+static void
+settle(struct entry *e, int unknown, int64_t now)
+{
+	e->state = ST_SENT;
+	e->unknown = unknown;
+	e->recon_until = now + (unknown ? opt.recon_window_ms : 0);
+	e->recon_fails = 0;
+	e->next_ms = now;
+	kp_backoff_reset(&e->bo);
+}
+
 static void
 transient(const struct oe_resp *r, int64_t now)
 {
@@ -671,44 +686,20 @@ send_attempt(struct entry *e, int64_t now)
 		kp_warn("unknown outcome id=%s tag=%s attempt=%d: %s; "
 		    "reading the order book", e->in.id, e->tag, e->attempts,
 		    r.why);
-		e->state = ST_SENT;
-		e->polls = 0;
-		e->recon_fails = 0;
-		e->next_ms = now;
+		settle(e, 1, now);
 		return;
 	}
 }
 
-/* One order-book poll for an attempt whose outcome is unknown. */
+/* What the order book says of e, a place being settled. */
 static void
-reconcile(struct entry *e, int64_t now)
+settle_by_book(struct entry *e, const struct oe_book_order *o, size_t n,
+    int64_t now)
 {
-	struct oe_book_order *o;
-	struct oe_resp r;
-	size_t n, i;
 	const char *found = NULL;
+	int64_t w;
+	size_t i;
 
-	if (e->in.op != KP_OP_PLACE) {
-		e->state = ST_QUEUED;	/* resent: see send_attempt */
-		return;
-	}
-	oe_kite_orders(kite, &o, &n, &r);
-	now = kp_mono_ms();
-	if (r.kind != OE_K_OK) {
-		transient(&r, now);
-		kp_warn("order book for id=%s: %s", e->in.id, r.why);
-		if (++e->recon_fails >= opt.attempts * 2) {
-			free(o);
-			finish_dead(e, "order book unreadable; the order may "
-			    "exist", 1);
-			return;
-		}
-		e->next_ms = now + kp_backoff_next(&e->bo);
-		free(o);
-		return;
-	}
-	br_ok();
-	e->recon_fails = 0;
 	for (i = 0; i < n; i++)
 		if (!strcmp(o[i].tag, e->tag)) {
 			if (found != NULL)
@@ -721,24 +712,70 @@ reconcile(struct entry *e, int64_t now)
 	if (found != NULL) {
 		st_reconciled++;
 		finish_ok(e, found, 1);
-		free(o);
 		return;
 	}
-	free(o);
-	if (++e->polls < opt.recon_polls) {
-		/* the order book can lag the placement: look again */
-		e->next_ms = now + opt.recon_window_ms / opt.recon_polls;
-		return;
-	}
-	kp_info("id=%s tag=%s: not in the order book after %d looks; "
-	    "it was not placed", e->in.id, e->tag, e->polls);
-	st_reconciled++;
-	journal_rec("void", e, ",\"why\":\"absent\"");
-	e->state = ST_QUEUED;
-	if (e->attempts >= opt.attempts)
-		finish_dead(e, "retries used up", 0);
-	else
+	if (!e->unknown) {
+		/* the journal shows no request whose outcome is unknown and
+		 * the book agrees: nothing was placed */
+		e->state = ST_QUEUED;
 		e->next_ms = now;
+		return;
+	}
+	if (now < e->recon_until) {
+		/* the book can lag a placement by an unknown time */
+		w = (int64_t)kp_backoff_next(&e->bo);
+		e->next_ms = now + (w < e->recon_until - now ? w :
+		    e->recon_until - now);
+		return;
+	}
+	kp_warn("id=%s tag=%s: not in the order book %lld ms after an "
+	    "unknown outcome; not resent: it may yet appear", e->in.id,
+	    e->tag, opt.recon_window_ms);
+	st_reconciled++;
+	finish_dead(e, "outcome unknown and the order not in the order book "
+	    "within the reconcile window", 1);
+}
+
+/* One order-book read settles every place that is due for a look. */
+static void
+reconcile(int64_t now)
+{
+	struct oe_book_order *o;
+	struct oe_resp r;
+	struct entry *e;
+	size_t n, i;
+
+	oe_kite_orders(kite, &o, &n, &r);
+	now = kp_mono_ms();
+	for (i = 0; i < nqueue; i++) {
+		e = queue[i];
+		if (e->state != ST_SENT || e->next_ms > now)
+			continue;
+		if (e->in.op != KP_OP_PLACE) {
+			e->state = ST_QUEUED;	/* resent: see send_attempt */
+			continue;
+		}
+		if (r.kind == OE_K_OK) {
+			e->recon_fails = 0;
+			settle_by_book(e, o, n, now);
+			if (e->state == ST_DONE)
+				i--;	/* finish() took it off the queue */
+			continue;
+		}
+		kp_warn("order book for id=%s: %s", e->in.id, r.why);
+		if (++e->recon_fails >= opt.attempts * 2) {
+			finish_dead(e, "order book unreadable; the order may "
+			    "exist", 1);
+			i--;
+			continue;
+		}
+		e->next_ms = now + kp_backoff_next(&e->bo);
+	}
+	if (r.kind == OE_K_OK)
+		br_ok();
+	else
+		transient(&r, now);
+	free(o);
 }
 
 /*
@@ -769,7 +806,7 @@ step(void)
 			return w;
 		if (!oe_breaker_allow(&breaker, now))
 			return 50;
-		reconcile(e, now);
+		reconcile(now);
 		return 0;
 	}
 	if (recon)		/* nothing is sent while any is unsettled */
@@ -1098,7 +1135,10 @@ usage(FILE *f)
 	    "(10, 400, 5000; 0 none)\n"
 	    "  --breaker N    transient failures in a row that open it (5)\n"
 	    "  --breaker-cooldown DURATION (5s)\n"
-	    "  --reconcile-window DURATION (3s), --reconcile-polls N (4)\n"
+	    "  --reconcile-window DURATION   how long an unknown outcome is "
+	    "looked for in\n"
+	    "                 the order book before it is dead, maybe placed "
+	    "(30s)\n"
 	    "  --backoff-base DURATION (200ms), --backoff-cap DURATION (5s)\n"
 	    "  --no-fsync     do not fsync the journal (tests only)\n"
 	    "  --status       print the journal's state and dead letters\n"
@@ -1114,7 +1154,7 @@ usage(FILE *f)
 static void
 parse_args(int argc, char **argv)
 {
-	enum { O_PS = 256, O_PM, O_PD, O_BR, O_BRC, O_RW, O_RP, O_BB, O_BC,
+	enum { O_PS = 256, O_PM, O_PD, O_BR, O_BRC, O_RW, O_BB, O_BC,
 		O_NOFSYNC, O_STATUS };
 	static const struct option lopts[] = {
 		{ "journal", required_argument, NULL, 'j' },
@@ -1130,7 +1170,6 @@ parse_args(int argc, char **argv)
 		{ "breaker", required_argument, NULL, O_BR },
 		{ "breaker-cooldown", required_argument, NULL, O_BRC },
 		{ "reconcile-window", required_argument, NULL, O_RW },
-		{ "reconcile-polls", required_argument, NULL, O_RP },
 		{ "backoff-base", required_argument, NULL, O_BB },
 		{ "backoff-cap", required_argument, NULL, O_BC },
 		{ "no-fsync", no_argument, NULL, O_NOFSYNC },
@@ -1189,11 +1228,7 @@ parse_args(int argc, char **argv)
 			break;
 		case O_RW:
 			opt.recon_window_ms = kp_opt_duration_ms(
-			    "--reconcile-window", optarg, 0, 600000);
-			break;
-		case O_RP:
-			opt.recon_polls = kp_opt_ll("--reconcile-polls", optarg,
-			    1, 100);
+			    "--reconcile-window", optarg, 0, 3600000);
 			break;
 		case O_BB:
 			opt.backoff_base_ms = kp_opt_duration_ms(
@@ -1275,8 +1310,11 @@ main(int argc, char **argv)
 	free_auth(auth);
 	if ((sigfd = kp_sig_init()) < 0)
 		kp_die(KP_EXIT_TEMP, "signals:");
-	if (oe_journal_open(&journal, opt.journal_path, opt.fsync_on, 0,
-	    replay_rec, NULL, &cut, err) < 0)
+	i = oe_journal_open(&journal, opt.journal_path, opt.fsync_on, 0,
+	    replay_rec, NULL, &cut, err);
+	if (i == -2)
+		kp_die(KP_EXIT_TEMP, "%s", err);
+	if (i < 0)
 		kp_die(KP_EXIT_PERM, "%s", err);
 	if (cut > 0)
 		kp_warn("journal %s: cut a torn last record (%llu bytes)",
@@ -1290,9 +1328,14 @@ main(int argc, char **argv)
 		pending_replay++;
 		if (e->state == ST_SENT)
 			unknown_replay++;
+		/* whatever its last record says, a place is looked for in
+		 * the order book before it is sent again */
+		if (e->in.op == KP_OP_PLACE)
+			settle(e, e->state == ST_SENT, kp_mono_ms());
 	}
 	kp_info("journal %s: %llu records, %zu unfinished intents, %zu with "
-	    "an unknown outcome (settled first)", opt.journal_path,
+	    "an unknown outcome (all places are looked for in the order "
+	    "book before anything is sent)", opt.journal_path,
 	    (unsigned long long)journal.records, pending_replay,
 	    unknown_replay);
 	oe_limits_init(&limits, (long)opt.per_s, (long)opt.per_min,

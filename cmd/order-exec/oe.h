@@ -102,12 +102,14 @@ typedef int (*oe_replay_fn)(void *arg, uint64_t lineno, const char *json,
     size_t len);
 
 /*
- * Replay the journal at path (a missing file is an empty journal), then
- * open it for appending.  A torn last record (no '\n', or a bad CRC on
- * the last line) is cut off and reported in *cut (bytes); a bad record
- * anywhere else is an error: the file is not trusted.  fn returning < 0
- * stops replay with an error.  read_only: replay only, never cut or open
- * for writing (j may then be NULL).  Return 0 or -1 with err filled.
+ * Lock the journal at path for this process's life (a missing file is
+ * created empty), replay it, then leave it open for appending.  A torn
+ * last record (no '\n': a crash mid-write) is cut off and reported in
+ * *cut (bytes); any whole line that fails its check is an error: the file
+ * is not trusted.  fn returning < 0 stops replay with an error.
+ * read_only: no lock, replay only, never cut or open for writing (j may
+ * then be NULL).  Return 0; -2 when another process holds the lock (err
+ * names its pid); -1 on any other error.  err is filled on failure.
  */
 int oe_journal_open(struct oe_journal *j, const char *path, int fsync_on,
     int read_only, oe_replay_fn fn, void *arg, uint64_t *cut,
