@@ -6,6 +6,7 @@
 
 load helper
 load kite-sim
+load order-exec
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -21,50 +22,6 @@ teardown() {
 		wait "$OE_PID" 2>/dev/null || true
 	fi
 	sim_stop
-}
-
-# place ID [QTY]: a MARKET buy intent
-place() {
-	printf '{"id":"%s","op":"place","variety":"regular","exchange":"NSE",' "$1"
-	printf '"tradingsymbol":"INFY","transaction_type":"BUY","quantity":%s,' "${2:-1}"
-	printf '"product":"CNC","order_type":"MARKET","market_protection":-1}\n'
-}
-
-# oe ARGS...: order-exec with fast test timings; stdin from the caller
-oe() {
-	order-exec -j "$J" --reconcile-window 1s \
-		--backoff-base 20ms --backoff-cap 200ms "$@"
-}
-
-# The orders in kite-sim's book carrying TAG.
-orders_tagged() {
-	curl -sS -m 10 -H "X-Kite-Version: 3" \
-		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
-		"$KITE_API_URL/orders" |
-		jq --arg t "$1" '[.data[] | select(.tag == $t or ((.tags // []) | index($t)))] | length'
-}
-
-# Check: every id in the answers file has exactly one placed answer and
-# exactly one order in the book.
-one_order_each() {
-	local f=$1 id tag n
-	shift
-	for id in "$@"; do
-		n=$(jq -s --arg id "$id" '[.[] | select(.id == $id and .result == "placed")] | length' "$f")
-		[ "$n" -ge 1 ] || { echo "no placed answer for $id" >&2; return 1; }
-		tag=$(jq -r -s --arg id "$id" '[.[] | select(.id == $id and .result == "placed")][0].tag' "$f")
-		n=$(orders_tagged "$tag")
-		[ "$n" = 1 ] || { echo "$id ($tag): $n orders" >&2; return 1; }
-	done
-}
-
-eventually() {
-	local i
-	for i in $(seq 1 $(($1 * 10))); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	"${@:2}"
 }
 
 @test "order-exec: -h, and usage errors exit 100" {
@@ -142,17 +99,6 @@ eventually() {
 	[ "$status" -eq 0 ]
 	echo "$output" > "$T/out"
 	one_order_each "$T/out" n1 n2 n3
-}
-
-# no_order ANSWERS ID: ID's one answer is dead with maybe_placed, and the
-# book holds no order with its tag
-dead_maybe_no_order() {
-	local tag
-	jq -e -s --arg id "$2" '[.[] | select(.id == $id)] | length == 1 and
-		.[0].result == "dead" and .[0].maybe_placed == true' "$1" >/dev/null ||
-		{ echo "$2: not one dead maybe_placed answer" >&2; return 1; }
-	tag=$(jq -r -s --arg id "$2" '[.[] | select(.id == $id)][0].tag' "$1")
-	[ "$(orders_tagged "$tag")" = 0 ] || { echo "$2: orders in the book" >&2; return 1; }
 }
 
 @test "order-exec: kill -9 at each step, then a restart: at most one order and one result per id" {
