@@ -38,7 +38,7 @@ teardown() {
 	[ "$(stat -c %i "$T/subs")" = "$ino" ]
 	run "$KP_ROOT/examples/instr-sync-chain.sh" NIFTY "$T/subs" 2 25000
 	[ "$(stat -c %i "$T/subs")" != "$ino" ]
-	! ls "$T"/subs.tmp.* 2>/dev/null
+	run ! ls "$T"/subs.tmp.*
 }
 
 @test "instr-sync-cron.sh: syncs, then a cached run does nothing" {

@@ -30,6 +30,25 @@ q() {
 	psql -X -At -v ON_ERROR_STOP=1 -c "$1"
 }
 
+fresh_db() {
+	psql -X -q -c "DROP TABLE IF EXISTS instruments, sync_runs, schema_version"
+}
+
+# what a refused sync must leave as it was: rows, active rows, the newest
+# change
+db_state() {
+	q "SELECT count(*)||' '||count(*) FILTER (WHERE active)||' '||max(updated_at) FROM instruments"
+}
+
+# a fresh table holding instr_gen N ($T/full.csv); sets before
+synced() {
+	fresh_db
+	instr_gen "$1" >"$T/full.csv"
+	instr-sync --sync -f "$T/full.csv"
+	before=$(db_state)
+	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq "$1" ]
+}
+
 @test "mocks: every row as NDJSON with Kite's field names" {
 	run instr-sync -f "$M/instruments_all.csv"
 	[ "$status" -eq 0 ]
@@ -137,7 +156,7 @@ q() {
 	[ "$status" -eq 0 ]
 	data=$(printf '%s\n' "$output" | grep -v '^#')
 	[ "$(wc -l <<<"$data")" -eq 8 ]
-	! grep -vqE '^[0-9]+ full$' <<<"$data"
+	run ! grep -vqE '^[0-9]+ full$' <<<"$data"
 	grep -q '^256265 full$' <<<"$data"
 	tok=$(instr-sync -f "$T/l.csv" | jq -r 'select(.tradingsymbol ==
 		"NIFTY30JAN20100PE") | .instrument_token')
@@ -205,7 +224,7 @@ q() {
 	[ "$status" -eq 0 ]
 	grep -q "synced rows=1000 bad=0 added=1000 changed=0 reused=0 deactivated=0 unchanged=0" <<<"$stderr"
 	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq 1000 ]
-	[ "$(q "SELECT max(version) FROM schema_version")" -eq 1 ]
+	[ "$(q "SELECT max(version) FROM schema_version")" -eq 2 ]
 	[ "$(q "SELECT tradingsymbol||' '||expiry||' '||strike FROM instruments WHERE tradingsymbol = 'NIFTY30JAN20000CE'")" = "NIFTY30JAN20000CE 2030-01-31 20000.0000" ]
 	# unchanged: silent, nothing written
 	before=$(q "SELECT max(updated_at) FROM instruments")
@@ -239,6 +258,7 @@ q() {
 }
 
 @test "sync: a bad list leaves the database untouched; bad rows skip deactivation" {
+	fresh_db
 	instr_gen 300 >"$T/d1.csv"
 	instr-sync --sync -f "$T/d1.csv"
 	runs=$(q "SELECT count(*) FROM sync_runs")
@@ -251,15 +271,20 @@ q() {
 	[ "$(q "SELECT count(*) FROM sync_runs")" -eq "$runs" ]
 	head -n 100 "$T/d1.csv" >"$T/part.csv"
 	echo "x,1,B,b,0,,0,0.05,1,EQ,NSE,NSE" >>"$T/part.csv"
-	run --separate-stderr instr-sync --sync -f "$T/part.csv"
+	run --separate-stderr instr-sync --sync --allow-bad 1 -f "$T/part.csv"
 	[ "$status" -eq 1 ]
 	grep -q "nothing is marked inactive" <<<"$stderr"
-	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -ge 300 ]
-	# a token listed twice: the first row counts, exit 1
+	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq 300 ]
+	# a token listed twice is a rejected row: refused, or with
+	# --allow-bad 1 the first row counts, exit 1
 	{ cat "$T/d1.csv"; sed -n 5p "$T/d1.csv"; } >"$T/dup.csv"
 	run --separate-stderr instr-sync --sync -f "$T/dup.csv"
 	[ "$status" -eq 1 ]
 	grep -q "line 302: instrument_token .* listed again" <<<"$stderr"
+	grep -q "refusing the sync: 1 rejected row" <<<"$stderr"
+	run --separate-stderr instr-sync --sync --allow-bad 1 -f "$T/dup.csv"
+	[ "$status" -eq 1 ]
+	grep -q "synced rows=301 bad=1" <<<"$stderr"
 }
 
 @test "sync: concurrent runs serialize; --no-wait fails fast while locked" {
@@ -272,7 +297,7 @@ q() {
 	# whichever came last, the table is one whole list, all active
 	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq 3000 ]
 	[ "$(q "SELECT count(*) FROM sync_runs WHERE source LIKE '%/c_.csv'")" -eq 3 ]
-	! grep -q fatal "$T/e1" "$T/e2" "$T/e3"
+	run ! grep -q fatal "$T/e1" "$T/e2" "$T/e3"
 	# hold the lock from psql, then --no-wait gives up with 111
 	psql -X -q -c "SELECT pg_advisory_lock(7311947602145260391), pg_sleep(30)" >/dev/null 2>&1 & hold=$!
 	for i in $(seq 1 100); do
@@ -283,6 +308,125 @@ q() {
 	kill $hold; wait $hold || true
 	[ "$status" -eq 111 ]
 	grep -q "another instr-sync is running" <<<"$stderr"
+}
+
+@test "sync: a list cut at a line boundary is refused (deactivation bound), nothing changes" {
+	synced 2000
+	# the next day's list (every equity's price moves), cut after 100 rows
+	instr_gen 2000 1 | head -n 101 >"$T/cut.csv"
+	run --separate-stderr instr-sync --sync -f "$T/cut.csv"
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+	grep -q "refusing the sync: it would mark 1900 of 2000 active instruments inactive (95.0%), over the bound of 5%" <<<"$stderr"
+	[ "$(db_state)" = "$before" ]
+	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq 2000 ]
+	[ "$(q "SELECT deactivated||' '||coalesce(refused, 'null') FROM sync_runs ORDER BY id DESC LIMIT 1")" = "1900 deactivate" ]
+	# a dry run is refused the same way
+	run --separate-stderr instr-sync --sync --dry-run -f "$T/cut.csv"
+	[ "$status" -eq 1 ]
+	grep -q "refusing the sync" <<<"$stderr"
+	[ "$(db_state)" = "$before" ]
+}
+
+@test "sync: --max-deactivate lets a legitimate large delisting through" {
+	fresh_db
+	instr_gen 2000 >"$T/full.csv"
+	# the first sync into an empty table has nothing to deactivate
+	run --separate-stderr instr-sync --sync --max-deactivate 0 -f "$T/full.csv"
+	[ "$status" -eq 0 ]
+	# 500 of 2000 (25%) delisted
+	head -n 1501 "$T/full.csv" >"$T/less.csv"
+	run --separate-stderr instr-sync --sync -f "$T/less.csv"
+	[ "$status" -eq 1 ]
+	grep -q "would mark 500 of 2000 active instruments inactive (25.0%), over the bound of 5%" <<<"$stderr"
+	run --separate-stderr instr-sync --sync --max-deactivate 24.9 -f "$T/less.csv"
+	[ "$status" -eq 1 ]
+	grep -q "over the bound of 24.9%" <<<"$stderr"
+	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq 2000 ]
+	run --separate-stderr instr-sync -v --sync --max-deactivate 25 -f "$T/less.csv"
+	[ "$status" -eq 0 ]
+	grep -q "deactivated=500" <<<"$stderr"
+	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq 1500 ]
+	[ "$(q "SELECT coalesce(refused, 'null') FROM sync_runs ORDER BY id DESC LIMIT 1")" = null ]
+	run instr-sync --sync --max-deactivate 101 -f "$T/less.csv"
+	[ "$status" -eq 100 ]
+	run instr-sync --max-deactivate 5 -f "$T/less.csv"
+	[ "$status" -eq 100 ]
+}
+
+@test "sync: a list cut mid-row is refused, nothing changes" {
+	synced 2000
+	instr_gen 2000 1 >"$T/day2.csv"
+	# cut inside a row, and inside the last field of the last row
+	# ("...,NSE" -> "...,NS", a well-formed row but for its end):
+	# --max-deactivate 100 so the bound is not what refuses them
+	head -c $(($(stat -c %s "$T/day2.csv") / 2)) "$T/day2.csv" >"$T/cut1.csv"
+	head -c -2 "$T/day2.csv" >"$T/cut2.csv"
+	[ "$(tail -c 3 "$T/cut2.csv")" = ",NS" ]
+	for f in cut1 cut2; do
+		run --separate-stderr instr-sync --sync --max-deactivate 100 -f "$T/$f.csv"
+		[ "$status" -eq 1 ]
+		grep -q "ends mid-row" <<<"$stderr"
+		grep -q "refusing the sync: 1 rejected row" <<<"$stderr"
+		[ "$(db_state)" = "$before" ]
+	done
+	[ "$(q "SELECT count(*) FROM instruments WHERE exchange = 'NS'")" -eq 0 ]
+	# what zcat gives of a cut gzip: the same
+	gzip -c "$T/day2.csv" >"$T/day2.csv.gz"
+	head -c $(($(stat -c %s "$T/day2.csv.gz") / 2)) "$T/day2.csv.gz" >"$T/cut.gz"
+	run --separate-stderr bash -c "zcat '$T/cut.gz' 2>/dev/null | instr-sync --sync --max-deactivate 100 -f -"
+	[ "$status" -eq 1 ]
+	grep -q "ends mid-row" <<<"$stderr"
+	[ "$(db_state)" = "$before" ]
+	# the whole list is fine
+	run --separate-stderr instr-sync --sync -f "$T/day2.csv"
+	[ "$status" -eq 0 ]
+	[ "$(db_state)" != "$before" ]
+}
+
+@test "sync: a truncated or corrupt gzip is a fatal input error, nothing changes" {
+	synced 2000
+	instr_gen 2000 1 | gzip -c >"$T/day2.gz"
+	sz=$(stat -c %s "$T/day2.gz")
+	head -c $((sz / 2)) "$T/day2.gz" >"$T/cut.gz"
+	# only the 8-byte trailer (CRC, length) missing
+	head -c $((sz - 8)) "$T/day2.gz" >"$T/notrailer.gz"
+	# one byte of the CRC flipped
+	cp "$T/day2.gz" "$T/crc.gz"
+	printf '\x55' | dd of="$T/crc.gz" bs=1 seek=$((sz - 8)) conv=notrunc status=none
+	run ! cmp -s "$T/day2.gz" "$T/crc.gz"
+	for f in cut notrailer crc; do
+		run --separate-stderr instr-sync --sync --max-deactivate 100 -f "$T/$f.gz"
+		[ "$status" -eq 100 ]
+		grep -q "gzip" <<<"$stderr"
+		[ "$(db_state)" = "$before" ]
+	done
+	grep -q "incorrect data check" <<<"$stderr"
+	# the whole gzip file syncs
+	run --separate-stderr instr-sync -v --sync -f "$T/day2.gz"
+	[ "$status" -eq 0 ]
+	grep -q "synced rows=2000 bad=0" <<<"$stderr"
+	[ "$(db_state)" != "$before" ]
+}
+
+@test "sync: --allow-bad N lets N rejected rows through, not N+1" {
+	synced 500
+	instr_gen 500 1 | sed -e '5s/^[0-9]*,/x,/' -e '9s/,NFO$/,N!FO/' >"$T/bad.csv"
+	for n in 0 1; do
+		run --separate-stderr instr-sync --sync --allow-bad $n -f "$T/bad.csv"
+		[ "$status" -eq 1 ]
+		grep -q "line 5: bad instrument_token" <<<"$stderr"
+		grep -q "refusing the sync: 2 rejected rows, over --allow-bad $n" <<<"$stderr"
+		[ "$(db_state)" = "$before" ]
+	done
+	run --separate-stderr instr-sync --sync --allow-bad 2 -f "$T/bad.csv"
+	[ "$status" -eq 1 ]
+	grep -q "synced rows=498 bad=2" <<<"$stderr"
+	grep -q "nothing is marked inactive" <<<"$stderr"
+	[ "$(db_state)" != "$before" ]
+	[ "$(q "SELECT count(*) FROM instruments WHERE active")" -eq 500 ]
+	run instr-sync --sync --allow-bad -1 -f "$T/bad.csv"
+	[ "$status" -eq 100 ]
 }
 
 @test "usage errors exit 100; -h prints usage" {
@@ -297,4 +441,7 @@ q() {
 	[ "$status" -eq 100 ]
 	run instr-sync --chain NIFTY --spot abc
 	[ "$status" -eq 100 ]
+	run instr-sync -h
+	[[ "$output" == *"--max-deactivate PCT"* ]]
+	[[ "$output" == *"--allow-bad N"* ]]
 }

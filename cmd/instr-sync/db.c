@@ -3,7 +3,11 @@
  * text), then one transaction: an advisory lock (concurrent runs queue or,
  * with --no-wait, fail), migrations, COPY into a temporary table, counts,
  * an upsert of the rows that differ, vanished rows marked inactive, and a
- * sync_runs row.  Readers see the old table until COMMIT.
+ * sync_runs row.  Readers see the old table until COMMIT.  Before any
+ * change the run is checked against its bounds (rejected rows against
+ * --allow-bad, rows to deactivate against --max-deactivate): a list cut
+ * short must not empty the table.  A refused run changes nothing but
+ * its sync_runs row (refused says why).
  *
  * The table is keyed by instrument_token, as ticks are: when Kite reuses
  * a token for a new contract (kite-connect.md 2.6), the row is updated,
@@ -54,6 +58,9 @@ static const char *const migrations[] = {
 	" reused bigint NOT NULL, deactivated bigint NOT NULL,"
 	" unchanged bigint NOT NULL, duration_ms bigint NOT NULL,"
 	" dry_run boolean NOT NULL);",
+	/* 2: why a run was refused ('rejected rows', 'deactivate'), or
+	 * NULL when it was applied */
+	"ALTER TABLE sync_runs ADD COLUMN refused text;",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -339,13 +346,12 @@ dedup(PGconn *c, long long cnt[6])
 	return 0;
 }
 
+/* BEGIN, the lock, migrations, and the list into instr_uniq. */
 static int
-txn(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
-    long long cnt[6], int64_t t0)
+load(PGconn *c, struct is_sink *s, long long cnt[6])
 {
 	const struct is_opts *o = s->o;
 	PGresult *r;
-	char sql[1024], *esc;
 	int rc;
 
 	if (exec_ok(c, "BEGIN", "BEGIN", NULL) < 0)
@@ -375,56 +381,134 @@ txn(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
 	    " exchange text, line bigint) ON COMMIT DROP",
 	    "create temp table", NULL) < 0 || copy_in(c, &s->copy) < 0)
 		return KP_EXIT_TEMP;
-	if (!has_dups(s)) {
-		/* the usual case: the list is its own set of tokens */
-		cnt[5] = 0;
-		if (exec_ok(c, "ALTER TABLE instr_new RENAME TO instr_uniq",
-		    "rename", NULL) < 0 ||
-		    exec_ok(c, UNIQ_INDEX, "index", NULL) < 0 ||
-		    exec_ok(c, "ANALYZE instr_uniq", "analyze", NULL) < 0)
-			return KP_EXIT_TEMP;
-	} else if ((rc = dedup(c, cnt)) != 0) {
-		return rc;
-	}
-	if (exec_ok(c, sql_counts, "count changes", &r) < 0)
+	if (has_dups(s))
+		return dedup(c, cnt);
+	/* the usual case: the list is its own set of tokens */
+	cnt[5] = 0;
+	if (exec_ok(c, "ALTER TABLE instr_new RENAME TO instr_uniq",
+	    "rename", NULL) < 0 ||
+	    exec_ok(c, UNIQ_INDEX, "index", NULL) < 0 ||
+	    exec_ok(c, "ANALYZE instr_uniq", "analyze", NULL) < 0)
 		return KP_EXIT_TEMP;
-	for (rc = 0; rc < 4; rc++)
-		cnt[rc] = val(r, rc);
+	return 0;
+}
+
+/* " AND exchange = 'X'" with -x, else "" (PQfreemem it when not ""). */
+static char *
+scope(PGconn *c, const struct is_opts *o, char *buf, size_t cap)
+{
+	char *ex;
+
+	buf[0] = 0;
+	if (o->exchange == NULL)
+		return buf;
+	ex = PQescapeLiteral(c, o->exchange, strlen(o->exchange));
+	if (ex != NULL) {
+		snprintf(buf, cap, " AND exchange = %s", ex);
+		PQfreemem(ex);
+	}
+	return buf;
+}
+
+/*
+ * Count the changes (cnt[0..3]) and the active rows in scope, and those
+ * of them the list lacks (cnt[4]: what would be marked inactive).  Return
+ * NULL, or why the run is refused (after saying so on one line).
+ */
+static const char *
+bounds(PGconn *c, struct is_sink *s, uint64_t bad, long long cnt[6],
+    int *rc)
+{
+	const struct is_opts *o = s->o;
+	uint64_t rejected = bad + (uint64_t)cnt[5];
+	long long active;
+	PGresult *r;
+	char sql[512], sc[128];
+	int i;
+
+	*rc = KP_EXIT_TEMP;
+	if (exec_ok(c, sql_counts, "count changes", &r) < 0)
+		return "";
+	for (i = 0; i < 4; i++)
+		cnt[i] = val(r, i);
 	PQclear(r);
+	snprintf(sql, sizeof sql, "SELECT count(*), count(*) FILTER (WHERE"
+	    " NOT EXISTS (SELECT 1 FROM instr_uniq n WHERE"
+	    " n.instrument_token = i.instrument_token))"
+	    " FROM instruments i WHERE active%s",
+	    scope(c, o, sc, sizeof sc));
+	if (exec_ok(c, sql, "count active rows", &r) < 0)
+		return "";
+	active = val(r, 0);
+	cnt[4] = bad > 0 ? 0 : val(r, 1);
+	PQclear(r);
+	*rc = 0;
+	if (rejected > (uint64_t)o->allow_bad) {
+		kp_log(KP_LOG_FATAL, "refusing the sync: %llu rejected row%s, "
+		    "over --allow-bad %lld; nothing committed",
+		    (unsigned long long)rejected, rejected == 1 ? "" : "s",
+		    o->allow_bad);
+		return "rejected rows";
+	}
+	if ((double)cnt[4] * 100 > o->max_deactivate * (double)active) {
+		kp_log(KP_LOG_FATAL, "refusing the sync: it would mark %lld of "
+		    "%lld active instruments inactive (%.1f%%), over the bound "
+		    "of %g%% (--max-deactivate); nothing committed", cnt[4],
+		    active, (double)cnt[4] * 100 / (double)active,
+		    o->max_deactivate);
+		return "deactivate";
+	}
+	return NULL;
+}
+
+/* The upsert, and vanished rows marked inactive (none when rows were
+ * rejected: they may be the ones missing). */
+static int
+apply(PGconn *c, const struct is_opts *o, uint64_t bad, long long cnt[6])
+{
+	PGresult *r;
+	char sql[1024], sc[128];
+
 	if (exec_ok(c, sql_upsert, "upsert", NULL) < 0)
 		return KP_EXIT_TEMP;
-	cnt[4] = 0;
 	if (bad > 0) {
 		kp_warn("%llu bad rows: nothing is marked inactive this run",
 		    (unsigned long long)bad);
-	} else {
-		char *ex = o->exchange ? PQescapeLiteral(c, o->exchange,
-		    strlen(o->exchange)) : NULL;
-
-		snprintf(sql, sizeof sql, "UPDATE instruments i SET"
-		    " active = false, updated_at = now(), last_seen ="
-		    " coalesce((SELECT max(started) FROM sync_runs WHERE"
-		    " NOT dry_run), i.last_seen)"
-		    " WHERE active%s%s AND NOT EXISTS (SELECT 1 FROM"
-		    " instr_uniq n WHERE n.instrument_token ="
-		    " i.instrument_token)", ex ? " AND exchange = " : "",
-		    ex ? ex : "");
-		PQfreemem(ex);
-		if (exec_ok(c, sql, "deactivate", &r) < 0)
-			return KP_EXIT_TEMP;
-		cnt[4] = atoll(PQcmdTuples(r));
-		PQclear(r);
+		return 0;
 	}
+	snprintf(sql, sizeof sql, "UPDATE instruments i SET"
+	    " active = false, updated_at = now(), last_seen ="
+	    " coalesce((SELECT max(started) FROM sync_runs WHERE"
+	    " NOT dry_run AND refused IS NULL), i.last_seen)"
+	    " WHERE active%s AND NOT EXISTS (SELECT 1 FROM"
+	    " instr_uniq n WHERE n.instrument_token ="
+	    " i.instrument_token)", scope(c, o, sc, sizeof sc));
+	if (exec_ok(c, sql, "deactivate", &r) < 0)
+		return KP_EXIT_TEMP;
+	cnt[4] = atoll(PQcmdTuples(r));
+	PQclear(r);
+	return 0;
+}
+
+/* Record the run (refused: why, or NULL) and end the transaction. */
+static int
+record(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
+    long long cnt[6], int64_t t0, const char *refused)
+{
+	const struct is_opts *o = s->o;
+	char sql[1024], *esc;
+
 	esc = PQescapeLiteral(c, source, strlen(source));
 	snprintf(sql, sizeof sql, "INSERT INTO sync_runs (started, source,"
 	    " rows, bad, added, changed, reused, deactivated, unchanged,"
-	    " duration_ms, dry_run) VALUES (to_timestamp(%.6f), %s, %llu,"
-	    " %llu, %lld, %lld, %lld, %lld, %lld, %lld, %s)",
+	    " duration_ms, dry_run, refused) VALUES (to_timestamp(%.6f), %s,"
+	    " %llu, %llu, %lld, %lld, %lld, %lld, %lld, %lld, %s, %s%s%s)",
 	    (double)t0 / 1e6, esc ? esc : "'?'",
 	    (unsigned long long)s->out_rows,
 	    (unsigned long long)(bad + (uint64_t)cnt[5]), cnt[0], cnt[2],
 	    cnt[1], cnt[4], cnt[3], (long long)((kp_time_us() - t0) / 1000),
-	    o->dry_run ? "true" : "false");
+	    o->dry_run ? "true" : "false", refused ? "'" : "",
+	    refused ? refused : "NULL", refused ? "'" : "");
 	PQfreemem(esc);
 	if (exec_ok(c, sql, "record the run", NULL) < 0)
 		return KP_EXIT_TEMP;
@@ -434,6 +518,26 @@ txn(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
 	return 0;
 }
 
+/* One transaction; return an exit code, *refused set when the bounds
+ * refused the run. */
+static int
+txn(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
+    long long cnt[6], int64_t t0, int *refused)
+{
+	const char *why;
+	int rc;
+
+	if ((rc = load(c, s, cnt)) != 0)
+		return rc;
+	why = bounds(c, s, bad, cnt, &rc);
+	if (rc != 0)
+		return rc;
+	*refused = why != NULL;
+	if (why == NULL && (rc = apply(c, s->o, bad, cnt)) != 0)
+		return rc;
+	return record(c, s, source, bad, cnt, t0, why);
+}
+
 int
 is_sync(struct is_sink *s, const char *source, uint64_t bad)
 {
@@ -441,7 +545,7 @@ is_sync(struct is_sink *s, const char *source, uint64_t bad)
 	int64_t t0 = kp_time_us();
 	long long cnt[6] = { 0 };
 	PGconn *c;
-	int rc;
+	int rc, refused = 0;
 
 	if (s->out_rows == 0) {
 		kp_log(KP_LOG_FATAL, "the list has no good rows; the database "
@@ -461,10 +565,12 @@ is_sync(struct is_sink *s, const char *source, uint64_t bad)
 	}
 	PQsetNoticeProcessor(c, NULL, NULL);
 	exec_ok(c, "SET client_min_messages = warning", "set", NULL);
-	rc = txn(c, s, source, bad, cnt, t0);
+	rc = txn(c, s, source, bad, cnt, t0, &refused);
 	PQfinish(c);
 	if (rc != 0)
 		return rc;
+	if (refused)
+		return KP_EXIT_REJECTED;
 	/* cron: silent on success unless -v; a dry run or rejected rows
 	 * always print the summary */
 	if (o->dry_run || kp_log_get_level() >= KP_LOG_DEBUG ||

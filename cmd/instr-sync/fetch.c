@@ -1,6 +1,7 @@
 /*
  * fetch.c: GET {KITE_API_URL}/instruments[/EXCHANGE] with libcurl, the
- * body fed to the parser as it arrives (gzip decoded by curl).  Network
+ * body fed to the parser as it arrives (gzip inflated by input.c, which
+ * knows a stream cut short; curl's own decoding does not tell).  Network
  * errors and 5xx are retried with backoff, but only before any of the
  * body reached the parser (rows may already be out).  With --cache DIR
  * the request is conditional (If-None-Match, If-Modified-Since); the new
@@ -24,7 +25,7 @@
 
 struct is_fetch {
 	const struct is_opts *o;
-	struct kp_instr_parser *p;
+	struct is_in *in;
 	struct is_sink *s;
 	CURL *curl;
 	char etag[VAL_MAX], lastmod[VAL_MAX];	/* of this response */
@@ -121,7 +122,7 @@ on_body(char *buf, size_t size, size_t n, void *arg)
 		return len;
 	}
 	f->s->feeding = 1;
-	if (kp_instr_feed(f->p, buf, len) < 0) {
+	if (is_in_feed(f->in, buf, len) < 0) {
 		f->parse_failed = 1;
 		return 0;
 	}
@@ -146,6 +147,7 @@ headers(struct is_fetch *f, const struct is_opts *o)
 	char *tok;
 
 	h = curl_slist_append(h, "X-Kite-Version: 3");
+	h = curl_slist_append(h, "Accept-Encoding: gzip");
 	if (key != NULL) {
 		tok = kp_conf_secret("KITE_ACCESS_TOKEN",
 		    "KITE_ACCESS_TOKEN_FILE", err);
@@ -189,7 +191,7 @@ why(struct is_fetch *f)
 }
 
 int
-is_fetch(const struct is_opts *o, struct kp_instr_parser *p,
+is_fetch(const struct is_opts *o, struct is_in *in,
     struct is_sink *s, struct is_fetch **out)
 {
 	struct is_fetch *f = kp_xcalloc(1, sizeof *f);
@@ -202,7 +204,7 @@ is_fetch(const struct is_opts *o, struct kp_instr_parser *p,
 
 	*out = f;
 	f->o = o;
-	f->p = p;
+	f->in = in;
 	f->s = s;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (f->curl = curl_easy_init()) == NULL) {
@@ -225,7 +227,6 @@ is_fetch(const struct is_opts *o, struct kp_instr_parser *p,
 	h = headers(f, o);
 	curl_easy_setopt(f->curl, CURLOPT_URL, url);
 	curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(f->curl, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(f->curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)o->connect_ms);
 	curl_easy_setopt(f->curl, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
@@ -246,15 +247,15 @@ is_fetch(const struct is_opts *o, struct kp_instr_parser *p,
 		cc = curl_easy_perform(f->curl);
 		curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &f->code);
 		if (f->parse_failed) {
-			kp_log(KP_LOG_FATAL, "%s: %s", url, kp_instr_error(p));
-			rc = KP_EXIT_PERM;
+			kp_log(KP_LOG_FATAL, "%s: %s", url, is_in_error(in));
+			rc = in->damaged ? KP_EXIT_TEMP : KP_EXIT_PERM;
 			break;
 		}
 		if (cc == CURLE_OK && f->code == 200) {
-			if (kp_instr_finish(p) < 0) {
+			if (is_in_finish(in, o->mode == IS_SYNC) < 0) {
 				kp_log(KP_LOG_FATAL, "%s: %s", url,
-				    kp_instr_error(p));
-				rc = KP_EXIT_PERM;
+				    is_in_error(in));
+				rc = in->damaged ? KP_EXIT_TEMP : KP_EXIT_PERM;
 			} else {
 				rc = 0;
 			}

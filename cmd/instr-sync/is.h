@@ -29,7 +29,36 @@ struct is_opts {
 	/* sync */
 	const char *db;			/* --db URL, NULL: DATABASE_URL/PG* */
 	int dry_run, no_wait;
+	double max_deactivate;		/* --max-deactivate, % of active */
+	long long allow_bad;		/* --allow-bad N rejected rows */
 };
+
+/* input.c: the dump's bytes (plain or gzip) into the parser. */
+struct is_in {
+	struct kp_instr_parser *p;
+	void *z;			/* z_stream */
+	int mode, held;
+	unsigned char last;		/* the last byte of CSV */
+	uint64_t lines;			/* newlines in the CSV */
+	uint64_t out;			/* bytes of CSV */
+	int midrow;			/* the CSV ends without a newline */
+	int damaged;			/* the gzip stream is bad or cut */
+	char err[KP_ERRLEN];
+};
+
+void is_in_init(struct is_in *in, struct kp_instr_parser *p);
+/* Return 0, or -1 (is_in_error says why: the parser's fatal error or a
+ * damaged gzip stream); later calls then return -1 at once. */
+int is_in_feed(struct is_in *in, const void *buf, size_t n);
+/* End of input: a gzip stream not ended (cut short) is an error (-1).
+ * With whole_lines, CSV that does not end with a newline sets midrow and
+ * the partial row never reaches the parser (the caller counts it as a
+ * rejected row); otherwise the parser finishes as usual. */
+int is_in_finish(struct is_in *in, int whole_lines);
+const char *is_in_error(const struct is_in *in);
+/* Read a file ("-": stdin) through in and finish it; return 0 or -1. */
+int is_in_read(struct is_in *in, const char *path, int whole_lines);
+void is_in_free(struct is_in *in);
 
 /* Where rows go while the input is parsed. */
 struct is_sink {
@@ -52,12 +81,13 @@ struct is_sink {
 /* Whether a row passes the filters of o. */
 int is_filter(const struct is_opts *o, const struct kp_instr *in);
 
-/* fetch.c: Kite's dump into the parser.  Return 0 (rows parsed), 1 (304,
- * nothing new) or an exit code >= 100 (after logging why).  On success
+/* fetch.c: Kite's dump into the parser, through in (finished there).
+ * Return 0 (rows parsed; in->midrow may be set), 1 (304, nothing new) or
+ * an exit code >= 100 (after logging why).  On success
  * *commit must be called once the result is safely used, to store the
  * cache validators. */
 struct is_fetch;
-int is_fetch(const struct is_opts *o, struct kp_instr_parser *p,
+int is_fetch(const struct is_opts *o, struct is_in *in,
     struct is_sink *s, struct is_fetch **f);
 void is_fetch_commit(struct is_fetch *f);
 void is_fetch_free(struct is_fetch *f);
@@ -69,7 +99,9 @@ int is_chain_row(struct is_sink *s, const struct kp_instr *in);
 /* db.c */
 int is_sync_row(struct is_sink *s, const struct kp_instr *in);
 /* Sync s->copy into PostgreSQL; bad = rows rejected by the parser.
- * Return an exit code. */
+ * More rejected rows (bad and repeated tokens) than --allow-bad, or more
+ * active rows to deactivate than --max-deactivate, and nothing changes
+ * (the run is recorded as refused).  Return an exit code. */
 int is_sync(struct is_sink *s, const char *source, uint64_t bad);
 
 #endif

@@ -18,7 +18,8 @@
 	"[filters] [--csv]\n" \
 	"       instr-sync --chain NAME [--spot PRICE] [--strikes N] " \
 	"[--expiries K] [--subs MODE] ...\n" \
-	"       instr-sync --sync [--db URL] [--dry-run] [--no-wait] ..."
+	"       instr-sync --sync [--db URL] [--dry-run] [--no-wait] " \
+	"[--max-deactivate PCT] [--allow-bad N] ..."
 
 static void
 usage(FILE *f)
@@ -29,7 +30,8 @@ usage(FILE *f)
 	fputs("\n"
 	    "Read Kite's instrument list and write it as NDJSON (or CSV),\n"
 	    "pick an option chain, or sync it into PostgreSQL.\n\n"
-	    "  -f FILE            read a local CSV (- for stdin), not Kite\n"
+	    "  -f FILE            read a local CSV (- for stdin; gzip or not),\n"
+	    "                     not Kite\n"
 	    "  -x, --exchange EX  fetch /instruments/EX; keep exchange EX\n"
 	    "  --segment S, --name N, --type T, --expiry-within DAYS\n"
 	    "                     keep only matching rows\n"
@@ -47,6 +49,13 @@ usage(FILE *f)
 	    "  --db URL           the database (implies --sync)\n"
 	    "  --dry-run          count the changes, commit nothing\n"
 	    "  --no-wait          fail (111) if another sync holds the lock\n"
+	    "  --max-deactivate PCT\n"
+	    "                     refuse (exit 1, nothing changed) a sync that\n"
+	    "                     would mark more than PCT% of the active\n"
+	    "                     instruments inactive (default 5)\n"
+	    "  --allow-bad N      commit despite up to N rejected rows (bad,\n"
+	    "                     repeated, or a last row cut short); more:\n"
+	    "                     refuse, exit 1 (default 0)\n"
 	    "  -q, -v             quieter, louder; -h this help\n\n"
 	    "Environment: KITE_API_URL, KITE_API_KEY, KITE_ACCESS_TOKEN(_FILE),\n"
 	    "DATABASE_URL, PG*, INSTR_SYNC_TIMEOUT, INSTR_SYNC_RETRIES.\n"
@@ -58,7 +67,7 @@ usage(FILE *f)
 enum {
 	O_SEGMENT = 256, O_NAME, O_TYPE, O_WITHIN, O_CSV, O_CACHE, O_CHAIN,
 	O_SPOT, O_STRIKES, O_EXPIRIES, O_SUBS, O_TODAY, O_SYNC, O_DB,
-	O_DRY, O_NOWAIT
+	O_DRY, O_NOWAIT, O_MAXDEACT, O_ALLOWBAD
 };
 
 static int32_t
@@ -89,12 +98,14 @@ parse_args(struct is_opts *o, int argc, char **argv)
 		{ "db", required_argument, NULL, O_DB },
 		{ "dry-run", no_argument, NULL, O_DRY },
 		{ "no-wait", no_argument, NULL, O_NOWAIT },
+		{ "max-deactivate", required_argument, NULL, O_MAXDEACT },
+		{ "allow-bad", required_argument, NULL, O_ALLOWBAD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c, level = KP_LOG_INFO, sync = 0;
+	int c, level = KP_LOG_INFO, sync = 0, bounds = 0;
 
 	while ((c = getopt_long(argc, argv, "+f:x:qvh", lopts, NULL)) != -1) {
 		switch (c) {
@@ -138,6 +149,16 @@ parse_args(struct is_opts *o, int argc, char **argv)
 		case O_DB: o->db = optarg; sync = 1; break;
 		case O_DRY: o->dry_run = 1; break;
 		case O_NOWAIT: o->no_wait = 1; break;
+		case O_MAXDEACT:
+			o->max_deactivate = kp_opt_double("--max-deactivate",
+			    optarg, 0, 100);
+			bounds = 1;
+			break;
+		case O_ALLOWBAD:
+			o->allow_bad = kp_opt_ll("--allow-bad", optarg, 0,
+			    1000000000);
+			bounds = 1;
+			break;
 		case 'q': level--; break;
 		case 'v': level++; break;
 		case 'h': usage(stdout); exit(KP_EXIT_OK);
@@ -156,8 +177,9 @@ parse_args(struct is_opts *o, int argc, char **argv)
 	    o->expiry_within >= 0 || o->csv))
 		kp_die(KP_EXIT_PERM, "--sync takes the whole list (or one "
 		    "exchange with -x); filters and --csv do not apply");
-	if ((o->dry_run || o->no_wait) && !sync)
-		kp_die(KP_EXIT_PERM, "--dry-run and --no-wait need --sync");
+	if ((o->dry_run || o->no_wait || bounds) && !sync)
+		kp_die(KP_EXIT_PERM, "--dry-run, --no-wait, --max-deactivate "
+		    "and --allow-bad need --sync");
 	if (o->subs_mode != NULL && o->chain == NULL)
 		kp_die(KP_EXIT_PERM, "--subs needs --chain");
 	o->mode = sync ? IS_SYNC : o->chain != NULL ? IS_CHAIN : IS_LIST;
@@ -258,11 +280,13 @@ main(int argc, char **argv)
 	struct is_opts o = {
 		.expiry_within = -1, .strikes = 5, .expiries = 1,
 		.timeout_ms = 60000, .connect_ms = 10000, .retries = 3,
+		.max_deactivate = 5,
 	};
 	struct is_sink s;
 	struct kp_instr_parser *p;
 	struct kp_instr_counts n;
 	struct is_fetch *f = NULL;
+	struct is_in in;
 	char source[512];
 	int code = 0, rc;
 
@@ -287,18 +311,17 @@ main(int argc, char **argv)
 	if ((p = kp_instr_new(on_row, on_bad, &s)) == NULL)
 		kp_die(KP_EXIT_TEMP, "out of memory");
 
+	is_in_init(&in, p);
 	if (o.file != NULL) {
-		char err[KP_ERRLEN];
-		struct kp_instr_parser *q = p;
-
-		kp_instr_free(q);
-		p = NULL;
 		snprintf(source, sizeof source, "file:%s", o.file);
-		rc = kp_instr_parse_file(o.file, on_row, on_bad, &s, &n, err);
+		rc = is_in_read(&in, o.file, o.mode == IS_SYNC);
+		kp_instr_counts(p, &n);
+		kp_instr_free(p);
 		if (rc < 0) {
-			kp_log(KP_LOG_FATAL, "%s", err);
-			code = finish_output(&s, strstr(err, "column") ||
-			    strstr(err, "header") ? KP_EXIT_PERM :
+			kp_log(KP_LOG_FATAL, "%s", is_in_error(&in));
+			code = finish_output(&s, in.damaged ||
+			    strstr(in.err, "column") ||
+			    strstr(in.err, "header") ? KP_EXIT_PERM :
 			    KP_EXIT_TEMP);
 			goto done;
 		}
@@ -306,7 +329,7 @@ main(int argc, char **argv)
 		snprintf(source, sizeof source, "%s/instruments%s%s",
 		    o.api_url, o.exchange ? "/" : "",
 		    o.exchange ? o.exchange : "");
-		rc = is_fetch(&o, p, &s, &f);
+		rc = is_fetch(&o, &in, &s, &f);
 		kp_instr_counts(p, &n);
 		kp_instr_free(p);
 		if (rc == 1) {
@@ -319,6 +342,14 @@ main(int argc, char **argv)
 			code = finish_output(&s, rc);
 			goto done;
 		}
+	}
+	if (in.midrow) {
+		/* a list cut short: its last row is rejected, whatever it
+		 * looks like */
+		n.rows++;
+		n.bad++;
+		on_bad(&s, in.lines + 1, "the list ends mid-row (no newline "
+		    "at the end; cut short?): row rejected");
 	}
 	if (o.mode == IS_LIST)
 		csv_header(&s);
@@ -339,6 +370,7 @@ main(int argc, char **argv)
 		is_fetch_commit(f);
 done:
 	is_fetch_free(f);
+	is_in_free(&in);
 	kp_out_free(&s.out);
 	kp_buf_free(&s.line);
 	kp_buf_free(&s.copy);
