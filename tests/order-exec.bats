@@ -278,7 +278,7 @@ book_order() {
 	wait "$OE_PID"
 	OE_PID=
 	one_order_each "$T/out" h2
-	! grep -q -e wrong-token -e "$good" "$T/err"
+	run ! grep -q -e wrong-token -e "$good" "$T/err"
 }
 
 @test "order-exec: a modify whose answer is lost is resent; the order carries the values" {

@@ -62,7 +62,9 @@ _kp_wait_gone() {
 		_kp_alive "$1" || return 0
 		sleep 0.1
 	done
-	! _kp_alive "$1"
+	if _kp_alive "$1"; then
+		return 1
+	fi
 }
 
 # _kp_kill_wait PID SIG: send SIG, wait up to 10 s for PID to exit (then

@@ -129,7 +129,7 @@ wait_lines() {
 	tick-greeks -i "$F/sim.csv" --model black76 <"$F/ticks" >"$T/want76"
 	tick-greeks --db --model black76 <"$F/ticks" >"$T/got76"
 	diff "$T/want76" "$T/got76"
-	! diff -q "$T/got" "$T/got76" >/dev/null
+	run ! diff -q "$T/got" "$T/got76"
 }
 
 @test "--db=CONNINFO and PG* variables name the database; no table is exit 100" {

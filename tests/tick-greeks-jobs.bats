@@ -168,7 +168,7 @@ good() {
 	cmp "$T/b76.1" "$T/b76.2"
 	# the depth's mid was used where there is one: not the last price
 	tick-greeks -Q -i "$T/instr.csv" <"$T/in.ndjson" >"$T/last" 2>/dev/null || [ $? -eq 1 ]
-	! cmp -s "$T/mid.1" "$T/last"
+	run ! cmp -s "$T/mid.1" "$T/last"
 	[ "$(grep -c '"iv":[0-9]' "$T/b76.1")" -ge 1000 ]
 }
 
