@@ -20,7 +20,8 @@ enum fkind {
 	F_ENUM,		/* one of a list of words */
 	F_INT,		/* integer in [lo, hi] (JSON number or string) */
 	F_PRICE,	/* decimal >= 0 (JSON number or string) */
-	F_WORD		/* charset-restricted string */
+	F_WORD,		/* charset-restricted string */
+	F_BOOL		/* true or false (JSON or string), kept as text */
 };
 
 #define OPS_ALL ((1u << KP_OP_PLACE) | (1u << KP_OP_MODIFY) | \
@@ -48,6 +49,7 @@ static const char *const products[] = { "CNC", "NRML", "MIS", "MTF", NULL };
 static const char *const otypes[] = { "MARKET", "LIMIT", "SL", "SL-M",
 	NULL };
 static const char *const validities[] = { "DAY", "IOC", "TTL", NULL };
+static const char *const bools[] = { "true", "false", NULL };
 
 #define OFF(f) offsetof(struct kp_intent, f), \
     sizeof(((struct kp_intent *)0)->f)
@@ -83,6 +85,7 @@ static const struct field fields[] = {
 	    100000000, NULL },
 	{ "auction_number", OFF(auction_number), F_WORD, OP_P, NULL, 0, 0,
 	    NULL },
+	{ "autoslice", OFF(autoslice), F_BOOL, OP_P, bools, 0, 0, NULL },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -174,6 +177,9 @@ take(const struct field *f, json_t *v, char *dst, char err[KP_ERRLEN])
 		    strlen(s) != json_string_length(v))
 			goto bad;
 		memcpy(tmp, s, json_string_length(v) + 1);
+	} else if (json_is_boolean(v) && f->kind == F_BOOL) {
+		memcpy(tmp, json_is_true(v) ? "true" : "false",
+		    json_is_true(v) ? 5 : 6);
 	} else if (json_is_integer(v) && (f->kind == F_INT ||
 	    f->kind == F_PRICE)) {
 		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
@@ -195,6 +201,7 @@ take(const struct field *f, json_t *v, char *dst, char err[KP_ERRLEN])
 	}
 	switch (f->kind) {
 	case F_ENUM:
+	case F_BOOL:
 		for (i = 0; f->words[i] != NULL; i++)
 			if (strcmp(tmp, f->words[i]) == 0)
 				break;
@@ -224,7 +231,8 @@ take(const struct field *f, json_t *v, char *dst, char err[KP_ERRLEN])
 	return 0;
 bad:
 	switch (f->kind) {
-	case F_ENUM: {
+	case F_ENUM:
+	case F_BOOL: {
 		size_t n = 0;
 
 		n += (size_t)snprintf(err, KP_ERRLEN, "%s: must be one of",
@@ -258,6 +266,18 @@ fail(char err[KP_ERRLEN], const char *msg)
 	return -1;
 }
 
+/* Kite refuses MARKET and SL-M orders with market protection 0 (none):
+ * -1 (automatic) or a percentage. */
+static int
+check_protection(const struct kp_intent *in, char err[KP_ERRLEN])
+{
+	if (strcmp(in->market_protection, "0") == 0)
+		return fail(err, "market_protection: 0 (none) is refused by "
+		    "Kite for MARKET and SL-M orders; give -1 (automatic) or "
+		    "a percentage 1-100");
+	return 0;
+}
+
 /* Combinations Kite refuses, checked after every field is read. */
 static int
 check_place(const struct kp_intent *in, char err[KP_ERRLEN])
@@ -265,6 +285,7 @@ check_place(const struct kp_intent *in, char err[KP_ERRLEN])
 	const char *ot = in->order_type;
 	int limit = !strcmp(ot, "LIMIT"), sl = !strcmp(ot, "SL");
 	int market = !strcmp(ot, "MARKET"), slm = !strcmp(ot, "SL-M");
+	int co = !strcmp(in->variety, "co");
 	long long q = 0, d = 0;
 
 	if (!*in->exchange || !*in->tradingsymbol || !*in->transaction_type ||
@@ -275,16 +296,29 @@ check_place(const struct kp_intent *in, char err[KP_ERRLEN])
 		return fail(err, "price: required (> 0) for LIMIT and SL");
 	if ((market || slm) && *in->price && !price_zero(in->price))
 		return fail(err, "price: not allowed for MARKET and SL-M");
-	if ((sl || slm) && (!*in->trigger_price ||
-	    price_zero(in->trigger_price)))
+	if (co) {
+		/* a cover order: a MARKET or LIMIT entry and its stop-loss
+		 * leg's trigger price, in one request */
+		if (sl || slm)
+			return fail(err, "order_type: MARKET or LIMIT for a "
+			    "cover order (variety co)");
+		if (!*in->trigger_price || price_zero(in->trigger_price))
+			return fail(err, "trigger_price: required (> 0) for a "
+			    "cover order (its stop-loss leg)");
+	} else if ((sl || slm) && (!*in->trigger_price ||
+	    price_zero(in->trigger_price))) {
 		return fail(err, "trigger_price: required (> 0) for SL and "
 		    "SL-M");
-	if ((limit || market) && *in->trigger_price &&
-	    !price_zero(in->trigger_price))
-		return fail(err, "trigger_price: only for SL and SL-M");
+	} else if ((limit || market) && *in->trigger_price &&
+	    !price_zero(in->trigger_price)) {
+		return fail(err, "trigger_price: only for SL and SL-M (and "
+		    "cover orders)");
+	}
 	if (*in->market_protection && !market && !slm)
 		return fail(err, "market_protection: only for MARKET and "
 		    "SL-M");
+	if (check_protection(in, err) < 0)
+		return -1;
 	if (*in->disclosed_quantity) {
 		kp_num_ll(in->quantity, 0, 100000000, &q);
 		kp_num_ll(in->disclosed_quantity, 0, 100000000, &d);
@@ -385,6 +419,8 @@ kp_intent_parse(const char *line, size_t len, struct kp_intent *in,
 	    !*in->trigger_price && !*in->order_type && !*in->validity &&
 	    !*in->disclosed_quantity) {
 		fail(err, "modify: nothing to change");
+		goto out;
+	} else if (in->op == KP_OP_MODIFY && check_protection(in, err) < 0) {
 		goto out;
 	}
 	if ((*in->validity_ttl != 0) != !strcmp(in->validity, "TTL")) {
@@ -504,4 +540,10 @@ kp_intent_form(struct kp_buf *b, const struct kp_intent *in, const char *tag)
 		r |= kp_form_escape(b, tag);
 	}
 	return r ? -1 : 0;
+}
+
+int
+kp_intent_needs_protection(const char *order_type)
+{
+	return !strcmp(order_type, "MARKET") || !strcmp(order_type, "SL-M");
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #define KP_ERRLEN 256
+#define KP_VERSION "0.9.0"	/* kitepipe's version (User-Agent, -h) */
 
 /* Exit codes shared by every program (architecture.md). */
 #define KP_EXIT_OK 0

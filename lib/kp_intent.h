@@ -46,6 +46,7 @@ struct kp_intent {
 	char iceberg_legs[4];
 	char iceberg_quantity[24];
 	char auction_number[16];
+	char autoslice[8];		/* "true" or "false"; empty: absent */
 };
 
 /*
@@ -57,6 +58,9 @@ struct kp_intent {
  */
 int kp_intent_parse(const char *line, size_t len, struct kp_intent *in,
     char err[KP_ERRLEN]);
+
+/* Whether the order type needs market protection (MARKET, SL-M). */
+int kp_intent_needs_protection(const char *order_type);
 
 /* "place", "modify", "cancel" */
 const char *kp_intent_op_name(int op);

@@ -137,6 +137,7 @@ perform(struct oe_kite *k, const char *method, const char *path,
 	curl_easy_setopt(k->h, CURLOPT_WRITEDATA, &k->body);
 	curl_easy_setopt(k->h, CURLOPT_ERRORBUFFER, k->errbuf);
 	curl_easy_setopt(k->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(k->h, CURLOPT_USERAGENT, OE_USER_AGENT);
 	k->errbuf[0] = 0;
 	if (strcmp(method, "GET") != 0) {
 		curl_easy_setopt(k->h, CURLOPT_CUSTOMREQUEST, method);
@@ -193,13 +194,63 @@ perform(struct oe_kite *k, const char *method, const char *path,
 }
 
 void
+oe_resp_free(struct oe_resp *r)
+{
+	free(r->children);
+	r->children = NULL;
+}
+
+/*
+ * An autoslice answer's children (kite-connect.md 2.3, the MOCK
+ * autoslice_response.json): each {"order_id"} or {"error":{code,
+ * error_type, message}}, kept as a compact JSON array of {"order_id"}
+ * and {"error_type","message","http"}.
+ */
+static char *
+children_json(json_t *ch)
+{
+	json_t *out = json_array(), *c, *e, *o;
+	size_t i;
+	char *s;
+
+	json_array_foreach(ch, i, c) {
+		o = json_object();
+		if (json_is_string(json_object_get(c, "order_id"))) {
+			json_object_set(o, "order_id",
+			    json_object_get(c, "order_id"));
+		} else {
+			e = json_object_get(c, "error");
+			json_object_set_new(o, "error_type", json_string(
+			    json_string_value(json_object_get(e,
+			    "error_type")) ? json_string_value(
+			    json_object_get(e, "error_type")) :
+			    "GeneralException"));
+			json_object_set_new(o, "message", json_string(
+			    json_string_value(json_object_get(e,
+			    "message")) ? json_string_value(
+			    json_object_get(e, "message")) : ""));
+			if (json_is_integer(json_object_get(e, "code")))
+				json_object_set(o, "http",
+				    json_object_get(e, "code"));
+		}
+		json_array_append_new(out, o);
+	}
+	s = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	return s;
+}
+
+void
 oe_kite_order(struct oe_kite *k, const char *method, const char *path,
     const char *body, struct oe_resp *r)
 {
-	json_t *root = perform(k, method, path, body, r), *oid;
+	json_t *root = perform(k, method, path, body, r), *oid, *ch;
 
 	if (root == NULL)
 		return;
+	ch = json_object_get(json_object_get(root, "data"), "children");
+	if (json_is_array(ch))
+		r->children = children_json(ch);
 	oid = json_object_get(json_object_get(root, "data"), "order_id");
 	if (json_is_string(oid))
 		copy(r->order_id, sizeof(r->order_id), json_string_value(oid));
@@ -251,16 +302,22 @@ oe_kite_orders(struct oe_kite *k, struct oe_book_order **out, size_t *n,
 		    json_string_value(json_object_get(o, "status")));
 		copy(b->tag, sizeof(b->tag),
 		    json_string_value(json_object_get(o, "tag")));
-		if (!*b->tag) {
-			/* tags[] holds ours too, beside system tags */
+		{
+			/* tags[] holds ours too, beside system tags such as
+			 * autoslice:<parent order> */
 			json_t *t;
 			size_t j;
+			const char *s;
 
-			json_array_foreach(json_object_get(o, "tags"), j, t)
-				if (json_is_string(t) && !strncmp(
-				    json_string_value(t), "kp", 2))
-					copy(b->tag, sizeof(b->tag),
-					    json_string_value(t));
+			json_array_foreach(json_object_get(o, "tags"), j, t) {
+				if ((s = json_string_value(t)) == NULL)
+					continue;
+				if (!*b->tag && !strncmp(s, "kp", 2))
+					copy(b->tag, sizeof(b->tag), s);
+				if (!strncmp(s, "autoslice:", 10))
+					copy(b->parent, sizeof(b->parent),
+					    s + 10);
+			}
 		}
 		(*n)++;
 	}

@@ -52,6 +52,7 @@ struct entry {
 	int recon_fails;	/* failed GET /orders in a row */
 	int64_t next_ms;
 	char *result;		/* final answer without its closing '}' */
+	int told_waiting;	/* answered "waiting" (a token hold) */
 	struct waiter *w;
 	size_t nw;
 	struct kp_backoff bo;
@@ -74,13 +75,14 @@ static struct {
 	int status, fsync_on, notify_fd;
 	long long timeout_ms, per_s, per_min, per_day, queue_max, attempts;
 	long long br_threshold, br_cooldown_ms, recon_window_ms;
-	long long backoff_base_ms, backoff_cap_ms;
+	long long backoff_base_ms, backoff_cap_ms, market_protection;
 } opt = {
 	.fsync_on = 1, .notify_fd = -1, .mode = 0600,
 	.timeout_ms = 7000, .per_s = 10, .per_min = 400, .per_day = 5000,
 	.queue_max = 1000, .attempts = 5, .br_threshold = 5,
 	.br_cooldown_ms = 5000, .recon_window_ms = 30000,
 	.backoff_base_ms = 200, .backoff_cap_ms = 5000,
+	.market_protection = -1,
 };
 
 static struct entry *by_id[NBUCKET], *by_tag[NBUCKET];
@@ -96,6 +98,10 @@ static struct oe_breaker breaker;
 static struct oe_kite *kite;
 static int listen_fd = -1;
 static const char *crash_at;
+/* Kite refused the access token on an order: nothing is sent until the
+ * token file changes or SIGHUP (token_seen: the file when refused). */
+static int token_hold;
+static struct stat token_seen;
 
 static uint64_t st_intents, st_invalid, st_busy, st_duplicates, st_placed,
     st_modified, st_cancelled, st_rejected, st_dead, st_sent, st_retries,
@@ -412,6 +418,50 @@ add_waiter(struct entry *e, int slot)
 	conns[slot].pending++;
 }
 
+static void
+res_field(struct kp_buf *b, const char *k, const char *v)
+{
+	kp_buf_addstr(b, ",\"");
+	kp_buf_addstr(b, k);
+	kp_buf_addstr(b, "\":");
+	kp_json_cstr(b, v);
+}
+
+/* Tell e's waiters, once, that it is held for a new access token. */
+static void
+tell_waiting(struct entry *e)
+{
+	static const char why[] = "Kite refused the access token; held, "
+	    "with every intent after it, until the token file changes or "
+	    "SIGHUP";
+	struct kp_buf b;
+	size_t i;
+
+	if (e->told_waiting || e->state == ST_DONE)
+		return;
+	e->told_waiting = 1;
+	kp_buf_init(&b, 4096);
+	kp_buf_addstr(&b, "{\"id\":");
+	kp_json_cstr(&b, e->in.id);
+	kp_buf_addstr(&b, ",\"result\":\"waiting\"");
+	res_field(&b, "reason", why);
+	kp_buf_addc(&b, '}');
+	for (i = 0; i < e->nw; i++)
+		send_line(e->w[i].slot, e->w[i].gen, b.p, b.len);
+	kp_buf_free(&b);
+}
+
+/* The access token file's identity now (zeroed when there is none). */
+static void
+token_file_stat(struct stat *st)
+{
+	const char *f = kp_env("KITE_ACCESS_TOKEN_FILE");
+
+	memset(st, 0, sizeof(*st));
+	if (f != NULL && *f && stat(f, st) < 0)
+		memset(st, 0, sizeof(*st));
+}
+
 /* results ------------------------------------------------------------ */
 
 /* Finish e with a result: journal it, then answer. */
@@ -449,16 +499,8 @@ res_start(struct kp_buf *b, const struct entry *e, const char *result)
 }
 
 static void
-res_field(struct kp_buf *b, const char *k, const char *v)
-{
-	kp_buf_addstr(b, ",\"");
-	kp_buf_addstr(b, k);
-	kp_buf_addstr(b, "\":");
-	kp_json_cstr(b, v);
-}
-
-static void
-finish_ok(struct entry *e, const char *order_id, int reconciled)
+finish_ok(struct entry *e, const char *order_id, int reconciled,
+    const char *children)
 {
 	static const char *const names[] = { "", "placed", "modified",
 		"cancelled" };
@@ -468,6 +510,10 @@ finish_ok(struct entry *e, const char *order_id, int reconciled)
 	res_field(&b, "order_id", order_id);
 	if (e->in.op == KP_OP_PLACE)
 		res_field(&b, "tag", e->tag);
+	if (children != NULL) {
+		kp_buf_addstr(&b, ",\"children\":");
+		kp_buf_addstr(&b, children);
+	}
 	if (reconciled)
 		kp_buf_addstr(&b, ",\"reconciled\":true");
 	kp_info("%s id=%s order_id=%s attempts=%d%s", names[e->in.op],
@@ -646,13 +692,29 @@ send_attempt(struct entry *e, int64_t now)
 	switch (r.kind) {
 	case OE_K_OK:
 		br_ok();
-		finish_ok(e, r.order_id, 0);
+		finish_ok(e, r.order_id, 0, r.children);
+		oe_resp_free(&r);
 		return;
 	case OE_K_FINAL:
 		br_ok();
+		if (r.http == 403 && !strcmp(r.error_type, "TokenException")) {
+			/* not processed: held for a new token, not lost */
+			journal_rec("void", e, ",\"why\":\"token\"");
+			e->attempts--;
+			e->state = ST_QUEUED;
+			if (!token_hold)
+				kp_warn("id=%s: access token refused (%s); "
+				    "holding every intent until the token file "
+				    "changes or SIGHUP", e->in.id, r.message);
+			token_hold = 1;
+			token_file_stat(&token_seen);
+			for (size_t i = 0; i < nqueue; i++)
+				tell_waiting(queue[i]);
+			return;
+		}
 		if (e->in.op == KP_OP_CANCEL && e->attempts > 1 &&
 		    already_cancelled(e)) {
-			finish_ok(e, e->in.order_id, 1);
+			finish_ok(e, e->in.order_id, 1, NULL);
 			return;
 		}
 		finish_rejected(e, &r);
@@ -691,6 +753,41 @@ send_attempt(struct entry *e, int64_t now)
 	}
 }
 
+/*
+ * An autoslice place found in the book: its slices carry its tag and
+ * autoslice:<parent>.  The answer names the parent and the slices found
+ * (a slice Kite refused may not be in the book).  Return 1 when found.
+ */
+static int
+settle_sliced(struct entry *e, const struct oe_book_order *o, size_t n)
+{
+	struct kp_buf ch;
+	const char *parent = NULL;
+	size_t i, k = 0;
+
+	kp_buf_init(&ch, OE_JOURNAL_REC_MAX / 4);
+	kp_buf_addc(&ch, '[');
+	for (i = 0; i < n; i++) {
+		if (strcmp(o[i].tag, e->tag) != 0)
+			continue;
+		if (parent == NULL)
+			parent = *o[i].parent ? o[i].parent : o[i].order_id;
+		if (k++ > 0)
+			kp_buf_addc(&ch, ',');
+		kp_buf_addstr(&ch, "{\"order_id\":");
+		kp_json_cstr(&ch, o[i].order_id);
+		kp_buf_addc(&ch, '}');
+	}
+	kp_buf_addc(&ch, ']');
+	kp_buf_addc(&ch, 0);
+	if (parent != NULL) {
+		st_reconciled++;
+		finish_ok(e, parent, 1, ch.p);
+	}
+	kp_buf_free(&ch);
+	return parent != NULL;
+}
+
 /* What the order book says of e, a place being settled. */
 static void
 settle_by_book(struct entry *e, const struct oe_book_order *o, size_t n,
@@ -700,6 +797,8 @@ settle_by_book(struct entry *e, const struct oe_book_order *o, size_t n,
 	int64_t w;
 	size_t i;
 
+	if (!strcmp(e->in.autoslice, "true") && settle_sliced(e, o, n))
+		return;
 	for (i = 0; i < n; i++)
 		if (!strcmp(o[i].tag, e->tag)) {
 			if (found != NULL)
@@ -711,7 +810,7 @@ settle_by_book(struct entry *e, const struct oe_book_order *o, size_t n,
 		}
 	if (found != NULL) {
 		st_reconciled++;
-		finish_ok(e, found, 1);
+		finish_ok(e, found, 1, NULL);
 		return;
 	}
 	if (!e->unknown) {
@@ -811,6 +910,8 @@ step(void)
 	}
 	if (recon)		/* nothing is sent while any is unsettled */
 		return wait;
+	if (token_hold)		/* until a new token: see main */
+		return -1;
 	for (i = 0; i < nqueue; i++) {
 		if (queue[i]->next_ms <= now) {
 			e = queue[i];
@@ -883,6 +984,11 @@ intent_line(int slot, const char *line, size_t len, uint64_t lineno)
 		answer_now(slot, in.id, "invalid", "error", err, lineno);
 		return;
 	}
+	/* Kite refuses MARKET and SL-M without market protection */
+	if (in.op != KP_OP_CANCEL && !*in.market_protection &&
+	    kp_intent_needs_protection(in.order_type))
+		snprintf(in.market_protection, sizeof(in.market_protection),
+		    "%lld", opt.market_protection);
 	if ((e = find_id(in.id)) != NULL) {
 		st_duplicates++;
 		kp_info("duplicate id=%s: %s", in.id, e->state == ST_DONE ?
@@ -915,6 +1021,8 @@ intent_line(int slot, const char *line, size_t len, uint64_t lineno)
 	e->next_ms = 0;
 	enqueue(e);
 	add_waiter(e, slot);
+	if (token_hold)
+		tell_waiting(e);
 }
 
 static void
@@ -1115,6 +1223,41 @@ free_auth(char *auth)
 	free(auth);
 }
 
+/* New credentials; a token hold ends (held intents go, in order). */
+static void
+reload_auth(const char *why)
+{
+	char err[KP_ERRLEN], *auth;
+
+	if ((auth = load_auth(err)) == NULL) {
+		kp_warn("%s: %s; keeping the old credentials", why, err);
+		token_file_stat(&token_seen);
+		return;
+	}
+	oe_kite_set_auth(kite, auth);
+	free_auth(auth);
+	kp_info("%s: credentials reloaded%s", why, token_hold ?
+	    "; sending the held intents" : "");
+	token_hold = 0;
+}
+
+/* Whether the token file is another file, or was written, since the
+ * token was refused. */
+static int
+token_file_changed(void)
+{
+	struct stat st;
+
+	token_file_stat(&st);
+	return st.st_ino != token_seen.st_ino ||
+	    st.st_dev != token_seen.st_dev ||
+	    st.st_size != token_seen.st_size ||
+	    st.st_mtim.tv_sec != token_seen.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != token_seen.st_mtim.tv_nsec ||
+	    st.st_ctim.tv_sec != token_seen.st_ctim.tv_sec ||
+	    st.st_ctim.tv_nsec != token_seen.st_ctim.tv_nsec;
+}
+
 static void
 usage(FILE *f)
 {
@@ -1140,6 +1283,9 @@ usage(FILE *f)
 	    "                 the order book before it is dead, maybe placed "
 	    "(30s)\n"
 	    "  --backoff-base DURATION (200ms), --backoff-cap DURATION (5s)\n"
+	    "  --market-protection N   for MARKET and SL-M intents without "
+	    "one:\n"
+	    "                 -1 automatic (default) or a percentage 1-100\n"
 	    "  --no-fsync     do not fsync the journal (tests only)\n"
 	    "  --status       print the journal's state and dead letters\n"
 	    "  -d FD          readiness notification fd\n"
@@ -1154,7 +1300,7 @@ usage(FILE *f)
 static void
 parse_args(int argc, char **argv)
 {
-	enum { O_PS = 256, O_PM, O_PD, O_BR, O_BRC, O_RW, O_BB, O_BC,
+	enum { O_PS = 256, O_PM, O_PD, O_BR, O_BRC, O_RW, O_BB, O_BC, O_MP,
 		O_NOFSYNC, O_STATUS };
 	static const struct option lopts[] = {
 		{ "journal", required_argument, NULL, 'j' },
@@ -1172,6 +1318,7 @@ parse_args(int argc, char **argv)
 		{ "reconcile-window", required_argument, NULL, O_RW },
 		{ "backoff-base", required_argument, NULL, O_BB },
 		{ "backoff-cap", required_argument, NULL, O_BC },
+		{ "market-protection", required_argument, NULL, O_MP },
 		{ "no-fsync", no_argument, NULL, O_NOFSYNC },
 		{ "status", no_argument, NULL, O_STATUS },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -1237,6 +1384,14 @@ parse_args(int argc, char **argv)
 		case O_BC:
 			opt.backoff_cap_ms = kp_opt_duration_ms(
 			    "--backoff-cap", optarg, 1, 3600000);
+			break;
+		case O_MP:
+			opt.market_protection = kp_opt_ll(
+			    "--market-protection", optarg, -1, 100);
+			if (opt.market_protection == 0)
+				kp_die(KP_EXIT_PERM, "--market-protection 0: "
+				    "Kite refuses MARKET and SL-M orders "
+				    "without protection; -1 or 1-100");
 			break;
 		case O_NOFSYNC: opt.fsync_on = 0; break;
 		case O_STATUS: opt.status = 1; break;
@@ -1356,16 +1511,10 @@ main(int argc, char **argv)
 	for (;;) {
 		if (kp_sig_take(SIGUSR1))
 			kp_stats_log(PROG, stats, NSTATS);
-		if (kp_sig_take(SIGHUP)) {
-			if ((auth = load_auth(err)) == NULL) {
-				kp_warn("SIGHUP: %s; keeping the old "
-				    "credentials", err);
-			} else {
-				oe_kite_set_auth(kite, auth);
-				free_auth(auth);
-				kp_info("SIGHUP: credentials reloaded");
-			}
-		}
+		if (kp_sig_take(SIGHUP))
+			reload_auth("SIGHUP");
+		else if (token_hold && token_file_changed())
+			reload_auth("token file changed");
 		if (kp_sig_stopping())
 			break;
 		/* close clients that are gone and owed nothing */

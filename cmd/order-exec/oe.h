@@ -139,7 +139,13 @@ struct oe_resp {
 	char message[256];
 	char order_id[40];
 	char why[128];		/* a short reason for logs and results */
+	char *children;		/* autoslice: the children as a JSON array
+				 * ({"order_id"} or {"error_type","message",
+				 * "http"} each), malloc'd; else NULL */
 };
+
+/* Free what an answer holds. */
+void oe_resp_free(struct oe_resp *r);
 
 struct oe_kite;
 
@@ -147,6 +153,9 @@ struct oe_kite;
 struct oe_kite *oe_kite_new(const char *base, const char *auth,
     long timeout_ms);
 void oe_kite_free(struct oe_kite *k);
+/* The User-Agent order-exec sends (the official clients send theirs). */
+#define OE_USER_AGENT "kitepipe-order-exec/" KP_VERSION
+
 /* Replace the credentials (a reloaded access token). */
 void oe_kite_set_auth(struct oe_kite *k, const char *auth);
 /* method "POST", "PUT" or "DELETE"; path "/orders/regular..."; body
@@ -159,6 +168,7 @@ struct oe_book_order {
 	char order_id[40];
 	char status[32];
 	char tag[32];
+	char parent[40];	/* autoslice:<parent> in tags[], else "" */
 };
 
 /*
