@@ -37,7 +37,10 @@ ks_emit_warn(struct ks_emit *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	kp_warn("%s: %s", e->where, msg);
+	if (*e->where != '\0')
+		kp_warn("%s: %s", e->where, msg);
+	else
+		kp_warn("%s", msg);
 	if (e->warnings == (uint64_t)e->opts->max_warn)
 		kp_warn("%llu warnings: further ones are only counted (see "
 		    "stats)", (unsigned long long)e->warnings);
