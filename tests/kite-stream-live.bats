@@ -225,6 +225,33 @@ buy_infy() {
 	has ".type==\"order\" and .data.tag==\"ksorder1\" and (.receive_timestamp|type)==\"number\""
 }
 
+@test "live: an order update that comes on 3 connections is written once" {
+	sim_start
+	ks_start -N 1 -s 1h -w "$T/day.cap" $INFY:ltp $NIFTY:ltp $RELIANCE:ltp
+	eventually 20 has '.event=="subscribed"' 3
+	[ "$(count '.event=="connected"')" -eq 3 ]
+	code=$(buy_infy ks3conn)
+	[ "$code" = 200 ]
+	id=$(jq -r .data.order_id "$T/body")
+	eventually 20 has ".type==\"order\" and .data.order_id==\"$id\" and .data.status==\"COMPLETE\""
+	# kite-sim sends each update on every connection: all three came
+	# (the capture holds every copy), one of each was written
+	sleep 1
+	kill -USR1 "$KS_PID"
+	eventually 10 grep -q '"order_copies":' "$T/err"
+	ks_stop
+	kite-stream -r "$T/day.cap" -v >"$T/replay" 2>"$T/replay.err"
+	diff "$T/out" "$T/replay"
+	run -0 jq -c "select(.type==\"order\" and .data.order_id==\"$id\") | .data.status" "$T/out"
+	[ "${#lines[@]}" -ge 2 ]
+	# distinct updates (statuses) are all there, each once
+	[ "$(printf '%s\n' "${lines[@]}" | sort | uniq -d)" = "" ]
+	[ "${lines[-1]}" = '"COMPLETE"' ]
+	n=${#lines[@]}
+	grep -q "\"order_copies\":$((2 * n))," "$T/err"
+	grep -q "\"order_copies\":$((2 * n))," "$T/replay.err"
+}
+
 @test "live: -w capture, then -r on it reproduces the same lines" {
 	sim_start
 	ks_start -w "$T/day.cap" $INFY:full $NIFTY:quote
