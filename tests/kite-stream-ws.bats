@@ -170,6 +170,10 @@ PY
 	grep -qx 'SNI None' "$T/seen"
 	grep -q "^Host: \[::1\]:$PORT"$'\r'"\$" "$T/seen"
 	grep -q '^GET /?api_key=k&access_token=tls-test-token HTTP/1.1' "$T/seen"
+	# the headers Kite's official clients send, no more (no Origin)
+	diff <(tr -d '\r' <"$T/seen" | sed -n 's/^\([A-Za-z-]*\):.*/\1/p' | sort) \
+		<(printf '%s\n' Connection Host Sec-WebSocket-Key \
+			Sec-WebSocket-Version Upgrade User-Agent)
 }
 
 # blackhole_dns: a UDP socket on port 53 of an address of 127/8 that no
