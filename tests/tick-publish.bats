@@ -555,7 +555,7 @@ EOF
 		end_pub
 		[ "$st" -eq 111 ]
 		grep -q 'Redis did not come back within 100 ms; 10 lines not delivered' "$T/err"
-		! grep -q 'connected to' "$T/err"
+		run ! grep -q 'connected to' "$T/err"
 		kill "$HOLDPID"
 		wait "$HOLDPID" || true
 		HOLDPID=
