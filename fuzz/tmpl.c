@@ -3,8 +3,11 @@
  * first byte picks a template; the rest is a line scanned with
  * kp_jscan (no NUL, so reads past the end are caught) and rendered.
  * Values found lie inside the line; kp_jscan_quick accepts what
- * kp_jscan accepts; a rendering never passes its cap;
- * and a line jansson accepts as an object is never refused.
+ * kp_jscan accepts, and kp_jscan what kp_jscan_strict accepts; a
+ * rendering never passes its cap; a line kp_jscan_strict accepts is
+ * UTF-8; and a line jansson accepts as an object is never refused, by
+ * kp_jscan or kp_jscan_strict (jansson too refuses bytes that are not
+ * UTF-8 and numbers past a double's range).
  */
 /* SPDX-License-Identifier: MIT */
 #include <jansson.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 
 #include "kp_redis.h"
+#include "kp_utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j;
 	size_t i, len;
 	long n;
-	int r;
+	int r, rs;
 
 	if (size < 1 || size > 65536)
 		return 0;
@@ -66,13 +70,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    v[i].p + v[i].len > line + len))
 				abort();
 	}
+	rs = kp_jscan_strict(line, len, &tab, v, err);
+	if (rs == 0 && !kp_utf8_valid(line, len))
+		abort();
 	r = kp_jscan(line, len, &tab, v, err);
+	if (rs == 0 && r != 0)
+		abort();
 	/* jansson allows a NUL-free subset; compare on those lines only */
 	if (memchr(line, '\0', len) == NULL) {
 		j = json_loadb(line, len, JSON_DECODE_ANY |
 		    JSON_ALLOW_NUL, NULL);
 		if (j != NULL && json_is_object(j) && r != 0 &&
 		    strstr(err, "nested too deep") == NULL)
+			abort();
+		if (j != NULL && json_is_object(j) && rs != 0 && r == 0)
 			abort();
 		json_decref(j);
 	}

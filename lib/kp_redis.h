@@ -140,6 +140,17 @@ int kp_jscan_quick(const char *line, size_t len, const struct kp_jfields *t,
     struct kp_jval *v, char err[KP_ERRLEN]);
 
 /*
+ * The same as kp_jscan, and also: the line is UTF-8 (RFC 3629, as
+ * kp_utf8.h checks it; "byte 9: not UTF-8: an overlong encoding"), and
+ * every number, at any depth, is within the range of a double ("byte 6:
+ * number out of range" for 1e999 or -1e999; a number too small for a
+ * double, such as 1e-999, rounds to 0 and passes).  \u escapes are
+ * checked for syntax only, as in kp_jscan.
+ */
+int kp_jscan_strict(const char *line, size_t len, const struct kp_jfields *t,
+    struct kp_jval *v, char err[KP_ERRLEN]);
+
+/*
  * Decode a JSON string's contents (escapes included, as kp_jscan found
  * them) into out, at most cap bytes.  \uXXXX becomes UTF-8; a lone
  * surrogate becomes U+FFFD.  Return the length, or -1 when it does not

@@ -42,8 +42,11 @@ void kp_ws_accept(const char *key, char out[KP_WS_ACCEPT_LEN + 1]);
 /*
  * Append the HTTP/1.1 upgrade request for target (path and query, which
  * may hold secrets: they are never quoted in err) on host (port shown
- * when not 0) to b.  Return 0, or -1 with err when target or host holds
- * a space or control character, or b is full.
+ * when not 0) to b: Host, Upgrade, Connection, Sec-WebSocket-Key,
+ * Sec-WebSocket-Version and User-Agent, as Kite's official Go client
+ * sends (no Origin: none of the official clients sends one).  Return
+ * 0, or -1 with err when target or host holds a space or control
+ * character, or b is full.
  */
 int kp_ws_request(struct kp_buf *b, const char *host, int port,
     const char *target, const char *key, char err[KP_ERRLEN]);

@@ -4,11 +4,13 @@
  */
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kp_redis.h"
+#include "kp_utf8.h"
 
 /* kp_jfields -------------------------------------------------------- */
 
@@ -43,6 +45,7 @@ struct scan {
 	const char *end;
 	const char *why;	/* what went wrong */
 	const char *at;		/* and where */
+	int strict;		/* numbers must fit a double */
 };
 
 static int
@@ -121,6 +124,75 @@ skip_digits(const char *p, const char *end)
 	return p;
 }
 
+/*
+ * The decimal exponent of the first significant digit of a number that
+ * scan_number accepted (int digits i[0..ni), fraction f[0..nf), exponent
+ * e[0..ne) with its sign), clamped far outside a double's range; *zero
+ * set when every digit is 0.
+ */
+static long
+num_order(const char *i, size_t ni, const char *f, size_t nf, const char *e,
+    size_t ne, int *zero)
+{
+	long order, x = 0;
+	size_t k;
+	int neg = 0;
+
+	*zero = 0;
+	for (k = 0; k < ni && i[k] == '0'; k++)
+		;
+	if (k < ni) {
+		order = (long)(ni - k) - 1;
+	} else {
+		for (k = 0; k < nf && f[k] == '0'; k++)
+			;
+		if (k == nf) {
+			*zero = 1;
+			return 0;
+		}
+		order = -(long)k - 1;
+	}
+	if (ne > 0 && (*e == '+' || *e == '-')) {
+		neg = *e == '-';
+		e++;
+		ne--;
+	}
+	for (k = 0; k < ne; k++)	/* clamped: a line is at most 4 GiB */
+		if (x < 100000000000L)
+			x = x * 10 + (e[k] - '0');
+	return neg ? order - x : order + x;
+}
+
+/*
+ * Does the number at p (scan_number accepted it; it ends at q, before
+ * the line's end) fit a double?  Below 1e308 it does, from 1e309 it does
+ * not; between, strtod decides: q is a delimiter (',', '}', ']', a
+ * blank), where strtod stops, so it reads inside the line.  A number too
+ * small for a double rounds to 0 or a denormal and is in range.
+ */
+static int
+num_fits(const char *p, const char *q)
+{
+	const char *i = *p == '-' ? p + 1 : p, *ie, *f, *fe, *e;
+	long order;
+	int zero;
+
+	ie = skip_digits(i, q);
+	f = fe = ie;
+	if (ie < q && *ie == '.') {
+		f = ie + 1;
+		fe = skip_digits(f, q);
+	}
+	e = fe < q ? fe + 1 : q;	/* past the 'e' */
+	order = num_order(i, (size_t)(ie - i), f, (size_t)(fe - f), e,
+	    (size_t)(q - e), &zero);
+	if (zero || order < 308)
+		return 1;
+	if (order > 308)
+		return 0;
+	return !isinf(strtod(p, NULL));
+}
+
 static int
 scan_number(struct scan *sc, const char **pp)
 {
@@ -149,6 +221,11 @@ scan_number(struct scan *sc, const char **pp)
 			return scan_fail(sc, p, "bad number");
 		p = q;
 	}
+	/* at the line's end the line is cut anyway: left to the caller */
+	if (sc->strict && p < end && (*p == ',' || *p == '}' || *p == ']' ||
+	    *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') &&
+	    !num_fits(*pp, p))
+		return scan_fail(sc, *pp, "number out of range");
 	*pp = p;
 	return 0;
 }
@@ -330,11 +407,14 @@ scan_members(struct scan *sc, const char *p, const struct kp_jfields *t,
 	return 0;
 }
 
+enum { JS_WHOLE, JS_QUICK, JS_STRICT };
+
 static int
 jscan(const char *line, size_t len, const struct kp_jfields *t,
-    struct kp_jval *v, char err[KP_ERRLEN], int quick)
+    struct kp_jval *v, char err[KP_ERRLEN], int mode)
 {
-	struct scan sc = { line, line + len, NULL, NULL };
+	struct scan sc = { line, line + len, NULL, NULL, mode == JS_STRICT };
+	struct kp_utf8 u;
 	const char *p;
 	size_t i;
 	int r;
@@ -345,7 +425,14 @@ jscan(const char *line, size_t len, const struct kp_jfields *t,
 		snprintf(err, KP_ERRLEN, "line longer than 4 GiB");
 		return -1;
 	}
+	kp_utf8_init(&u);
 	p = skip_ws(line, sc.end);
+	if (mode == JS_STRICT && (kp_utf8_feed(&u, line, len) < 0 ||
+	    kp_utf8_end(&u) < 0)) {
+		snprintf(err, KP_ERRLEN, "byte %llu: not UTF-8: %s",
+		    (unsigned long long)u.off + 1, u.why);
+		return -1;
+	}
 	if (p >= sc.end) {
 		r = scan_fail(&sc, p, "empty line");
 	} else if (*p != '{') {
@@ -357,7 +444,7 @@ jscan(const char *line, size_t len, const struct kp_jfields *t,
 			    scan_fail(&sc, skip_ws(p + 1, sc.end),
 			    "data after the object");
 		else
-			r = scan_members(&sc, p, t, v, quick);
+			r = scan_members(&sc, p, t, v, mode == JS_QUICK);
 	}
 	if (r < 0)
 		snprintf(err, KP_ERRLEN, "byte %zu: %s",
@@ -369,14 +456,21 @@ int
 kp_jscan(const char *line, size_t len, const struct kp_jfields *t,
     struct kp_jval *v, char err[KP_ERRLEN])
 {
-	return jscan(line, len, t, v, err, 0);
+	return jscan(line, len, t, v, err, JS_WHOLE);
 }
 
 int
 kp_jscan_quick(const char *line, size_t len, const struct kp_jfields *t,
     struct kp_jval *v, char err[KP_ERRLEN])
 {
-	return jscan(line, len, t, v, err, 1);
+	return jscan(line, len, t, v, err, JS_QUICK);
+}
+
+int
+kp_jscan_strict(const char *line, size_t len, const struct kp_jfields *t,
+    struct kp_jval *v, char err[KP_ERRLEN])
+{
+	return jscan(line, len, t, v, err, JS_STRICT);
 }
 
 /* unescaping -------------------------------------------------------- */

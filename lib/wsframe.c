@@ -85,8 +85,6 @@ kp_ws_request(struct kp_buf *b, const char *host, int port,
 	if (kp_buf_addstr(b, "GET ") < 0 || kp_buf_addstr(b, target) < 0 ||
 	    kp_buf_addstr(b, " HTTP/1.1\r\nHost: ") < 0 ||
 	    kp_buf_addstr(b, host) < 0 || kp_buf_addstr(b, num) < 0 ||
-	    kp_buf_addstr(b, "\r\nOrigin: ") < 0 ||
-	    kp_buf_addstr(b, host) < 0 ||
 	    kp_buf_addstr(b, "\r\nUpgrade: websocket\r\n"
 	    "Connection: Upgrade\r\nSec-WebSocket-Key: ") < 0 ||
 	    kp_buf_addstr(b, key) < 0 ||

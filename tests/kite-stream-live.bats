@@ -153,6 +153,7 @@ buy_infy() {
 	# no reconnect storm: one attempt while refused, however long
 	[ "$(count '.event=="disconnected"')" -eq 1 ]
 	[ "$(grep -c 'credentials refused' "$T/err")" -eq 1 ]
+	grep -qF "warning: connection 0: credentials refused (HTTP 403) for the access token in $T/token; waiting for a new one (the file changes, or SIGHUP)" "$T/err"
 	has '.event=="disconnected" and (.reason|test("403"))'
 	sim_ctl "refuse-auth off" >/dev/null
 	sleep 1.1
@@ -161,7 +162,18 @@ buy_infy() {
 	eventually 20 has '.event=="subscribed"'
 	eventually 20 has '.type=="tick"'
 	ks_stop
-	! grep -q "$KITE_ACCESS_TOKEN" "$T/err"
+	run ! grep -qF "$KITE_ACCESS_TOKEN" "$T/err"
+}
+
+@test "live: 403 with the token from KITE_ACCESS_TOKEN names that variable, never the token" {
+	sim_start --refuse-auth
+	KITE_ACCESS_TOKEN_FILE= ks_start -B 200ms $INFY:ltp
+	eventually 20 has '.event=="disconnected"'
+	eventually 10 grep -q 'credentials refused' "$T/err"
+	ks_stop
+	grep -qF 'warning: connection 0: credentials refused (HTTP 403) for the access token in KITE_ACCESS_TOKEN; waiting (restart with a new one, or give it in KITE_ACCESS_TOKEN_FILE to renew without a restart)' "$T/err"
+	[ "$(grep -c 'credentials refused' "$T/err")" -eq 1 ]
+	run ! grep -qF "$KITE_ACCESS_TOKEN" "$T/err"
 }
 
 @test "live: SIGHUP applies only the difference, on the same connection" {
@@ -191,6 +203,9 @@ buy_infy() {
 	ks_start -s 1s $INFY:full $RELIANCE:full
 	eventually 20 grep -q 'kite-stream: warning: ' "$T/err"
 	sim_ctl "malformed 0" >/dev/null
+	# every warning about a message names its connection
+	grep 'kite-stream: warning: ' "$T/err" >"$T/warn"
+	run ! grep -v '^kite-stream: warning: connection 0: ' "$T/warn"
 	n=$(count '.type=="tick"')
 	eventually 20 has '.type=="tick"' $((n + 2))
 	eventually 20 grep -q '"bad_parts":[1-9]' "$T/err"
@@ -208,6 +223,33 @@ buy_infy() {
 	eventually 20 has ".type==\"order\" and .data.order_id==\"$id\" and .data.status==\"COMPLETE\""
 	ks_stop
 	has ".type==\"order\" and .data.tag==\"ksorder1\" and (.receive_timestamp|type)==\"number\""
+}
+
+@test "live: an order update that comes on 3 connections is written once" {
+	sim_start
+	ks_start -N 1 -s 1h -w "$T/day.cap" $INFY:ltp $NIFTY:ltp $RELIANCE:ltp
+	eventually 20 has '.event=="subscribed"' 3
+	[ "$(count '.event=="connected"')" -eq 3 ]
+	code=$(buy_infy ks3conn)
+	[ "$code" = 200 ]
+	id=$(jq -r .data.order_id "$T/body")
+	eventually 20 has ".type==\"order\" and .data.order_id==\"$id\" and .data.status==\"COMPLETE\""
+	# kite-sim sends each update on every connection: all three came
+	# (the capture holds every copy), one of each was written
+	sleep 1
+	kill -USR1 "$KS_PID"
+	eventually 10 grep -q '"order_copies":' "$T/err"
+	ks_stop
+	kite-stream -r "$T/day.cap" -v >"$T/replay" 2>"$T/replay.err"
+	diff "$T/out" "$T/replay"
+	run -0 jq -c "select(.type==\"order\" and .data.order_id==\"$id\") | .data.status" "$T/out"
+	[ "${#lines[@]}" -ge 2 ]
+	# distinct updates (statuses) are all there, each once
+	[ "$(printf '%s\n' "${lines[@]}" | sort | uniq -d)" = "" ]
+	[ "${lines[-1]}" = '"COMPLETE"' ]
+	n=${#lines[@]}
+	grep -q "\"order_copies\":$((2 * n))," "$T/err"
+	grep -q "\"order_copies\":$((2 * n))," "$T/replay.err"
 }
 
 @test "live: -w capture, then -r on it reproduces the same lines" {

@@ -167,6 +167,27 @@ line() {
 	[ "$output" = "not json at all" ]
 }
 
+@test "an order update seen within 5 s is written once, however written" {
+	A='"data":{"order_id":"1","status":"OPEN","filled_quantity":0,"price":1.5}'
+	mkcap -t 1646279665000000 -i 2000000 \
+		"text:{\"type\":\"order\",$A}" \
+		'text:{ "type": "order", "data": {"status":"OPEN", "price":1.50, "order_id":"1","filled_quantity":0} }' \
+		'text:{"type":"order","data":{"order_id":"1","status":"COMPLETE","filled_quantity":1,"price":1.5}}' \
+		"text:{\"type\":\"order\",$A}" \
+		'text:{"type":"message","data":"x"}' \
+		'text:{"type":"message","data":"x"}' > "$T/o.cap"
+	run --separate-stderr kite-stream -r "$T/o.cap" -v
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "${lines[0]}" = "{\"type\":\"order\",$A,\"receive_timestamp\":1646279665.000000}" ]
+	[[ ${lines[1]} == *'"status":"COMPLETE"'* ]]
+	# 6 s after the first: past the window, written again
+	[ "${lines[2]}" = "{\"type\":\"order\",$A,\"receive_timestamp\":1646279671.000000}" ]
+	# only order updates are deduplicated
+	[ "$(grep -c '"type":"message"' <<<"$output")" -eq 2 ]
+	[[ $stderr == *'"order_copies":1,'* ]]
+}
+
 @test "status records come out verbatim" {
 	s='{"type":"status","event":"disconnected","connection":1,"reason":"watchdog","receive_timestamp":1.000000}'
 	mkcap "status:$s" > "$T/s.cap"

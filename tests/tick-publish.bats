@@ -193,6 +193,45 @@ count_messages() {
 	diff <(messages "$T/sub" | cut -f2) <(sed -n '1p;6p' "$T/in")
 }
 
+@test "-V: lines not UTF-8, numbers past a double, bytes after the object: refused, counted, exit 1" {
+	subscribe "$T/sub" subscribe ticks:101
+	{
+		ticks 1 3
+		printf '{"type":"tick","instrument_token":101,"name":"\xff"}\n'
+		ticks 1 6
+		echo '{"type":"tick","instrument_token":101,"last_price":1e999}'
+		echo '{"type":"tick","instrument_token":101,"x":[-1E+309]}'
+		echo '{"type":"tick","instrument_token":101,"tiny":1e-999}'
+		echo '{"type":"tick","instrument_token":101} x'
+		echo '{"type":"tick","instrument_token":101}{}'
+		printf '{"type":"tick","instrument_token":101,"name":"\xc0\xaf"}\n'
+		printf '{"type":"tick","instrument_token":101,"name":"caf\xc3\xa9"}\n'
+		ticks 1 9
+	} >"$T/in"
+	run --separate-stderr tick-publish -V -s 1h -x 'ticks:{instrument_token}:s' \
+		<"$T/in"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"line 2: not a JSON object: byte 47: not UTF-8: a byte that is never in UTF-8 (0xF8 to 0xFF); skipped"* ]]
+	[[ $stderr == *"line 4: not a JSON object: byte 52: number out of range; skipped"* ]]
+	[[ $stderr == *"line 5: not a JSON object: byte 44: number out of range; skipped"* ]]
+	[[ $stderr == *"line 7: not a JSON object: byte 40: data after the object; skipped"* ]]
+	[[ $stderr == *"line 8: not a JSON object: byte 39: data after the object; skipped"* ]]
+	[[ $stderr == *"line 9: not a JSON object: byte 47: not UTF-8: an overlong encoding; skipped"* ]]
+	[ "$(grep -c 'skipped' <<<"$stderr")" -eq 6 ]
+	[[ $stderr == *'"lines":11,"published":5,'*'"bad":6,"missing":0,'* ]]
+	# the good lines, and only they, in order, on the channel and stream
+	sed -n '1p;3p;6p;10p;11p' "$T/in" >"$T/good"
+	wait_for count_messages "$T/sub" 5
+	diff <(messages "$T/sub" | cut -f2) "$T/good"
+	diff <(rcli xrange ticks:101:s - + | awk 'NR % 3 == 0') "$T/good"
+
+	# without -V, once type is found only the line's last byte is checked
+	run --separate-stderr tick-publish -c q -s 1h <"$T/in"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"line 7: not a JSON object: byte 41: expected '}' at the end; skipped"* ]]
+	[[ $stderr == *'"lines":11,"published":10,'*'"bad":1,'* ]]
+}
+
 @test "-f: lines missing a field go to the fallback channel" {
 	subscribe "$T/sub" subscribe kitepipe:status ticks:102
 	{
@@ -516,7 +555,7 @@ EOF
 		end_pub
 		[ "$st" -eq 111 ]
 		grep -q 'Redis did not come back within 100 ms; 10 lines not delivered' "$T/err"
-		! grep -q 'connected to' "$T/err"
+		run ! grep -q 'connected to' "$T/err"
 		kill "$HOLDPID"
 		wait "$HOLDPID" || true
 		HOLDPID=

@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -22,6 +23,7 @@ ks_emit_init(struct ks_emit *e, const struct ks_opts *o, int fd)
 void
 ks_emit_free(struct ks_emit *e)
 {
+	ks_seen_free(&e->seen);
 	kp_out_free(&e->out);
 }
 
@@ -37,7 +39,10 @@ ks_emit_warn(struct ks_emit *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	kp_warn("%s: %s", e->where, msg);
+	if (*e->where != '\0')
+		kp_warn("%s: %s", e->where, msg);
+	else
+		kp_warn("%s", msg);
 	if (e->warnings == (uint64_t)e->opts->max_warn)
 		kp_warn("%llu warnings: further ones are only counted (see "
 		    "stats)", (unsigned long long)e->warnings);
@@ -156,14 +161,16 @@ put_unknown_text(struct ks_emit *e, const char *msg, size_t len)
 
 /*
  * Whether msg is a JSON object with a string "type"; *has_recv if it
- * already has a receive_timestamp.
+ * already has a receive_timestamp.  With order not NULL, an order update
+ * ("type":"order", "data" an object) also gets *order, its data in
+ * canonical JSON (compact, keys sorted; free it), else NULL.
  */
 static int
-is_typed_object(const char *msg, size_t len, int *has_recv, char *why,
-    size_t whysz)
+is_typed_object(const char *msg, size_t len, int *has_recv, char **order,
+    char *why, size_t whysz)
 {
 	json_error_t jerr;
-	json_t *v = json_loadb(msg, len, 0, &jerr);
+	json_t *v = json_loadb(msg, len, 0, &jerr), *data;
 	int ok;
 
 	if (v == NULL) {
@@ -176,6 +183,10 @@ is_typed_object(const char *msg, size_t len, int *has_recv, char *why,
 	if (!ok)
 		snprintf(why, whysz, "not a JSON object with a string "
 		    "\"type\"");
+	data = json_object_get(v, "data");
+	if (ok && order != NULL && json_is_object(data) &&
+	    strcmp(json_string_value(json_object_get(v, "type")), "order") == 0)
+		*order = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(v);
 	return ok;
 }
@@ -183,13 +194,22 @@ is_typed_object(const char *msg, size_t len, int *has_recv, char *why,
 void
 ks_emit_text(struct ks_emit *e, const char *msg, size_t len)
 {
-	char why[200];
-	int has_recv = 0;
+	char why[200], *order = NULL;
+	int has_recv = 0, ok, copy = 0;
 
 	e->st.messages++;
 	e->st.text_messages++;
 	e->st.bytes_in += len;
-	if (is_typed_object(msg, len, &has_recv, why, sizeof(why))) {
+	ok = is_typed_object(msg, len, &has_recv, &order, why, sizeof(why));
+	if (order != NULL)
+		copy = ks_seen_order(&e->seen, order, strlen(order),
+		    e->recv_us);
+	free(order);
+	if (copy) {
+		e->st.order_copies++;
+		return;
+	}
+	if (ok) {
 		put_kite_text(e, msg, len, !has_recv);
 		return;
 	}
@@ -205,7 +225,7 @@ ks_emit_status(struct ks_emit *e, const char *line, size_t len)
 	int has_recv = 0;
 
 	e->st.status_lines++;
-	if (!is_typed_object(line, len, &has_recv, why, sizeof(why)) ||
+	if (!is_typed_object(line, len, &has_recv, NULL, why, sizeof(why)) ||
 	    memchr(line, '\n', len) != NULL) {
 		e->st.bad_text++;
 		ks_emit_warn(e, "status line %s; skipped", why);
@@ -236,6 +256,8 @@ ks_emit_stats(struct ks_emit *e)
 		    KP_STAT_COUNTER, &s->bad_parts, NULL },
 		{ "bad_text", "text messages that were not typed JSON objects",
 		    KP_STAT_COUNTER, &s->bad_text, NULL },
+		{ "order_copies", "order updates already written, not written "
+		    "again", KP_STAT_COUNTER, &s->order_copies, NULL },
 		{ "lines_out", "lines written", KP_STAT_COUNTER, &s->lines_out,
 		    NULL },
 		{ "bytes_out", "bytes written", KP_STAT_COUNTER,

@@ -39,6 +39,7 @@ struct ks_stats {
 	uint64_t packets;
 	uint64_t bad_parts;
 	uint64_t bad_text;
+	uint64_t order_copies;		/* order updates already written */
 	uint64_t lines_out;
 	uint64_t bytes_out;
 	/* the live client */
@@ -54,6 +55,31 @@ struct ks_stats {
 	uint64_t last_msg_age_ms;	/* the oldest connection's, a gauge */
 	uint64_t lag_ms;		/* exchange to receive, last tick */
 };
+
+/*
+ * Order updates written lately, so that the copies Kite sends on the
+ * other connections are not written again (orders.c).
+ */
+#define KS_SEEN_MAX 64
+#define KS_SEEN_KEY_MAX (16u << 10)
+#define KS_SEEN_WINDOW_US (5 * 1000000LL)
+struct ks_seen {
+	struct {
+		char *key;		/* the update's data, canonical JSON */
+		size_t len;
+		int64_t at_us;		/* received */
+	} e[KS_SEEN_MAX];
+	size_t next;			/* the slot to fill next */
+};
+
+/*
+ * 1 if the update key[0..len) was received within KS_SEEN_WINDOW_US of
+ * now_us; else remember it (unless longer than KS_SEEN_KEY_MAX) and
+ * return 0.
+ */
+int ks_seen_order(struct ks_seen *s, const char *key, size_t len,
+    int64_t now_us);
+void ks_seen_free(struct ks_seen *s);
 
 /* Conflation of ticks while the consumer is behind (live only). */
 struct ks_conflate;
@@ -73,6 +99,7 @@ struct ks_emit {
 	const char *where;		/* "record 12 at byte 345" for warnings */
 	uint64_t warnings;
 	struct ks_conflate *cf;		/* live: NULL when not conflating */
+	struct ks_seen seen;		/* order updates written lately */
 };
 
 void ks_emit_init(struct ks_emit *e, const struct ks_opts *o, int fd);

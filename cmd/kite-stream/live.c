@@ -71,6 +71,7 @@ enum conn_phase {
 struct conn {
 	struct live *l;
 	unsigned id;
+	char name[24];			/* "connection 1", for warnings */
 	enum conn_state state;
 	enum conn_phase ph;
 	int fd;				/* -1 without a socket */
@@ -480,6 +481,25 @@ linger_io(struct lingerer *g, bool done)
 	}
 }
 
+/*
+ * Credentials refused: name where the token came from (never the token)
+ * and what brings a new one.  The environment of a running process does
+ * not change, so a token from KITE_ACCESS_TOKEN takes a restart.
+ */
+static void
+refused_log(const struct live *l, const struct conn *c)
+{
+	if (l->token_file != NULL)
+		kp_warn("%s: credentials refused (HTTP 403) for the access "
+		    "token in %s; waiting for a new one (the file changes, or "
+		    "SIGHUP)", c->name, l->token_file);
+	else
+		kp_warn("%s: credentials refused (HTTP 403) for the access "
+		    "token in KITE_ACCESS_TOKEN; waiting (restart with a new "
+		    "one, or give it in KITE_ACCESS_TOKEN_FILE to renew "
+		    "without a restart)", c->name);
+}
+
 /* The connection is gone: say so and plan what comes next. */
 static void
 conn_lost(struct live *l, struct conn *c, const char *why, int http)
@@ -503,11 +523,7 @@ conn_lost(struct live *l, struct conn *c, const char *why, int http)
 		c->state = C_REFUSED;
 		/* one line for all connections, not one per attempt */
 		if (c->id == 0 || l->c[0].state != C_REFUSED)
-			kp_log(KP_LOG_WARN, "connection %u: credentials "
-			    "refused (HTTP 403); waiting for a new access "
-			    "token (%s changes, or SIGHUP)", c->id,
-			    l->token_file ? l->token_file :
-			    "KITE_ACCESS_TOKEN_FILE");
+			refused_log(l, c);
 		status_line(l, (int)c->id, "disconnected", extra);
 		return;
 	}
@@ -955,10 +971,12 @@ on_message(struct live *l, struct conn *c, bool bin, const uint8_t *p,
 	if (l->cap_fd >= 0 && kp_cap_write(l->cap_fd, bin ? KP_CAP_BINARY :
 	    KP_CAP_TEXT, c->id, now, p, len) < 0)
 		kp_warn("unable to write to %s:", l->o->write_path);
+	e->where = c->name;
 	if (bin)
 		ks_emit_binary(e, p, len);
 	else
 		ks_emit_text(e, (const char *)p, len);
+	e->where = "";
 	/* written once the loop has served every ready socket: one write
 	 * for the messages that arrived together */
 }
@@ -1975,6 +1993,7 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	for (k = 0; k < MAX_CONNS; k++) {
 		l.c[k].l = &l;
 		l.c[k].id = k;
+		snprintf(l.c[k].name, sizeof(l.c[k].name), "connection %u", k);
 		l.c[k].fd = -1;
 		l.c[k].qtail = &l.c[k].q;
 		kp_ws_dec_init(&l.c[k].dec, RX_MAX);

@@ -213,8 +213,8 @@ tp_line(struct tp *t, const char *line, size_t len, uint64_t lineno)
 	size_t ncmd = t->o->nchannels + 2;
 
 	t->st.lines++;
-	if ((t->o->strict ? kp_jscan : kp_jscan_quick)(line, len, &t->fields,
-	    t->vals, err) < 0) {
+	if ((t->o->strict ? kp_jscan_strict : kp_jscan_quick)(line, len,
+	    &t->fields, t->vals, err) < 0) {
 		t->st.bad++;
 		kp_warn("line %llu: not a JSON object: %s; skipped",
 		    (unsigned long long)lineno, err);

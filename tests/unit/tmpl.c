@@ -63,12 +63,19 @@ test_scan(void)
 	T_EQ_INT(v[name].type, KP_J_ABSENT, "an escaped key does not match");
 }
 
+static int strict(const char *line);
+
+/* line is refused with an error holding want: by kp_jscan_strict when
+ * strict_scan is set, else by kp_jscan */
+static int strict_scan;
+
 static void
 bad(const char *line, const char *want)
 {
-	int r = scan(line);
+	int r = strict_scan ? strict(line) : scan(line);
 
-	t_ok(r == -1 && strstr(err, want) != NULL, "bad: %s", line);
+	t_ok(r == -1 && strstr(err, want) != NULL, "%s: %s",
+	    strict_scan ? "strict bad" : "bad", line);
 	if (r != -1 || strstr(err, want) == NULL)
 		t_diag("  err '%s', want '%s'", err, want);
 }
@@ -127,6 +134,73 @@ test_quick(void)
 	T_EQ_INT(kp_jscan_quick("{\"type\":\"x\"} \r\n", 15, &tab, v, err), 0,
 	    "quick: a member absent means a full scan");
 	T_EQ_INT(v[tok].type, KP_J_ABSENT, "quick: absent");
+}
+
+/* kp_jscan_strict over a NUL-terminated line */
+static int
+strict(const char *line)
+{
+	err[0] = '\0';
+	return kp_jscan_strict(line, strlen(line), &tab, v, err);
+}
+
+static void
+strict_ok(const char *line)
+{
+	int r = strict(line);
+
+	t_ok(r == 0, "strict ok: %s", line);
+	if (r != 0)
+		t_diag("  err '%s'", err);
+}
+
+static void
+test_strict(void)
+{
+	int tok;
+
+	kp_jfields_init(&tab);
+	tok = kp_jfields_add(&tab, "instrument_token", 16);
+	strict_scan = 1;
+	strict_ok("{\"instrument_token\":5,\"name\":\"caf\xc3\xa9 \xe2\x82\xac"
+	    "\xf0\x9f\x98\x80\"}");
+	T_EQ_STR(val(tok), "5", "strict: values found");
+	bad("{\"a\":\"\xff\"}", "byte 7: not UTF-8: a byte that is never");
+	bad("{\"a\":\"\xc0\xaf\"}", "byte 7: not UTF-8: an overlong");
+	bad("{\"a\":\"\xed\xa0\x80\"}", "not UTF-8: a surrogate");
+	bad("{\"a\":\"\xe2\x82\"}", "byte 9: not UTF-8: a sequence cut");
+	bad("{\"a\":1}\xc3", "byte 8: not UTF-8: a sequence cut short "
+	    "by the end");
+	bad("{\"\x80\":1}", "byte 3: not UTF-8: a continuation byte");
+
+	bad("{\"a\":1e999}", "byte 6: number out of range");
+	bad("{\"a\":-1e999}", "byte 6: number out of range");
+	bad("{\"a\":[1,{\"b\":-1E+309}]}", "byte 14: number out of range");
+	bad("{\"a\":1e99999999999999999999999999}", "out of range");
+	bad("{\"a\":0.000001e315}", "out of range");
+	bad("{\"instrument_token\":1e400,\"b\":1}", "out of range");
+	/* 2^1024 - 2^970: the halfway point above DBL_MAX rounds up */
+	bad("{\"a\":1.7976931348623158079934132710037826936e308}",
+	    "out of range");
+	bad("{\"a\":179769313486231580800000000000000000000e270}",
+	    "out of range");
+	strict_ok("{\"a\":1.7976931348623158079e308}");
+	strict_ok("{\"a\":-1.7976931348623157e308 }");
+	strict_ok("{\"a\":[1e308]}");
+	strict_ok("{\"a\":1e-999,\"b\":-1e-400,\"c\":4.9e-324,\"d\":0e99999}");
+	strict_ok("{\"a\":0.0000000000e400,\"b\":0.001e310,\"c\":12e306}");
+	strict_ok("{\"a\":100000000000000000000000000000000000000000000}");
+
+	bad("{\"a\":1} x", "byte 9: data after the object");
+	bad("{\"a\":1}{}", "byte 8: data after the object");
+	bad("{} {}", "byte 4: data after the object");
+	strict_ok("{\"a\":1} \r");
+	bad("{\"a\":1e999", "expected ',' or '}'");
+	T_EQ_INT(kp_jscan_strict("{\"a\":1e999}", 11, &tab, v, err), -1,
+	    "strict: a cut number at the end");
+	T_EQ_INT(scan("{\"a\":1e999,\"b\":\"\xff\"}"), 0,
+	    "kp_jscan checks neither");
+	strict_scan = 0;
 }
 
 static void
@@ -272,6 +346,7 @@ main(void)
 	test_scan();
 	test_bad();
 	test_quick();
+	test_strict();
 	test_unescape();
 	test_render();
 	test_compile();
