@@ -194,12 +194,12 @@ status_is() {
 @test "orders: a MARKET order fills at once; book, history, trades, tag" {
 	sim_start --start "$START"
 	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
-		quantity=3 order_type=MARKET product=CNC tag=mkt1
+		quantity=3 order_type=MARKET market_protection=-1 product=CNC tag=mkt1
 	[ "$output" = 200 ]
 	id=$(jq -r .data.order_id "$T/body")
 	[[ $id =~ ^[0-9]{15,}$ ]]
 	run place exchange=NSE tradingsymbol=INFY transaction_type=SELL \
-		quantity=1 order_type=MARKET product=MIS
+		quantity=1 order_type=MARKET market_protection=-1 product=MIS
 	[ "$output" = 200 ]
 	id2=$(jq -r .data.order_id "$T/body")
 	[[ $id2 > $id ]] && [ "${#id2}" -eq "${#id}" ]
@@ -235,22 +235,22 @@ status_is() {
 	[ -n "$sym" ] && [ "$lot" -gt 1 ]
 	ok="exchange=NFO tradingsymbol=$sym transaction_type=BUY"
 	bad=(
-		"tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET product=NRML"
-		"exchange=XXX tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET product=NRML"
-		"exchange=NFO tradingsymbol=NOSUCH transaction_type=BUY quantity=$lot order_type=MARKET product=NRML"
-		"$ok quantity=$lot order_type=MARKET product=CNC"
-		"$ok quantity=$lot order_type=MARKET"
-		"exchange=NFO tradingsymbol=$sym transaction_type=HOLD quantity=$lot order_type=MARKET product=NRML"
+		"tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
+		"exchange=XXX tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
+		"exchange=NFO tradingsymbol=NOSUCH transaction_type=BUY quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
+		"$ok quantity=$lot order_type=MARKET market_protection=-1 product=CNC"
+		"$ok quantity=$lot order_type=MARKET market_protection=-1"
+		"exchange=NFO tradingsymbol=$sym transaction_type=HOLD quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
 		"$ok product=NRML quantity=$lot order_type=STOP"
-		"$ok product=NRML quantity=$((lot + 1)) order_type=MARKET"
-		"$ok product=NRML quantity=0 order_type=MARKET"
+		"$ok product=NRML quantity=$((lot + 1)) order_type=MARKET market_protection=-1"
+		"$ok product=NRML quantity=0 order_type=MARKET market_protection=-1"
 		"$ok product=NRML quantity=$lot order_type=LIMIT"
 		"$ok product=NRML quantity=$lot order_type=LIMIT price=100.03"
 		"$ok product=NRML quantity=$lot order_type=SL price=100"
 		"$ok product=NRML quantity=$lot order_type=SL-M"
-		"$ok product=NRML quantity=$lot order_type=MARKET validity=GTC"
-		"$ok product=NRML quantity=$lot order_type=MARKET tag=abcdefghijklmnopqrstu"
-		"$ok product=NRML quantity=$lot order_type=MARKET tag=bad\"tag"
+		"$ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 validity=GTC"
+		"$ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 tag=abcdefghijklmnopqrstu"
+		"$ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 tag=bad\"tag"
 	)
 	for b in "${bad[@]}"; do
 		read -ra f <<<"$b"
@@ -262,7 +262,7 @@ status_is() {
 	done
 	# an index is not tradeable
 	run place exchange=NSE "tradingsymbol=NIFTY 50" transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC
 	[ "$output" = 400 ]
 	[ "$(err_type)" = InputException ]
 	# garbage form encoding
@@ -275,7 +275,7 @@ status_is() {
 	run api /orders
 	[ "$(jq -r '.data | length' "$T/body")" -eq 0 ]
 	# and the same order, well formed, goes through
-	run place $ok product=NRML quantity=$lot order_type=MARKET tag=ok-1
+	run place $ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 tag=ok-1
 	[ "$output" = 200 ]
 }
 
@@ -349,7 +349,7 @@ status_is() {
 	[ "$output" = 400 ]
 	[ "$(err_type)" = OrderException ]
 	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC
 	done_id=$(jq -r .data.order_id "$T/body")
 	run api -X PUT --data "quantity=2" "/orders/regular/$done_id"
 	[ "$output" = 400 ]
@@ -364,7 +364,7 @@ status_is() {
 	hi=$(on_tick "$p" 1.1)
 	lo=$(on_tick "$p" 0.9)
 	run place exchange=NSE tradingsymbol=RELIANCE transaction_type=BUY \
-		quantity=1 order_type=SL-M trigger_price="$hi" product=MIS
+		quantity=1 order_type=SL-M market_protection=5 trigger_price="$hi" product=MIS
 	[ "$output" = 200 ]
 	id=$(jq -r .data.order_id "$T/body")
 	status_is "$id" "TRIGGER PENDING"
@@ -436,7 +436,7 @@ status_is() {
 	for i in 1 2 3 4 5 6; do
 		args+=(--next -sS -m 10 -o "$T/r$i" -w '%{http_code}\n'
 			-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN"
-			--data "exchange=NSE&tradingsymbol=INFY&transaction_type=BUY&quantity=1&order_type=MARKET&product=CNC"
+			--data "exchange=NSE&tradingsymbol=INFY&transaction_type=BUY&quantity=1&order_type=MARKET&market_protection=-1&product=CNC"
 			"$KITE_API_URL/orders/regular")
 	done
 	curl "${args[@]:1}" >"$T/codes"
@@ -585,7 +585,7 @@ status_is() {
 	sim_start --start "$START"
 	[ "$(sim_ctl 'ambiguous 1 never')" = ok ]
 	run curl -sS -m 1 -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
-		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&product=CNC&tag=amb42" \
+		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&market_protection=-1&product=CNC&tag=amb42" \
 		"$KITE_API_URL/orders/regular"
 	[ "$status" -eq 28 ]
 	run api /orders
@@ -594,12 +594,12 @@ status_is() {
 	[ "$(jq -r '.data[] | select(.tag == "amb42") | .status' "$T/body")" = COMPLETE ]
 	# only one placement was affected
 	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC tag=after
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC tag=after
 	[ "$output" = 200 ]
 	# a finite ambiguous delay: answered late, still recorded once
 	[ "$(sim_ctl 'ambiguous 1 1500')" = ok ]
 	run curl -sS -m 0.3 -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
-		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&product=CNC&tag=amb43" \
+		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&market_protection=-1&product=CNC&tag=amb43" \
 		"$KITE_API_URL/orders/regular"
 	[ "$status" -eq 28 ]
 	api /orders >/dev/null
@@ -608,13 +608,13 @@ status_is() {
 	# ms 0: Kite's "timed out" 400 at once, and yet the order stands
 	[ "$(sim_ctl 'ambiguous 1 0')" = ok ]
 	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC tag=amb44
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC tag=amb44
 	[ "$output" = 400 ]
 	[[ $(jq -r .message "$T/body") == *"check the order book"* ]]
 	api /orders >/dev/null
 	[ "$(jq -r '[.data[] | select(.tag == "amb44")] | length' "$T/body")" -eq 1 ]
 	# the fault is spent: the next placement is answered normally
 	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC tag=amb45
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC tag=amb45
 	[ "$output" = 200 ]
 }

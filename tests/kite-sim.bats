@@ -625,7 +625,8 @@ place() {
 	curl -sS -H "X-Kite-Version: 3" \
 		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
 		-d exchange=NSE -d "tradingsymbol=$sym" -d transaction_type=BUY \
-		-d quantity=1 -d order_type=MARKET -d product=CNC -d tag=simtest \
+		-d quantity=1 -d order_type=MARKET -d market_protection=-1 \
+		-d product=CNC -d tag=simtest \
 		"$@" "$KITE_API_URL/orders/regular"
 }
 
