@@ -19,6 +19,10 @@
  * accepted in the last second are 429 NetworkException "Too many
  * requests" (requests that fail validation do not count).
  * Variety amo, co, iceberg and auction fill like regular orders.
+ * MARKET and SL-M orders need market_protection (check_mprot); an order
+ * past its instrument's freeze quantity needs autoslice=true and is then
+ * placed as at most SLICES_MAX children (place_sliced); under the
+ * book-lag-ms fault a new order stays out of the GET answers (shown).
  */
 #include <stdio.h>
 #include <stdlib.h>
