@@ -249,7 +249,7 @@ tags_json(struct kp_buf *b, const struct ord *d)
 		kp_buf_addstr(b, d->parent);
 		kp_buf_addstr(b, "\",");
 	}
-	if (b->len == at + 1) {
+	if (b->p == NULL || b->len <= at + 1) {
 		b->len = at;
 		kp_buf_addstr(b, "null,");
 		return;
