@@ -86,7 +86,7 @@ usage(FILE *f)
 	    "  --refuse-auth, --http-429 P, --http-5xx P, --delay-ms N,\n"
 	    "  --ambiguous N,MS|never, --book-lag-ms N,\n"
 	    "  --child-margin-fail N    faults from the start\n"
-	    "  --freeze-qty NAME=N  freeze quantity of NAME's F&O (an "
+	    "  --freeze-qty NAME=N freeze quantity of NAME's F&O (an "
 	    "underlying\n                     or a tradingsymbol); 0 none\n"
 	    "  --bad-utf8 N       the first N ticker connections get a text "
 	    "message\n                     that is not UTF-8\n"
