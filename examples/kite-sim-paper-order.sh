@@ -21,7 +21,8 @@ kite() {
 }
 id=$(kite --data-urlencode "tradingsymbol=$sym" \
 	-d exchange=NSE -d transaction_type=BUY -d "quantity=$qty" \
-	-d order_type=MARKET -d product=CNC -d tag=example \
+	-d order_type=MARKET -d market_protection=-1 -d product=CNC \
+	-d tag=example \
 	"$api/orders/regular" | jq -er .data.order_id) ||
 	{ echo "$0: the order was refused" >&2; exit 1; }
 kite "$api/orders" | jq -r --arg id "$id" '.data[] | select(.order_id == $id) |

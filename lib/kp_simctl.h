@@ -23,7 +23,10 @@ enum kp_simctl_cmd {
 	KP_SIMCTL_DELAY_MS,		/* n */
 	KP_SIMCTL_AMBIGUOUS,		/* n (-1: all), n2 ms (-1: never) */
 	KP_SIMCTL_CLEAR,
-	KP_SIMCTL_MESSAGE		/* text: the rest of the line */
+	KP_SIMCTL_MESSAGE,		/* text: the rest of the line */
+	KP_SIMCTL_BOOK_LAG_MS,		/* n */
+	KP_SIMCTL_CHILD_MARGIN_FAIL,	/* n (0: off) */
+	KP_SIMCTL_FREEZE_QTY		/* word (name), n (0: none) */
 };
 
 /* The largest count or number of milliseconds a command takes. */
@@ -35,6 +38,7 @@ struct kp_simctl {
 	double p;		/* a probability, 0 to 1 */
 	bool on;
 	const char *text;	/* KP_SIMCTL_MESSAGE: points into the line */
+	char word[48];		/* KP_SIMCTL_FREEZE_QTY: the name */
 };
 
 /*

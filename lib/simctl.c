@@ -3,6 +3,7 @@
  * two values, or "message " and free text.
  * SPDX-License-Identifier: MIT
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "kp.h"
@@ -58,6 +59,9 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		{ "delay-ms", KP_SIMCTL_DELAY_MS },
 		{ "ambiguous", KP_SIMCTL_AMBIGUOUS },
 		{ "clear", KP_SIMCTL_CLEAR },
+		{ "book-lag-ms", KP_SIMCTL_BOOK_LAG_MS },
+		{ "child-margin-fail", KP_SIMCTL_CHILD_MARGIN_FAIL },
+		{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
 	};
 	char buf[256], *w[WORDS] = { NULL }, *save = NULL;
 	size_t i, n = strlen(line);
@@ -88,6 +92,8 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 	case KP_SIMCTL_DROP_AFTER_MS:
 	case KP_SIMCTL_DROP_AFTER_MSGS:
 	case KP_SIMCTL_DELAY_MS:
+	case KP_SIMCTL_BOOK_LAG_MS:
+	case KP_SIMCTL_CHILD_MARGIN_FAIL:
 		want = 1;
 		if (count(w[1], 0, &c->n) < 0)
 			return -1;
@@ -115,6 +121,13 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 			c->n2 = -1;
 		else if (count(w[2], 0, &c->n2) < 0)
 			return -1;
+		break;
+	case KP_SIMCTL_FREEZE_QTY:
+		want = 2;
+		if (w[1] == NULL || strlen(w[1]) >= sizeof(c->word) ||
+		    count(w[2], 0, &c->n) < 0 || c->n > INT32_MAX)
+			return -1;
+		memcpy(c->word, w[1], strlen(w[1]) + 1);
 		break;
 	default:
 		return -1;

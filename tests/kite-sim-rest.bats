@@ -194,12 +194,12 @@ status_is() {
 @test "orders: a MARKET order fills at once; book, history, trades, tag" {
 	sim_start --start "$START"
 	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
-		quantity=3 order_type=MARKET product=CNC tag=mkt1
+		quantity=3 order_type=MARKET market_protection=-1 product=CNC tag=mkt1
 	[ "$output" = 200 ]
 	id=$(jq -r .data.order_id "$T/body")
 	[[ $id =~ ^[0-9]{15,}$ ]]
 	run place exchange=NSE tradingsymbol=INFY transaction_type=SELL \
-		quantity=1 order_type=MARKET product=MIS
+		quantity=1 order_type=MARKET market_protection=-1 product=MIS
 	[ "$output" = 200 ]
 	id2=$(jq -r .data.order_id "$T/body")
 	[[ $id2 > $id ]] && [ "${#id2}" -eq "${#id}" ]
@@ -235,22 +235,22 @@ status_is() {
 	[ -n "$sym" ] && [ "$lot" -gt 1 ]
 	ok="exchange=NFO tradingsymbol=$sym transaction_type=BUY"
 	bad=(
-		"tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET product=NRML"
-		"exchange=XXX tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET product=NRML"
-		"exchange=NFO tradingsymbol=NOSUCH transaction_type=BUY quantity=$lot order_type=MARKET product=NRML"
-		"$ok quantity=$lot order_type=MARKET product=CNC"
-		"$ok quantity=$lot order_type=MARKET"
-		"exchange=NFO tradingsymbol=$sym transaction_type=HOLD quantity=$lot order_type=MARKET product=NRML"
+		"tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
+		"exchange=XXX tradingsymbol=$sym transaction_type=BUY quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
+		"exchange=NFO tradingsymbol=NOSUCH transaction_type=BUY quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
+		"$ok quantity=$lot order_type=MARKET market_protection=-1 product=CNC"
+		"$ok quantity=$lot order_type=MARKET market_protection=-1"
+		"exchange=NFO tradingsymbol=$sym transaction_type=HOLD quantity=$lot order_type=MARKET market_protection=-1 product=NRML"
 		"$ok product=NRML quantity=$lot order_type=STOP"
-		"$ok product=NRML quantity=$((lot + 1)) order_type=MARKET"
-		"$ok product=NRML quantity=0 order_type=MARKET"
+		"$ok product=NRML quantity=$((lot + 1)) order_type=MARKET market_protection=-1"
+		"$ok product=NRML quantity=0 order_type=MARKET market_protection=-1"
 		"$ok product=NRML quantity=$lot order_type=LIMIT"
 		"$ok product=NRML quantity=$lot order_type=LIMIT price=100.03"
 		"$ok product=NRML quantity=$lot order_type=SL price=100"
 		"$ok product=NRML quantity=$lot order_type=SL-M"
-		"$ok product=NRML quantity=$lot order_type=MARKET validity=GTC"
-		"$ok product=NRML quantity=$lot order_type=MARKET tag=abcdefghijklmnopqrstu"
-		"$ok product=NRML quantity=$lot order_type=MARKET tag=bad\"tag"
+		"$ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 validity=GTC"
+		"$ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 tag=abcdefghijklmnopqrstu"
+		"$ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 tag=bad\"tag"
 	)
 	for b in "${bad[@]}"; do
 		read -ra f <<<"$b"
@@ -262,7 +262,7 @@ status_is() {
 	done
 	# an index is not tradeable
 	run place exchange=NSE "tradingsymbol=NIFTY 50" transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC
 	[ "$output" = 400 ]
 	[ "$(err_type)" = InputException ]
 	# garbage form encoding
@@ -275,7 +275,7 @@ status_is() {
 	run api /orders
 	[ "$(jq -r '.data | length' "$T/body")" -eq 0 ]
 	# and the same order, well formed, goes through
-	run place $ok product=NRML quantity=$lot order_type=MARKET tag=ok-1
+	run place $ok product=NRML quantity=$lot order_type=MARKET market_protection=-1 tag=ok-1
 	[ "$output" = 200 ]
 }
 
@@ -349,7 +349,7 @@ status_is() {
 	[ "$output" = 400 ]
 	[ "$(err_type)" = OrderException ]
 	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC
 	done_id=$(jq -r .data.order_id "$T/body")
 	run api -X PUT --data "quantity=2" "/orders/regular/$done_id"
 	[ "$output" = 400 ]
@@ -364,7 +364,7 @@ status_is() {
 	hi=$(on_tick "$p" 1.1)
 	lo=$(on_tick "$p" 0.9)
 	run place exchange=NSE tradingsymbol=RELIANCE transaction_type=BUY \
-		quantity=1 order_type=SL-M trigger_price="$hi" product=MIS
+		quantity=1 order_type=SL-M market_protection=5 trigger_price="$hi" product=MIS
 	[ "$output" = 200 ]
 	id=$(jq -r .data.order_id "$T/body")
 	status_is "$id" "TRIGGER PENDING"
@@ -436,7 +436,7 @@ status_is() {
 	for i in 1 2 3 4 5 6; do
 		args+=(--next -sS -m 10 -o "$T/r$i" -w '%{http_code}\n'
 			-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN"
-			--data "exchange=NSE&tradingsymbol=INFY&transaction_type=BUY&quantity=1&order_type=MARKET&product=CNC"
+			--data "exchange=NSE&tradingsymbol=INFY&transaction_type=BUY&quantity=1&order_type=MARKET&market_protection=-1&product=CNC"
 			"$KITE_API_URL/orders/regular")
 	done
 	curl "${args[@]:1}" >"$T/codes"
@@ -585,7 +585,7 @@ status_is() {
 	sim_start --start "$START"
 	[ "$(sim_ctl 'ambiguous 1 never')" = ok ]
 	run curl -sS -m 1 -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
-		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&product=CNC&tag=amb42" \
+		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&market_protection=-1&product=CNC&tag=amb42" \
 		"$KITE_API_URL/orders/regular"
 	[ "$status" -eq 28 ]
 	run api /orders
@@ -594,12 +594,12 @@ status_is() {
 	[ "$(jq -r '.data[] | select(.tag == "amb42") | .status' "$T/body")" = COMPLETE ]
 	# only one placement was affected
 	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC tag=after
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC tag=after
 	[ "$output" = 200 ]
 	# a finite ambiguous delay: answered late, still recorded once
 	[ "$(sim_ctl 'ambiguous 1 1500')" = ok ]
 	run curl -sS -m 0.3 -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
-		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&product=CNC&tag=amb43" \
+		--data "exchange=NSE&tradingsymbol=TCS&transaction_type=BUY&quantity=1&order_type=MARKET&market_protection=-1&product=CNC&tag=amb43" \
 		"$KITE_API_URL/orders/regular"
 	[ "$status" -eq 28 ]
 	api /orders >/dev/null
@@ -608,13 +608,285 @@ status_is() {
 	# ms 0: Kite's "timed out" 400 at once, and yet the order stands
 	[ "$(sim_ctl 'ambiguous 1 0')" = ok ]
 	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC tag=amb44
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC tag=amb44
 	[ "$output" = 400 ]
 	[[ $(jq -r .message "$T/body") == *"check the order book"* ]]
 	api /orders >/dev/null
 	[ "$(jq -r '[.data[] | select(.tag == "amb44")] | length' "$T/body")" -eq 1 ]
 	# the fault is spent: the next placement is answered normally
 	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
-		quantity=1 order_type=MARKET product=CNC tag=amb45
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC tag=amb45
 	[ "$output" = 200 ]
+}
+
+# --- issue 24: market protection, cover orders, freeze and autoslice,
+# book lag.  The rules are kite-connect.md 2.3 (FORUM: SEBI algo rules)
+# and the MOCK shapes.
+
+# place_v VARIETY FIELDS...: POST /orders/VARIETY; prints the status.
+place_v() {
+	local v=$1 a=() f
+	shift
+	for f in "$@"; do a+=(--data-urlencode "$f"); done
+	api "${a[@]}" "/orders/$v"
+}
+
+# modify ID FIELDS...: PUT /orders/regular/ID; prints the status.
+modify() {
+	local id=$1 a=() f
+	shift
+	for f in "$@"; do a+=(--data-urlencode "$f"); done
+	api -X PUT "${a[@]}" "/orders/regular/$id"
+}
+
+# refused CODE TYPE: the last answer was HTTP CODE with error_type TYPE
+# in Kite's envelope (data null).
+refused() {
+	[ "$output" = "$1" ] || { echo "want $1, got $output: $(body)"; return 1; }
+	[ "$(jq -r .status "$T/body")" = error ] || return 1
+	[ "$(err_type)" = "$2" ] || { echo "want $2: $(body)"; return 1; }
+	jq -e '.data == null and (.message | length > 0)' "$T/body" >/dev/null
+}
+
+# NIFTY's nearest future and its lot size.
+nifty_fut() {
+	api /instruments/NFO >/dev/null
+	awk -F, '$4 == "NIFTY" && $10 == "FUT" { print $3, $9; exit }' "$T/body"
+}
+
+@test "market protection: MARKET and SL-M need -1 or 0 < p <= 100; LIMIT and SL ignore it" {
+	sim_start --start "$START"
+	local eq="exchange=NSE tradingsymbol=INFY transaction_type=BUY quantity=1 product=CNC"
+	run place $eq order_type=MARKET
+	refused 400 InputException
+	jq -e '.message | test("market protection")' "$T/body"
+	local v
+	for v in 0 0.00 101 100.01 -2 1.005 abc; do
+		run place $eq order_type=MARKET market_protection=$v
+		refused 400 InputException
+	done
+	run place $eq order_type=MARKET market_protection=-1 tag=auto
+	[ "$output" = 200 ]
+	auto=$(jq -r .data.order_id "$T/body")
+	run place $eq order_type=MARKET market_protection=2.5
+	[ "$output" = 200 ]
+	pct=$(jq -r .data.order_id "$T/body")
+	run place $eq order_type=MARKET market_protection=100
+	[ "$output" = 200 ]
+	p=$(on_tick "$(last_price INFY)" 1.05)
+	run place $eq order_type=SL-M trigger_price="$p"
+	refused 400 InputException
+	run place $eq order_type=SL-M trigger_price="$p" market_protection=0
+	refused 400 InputException
+	run place $eq order_type=SL-M trigger_price="$p" market_protection=1
+	[ "$output" = 200 ]
+	slm=$(jq -r .data.order_id "$T/body")
+	# LIMIT and SL: ignored, even 0 or nonsense
+	lo=$(on_tick "$(last_price INFY)" 0.9)
+	run place $eq order_type=LIMIT price="$lo" market_protection=0
+	[ "$output" = 200 ]
+	lim=$(jq -r .data.order_id "$T/body")
+	run place $eq order_type=SL price="$p" trigger_price="$p" market_protection=abc
+	[ "$output" = 200 ]
+	sl=$(jq -r .data.order_id "$T/body")
+	run api /orders
+	[ "$(jq -c --arg i "$auto" '.data[] | select(.order_id == $i) | .tags' "$T/body")" = '["auto","mktp","mktp:2.00"]' ]
+	[ "$(jq -c --arg i "$pct" '.data[] | select(.order_id == $i) | [.tags, .market_protection]' "$T/body")" = '[["mktp","mktp:2.50"],2.5]' ]
+	[ "$(jq -c --arg i "$lim" '.data[] | select(.order_id == $i) | .tags' "$T/body")" = null ]
+	# modify to MARKET or SL-M: the same rule
+	run modify "$lim" order_type=MARKET
+	refused 400 InputException
+	run modify "$lim" order_type=MARKET market_protection=0
+	refused 400 InputException
+	run modify "$sl" order_type=SL-M
+	refused 400 InputException
+	run modify "$sl" order_type=SL-M market_protection=-1
+	[ "$output" = 200 ]
+	run modify "$lim" order_type=MARKET market_protection=3
+	[ "$output" = 200 ]
+	eventually 5 status_is "$lim" COMPLETE
+	# an SL-M keeps its protection through a modification
+	run modify "$slm" trigger_price="$(on_tick "$(last_price INFY)" 1.06)"
+	[ "$output" = 200 ]
+}
+
+@test "cover orders: MARKET or LIMIT entry, trigger_price on the stoploss side; tag <= 20" {
+	sim_start --start "$START"
+	local co="exchange=NSE tradingsymbol=INFY quantity=1 product=MIS"
+	ltp=$(last_price INFY)
+	lo=$(on_tick "$ltp" 0.97)
+	hi=$(on_tick "$ltp" 1.03)
+	run place_v co $co transaction_type=BUY order_type=LIMIT price="$ltp"
+	refused 400 InputException
+	jq -e '.message | test("trigger_price")' "$T/body"
+	run place_v co $co transaction_type=BUY order_type=LIMIT price="$ltp" trigger_price=0
+	refused 400 InputException
+	run place_v co $co transaction_type=BUY order_type=SL price="$hi" trigger_price="$hi"
+	refused 400 InputException
+	run place_v co $co transaction_type=BUY order_type=SL-M trigger_price="$lo" market_protection=-1
+	refused 400 InputException
+	# the stoploss of a BUY is below the entry, of a SELL above it
+	run place_v co $co transaction_type=BUY order_type=LIMIT price="$lo" trigger_price="$hi"
+	refused 400 InputException
+	run place_v co $co transaction_type=SELL order_type=LIMIT price="$hi" trigger_price="$lo"
+	refused 400 InputException
+	run place_v co $co transaction_type=BUY order_type=LIMIT price="$hi" trigger_price="$lo"
+	[ "$output" = 200 ]
+	run place_v co $co transaction_type=SELL order_type=MARKET trigger_price="$hi"
+	refused 400 InputException
+	run place_v co $co transaction_type=SELL order_type=MARKET trigger_price="$hi" market_protection=-1
+	[ "$output" = 200 ]
+	run place_v co $co transaction_type=SELL order_type=MARKET trigger_price="$lo" market_protection=-1
+	refused 400 InputException
+	run place_v co $co transaction_type=BUY order_type=LIMIT price="$hi" trigger_price="$lo" tag=abcdefghij0123456789
+	[ "$output" = 200 ]
+	run place_v co $co transaction_type=BUY order_type=LIMIT price="$hi" trigger_price="$lo" tag=abcdefghij0123456789x
+	refused 400 InputException
+}
+
+@test "freeze quantity: refused past it without autoslice; autoslice=true slices (MOCK shape, child tags)" {
+	sim_start --start "$START"
+	read -r sym lot < <(nifty_fut)
+	[ "$lot" = 75 ]
+	local o="exchange=NFO tradingsymbol=$sym transaction_type=BUY product=NRML order_type=MARKET market_protection=-1"
+	# NIFTY's default freeze quantity: 1800 = 24 lots
+	run place $o quantity=1875
+	refused 400 InputException
+	jq -e '.message | test("freeze")' "$T/body"
+	run place $o quantity=1875 autoslice=false
+	refused 400 InputException
+	run place $o quantity=1875 autoslice=yes
+	refused 400 InputException
+	# at the freeze quantity, autoslice or not: one order, the usual answer
+	run place $o quantity=1800 autoslice=true
+	[ "$output" = 200 ]
+	jq -e '.data | keys == ["order_id"]' "$T/body"
+	# 3750 = 1800 + 1800 + 150
+	run place $o quantity=3750 autoslice=true tag=slice1
+	[ "$output" = 200 ]
+	jq -e '.status == "success" and (.data | keys) == ["children","order_id"]
+		and (.data.children | length) == 3
+		and all(.data.children[]; keys == ["order_id"])' "$T/body"
+	parent=$(jq -r .data.order_id "$T/body")
+	kids=$(jq -r '.data.children[].order_id' "$T/body" | sort | tr '\n' ' ')
+	run api /orders
+	[ "$(jq -r --arg p "autoslice:$parent" '[.data[] | select(.tags // [] | index($p))] |
+		map(.order_id) | sort | join(" ")' "$T/body") " = "$kids" ]
+	[ "$(jq -c --arg p "autoslice:$parent" '[.data[] | select(.tags // [] | index($p))] |
+		map([.tag, .tags, .quantity, .status]) | sort_by(.[2])' "$T/body")" = \
+		"$(jq -cn --arg p "autoslice:$parent" '[150, 1800, 1800] |
+		map(["slice1", ["slice1", "mktp", "mktp:2.00", "autoslice", $p], ., "COMPLETE"])')" ]
+	# the parent is not an order
+	run api "/orders/$parent"
+	refused 400 GeneralException
+	# 10 slices are allowed, 11 are not
+	run place $o quantity=18075 autoslice=true
+	refused 400 InputException
+	jq -e '.message | test("10")' "$T/body"
+	run place $o quantity=18000 autoslice=true
+	[ "$output" = 200 ]
+	[ "$(jq '.data.children | length' "$T/body")" -eq 10 ]
+	# a modification cannot go past it either
+	lo=$(on_tick "$(last_price "$sym")" 0.9)
+	sleep 1 # --orders-per-s
+	run place exchange=NFO tradingsymbol=$sym transaction_type=BUY product=NRML order_type=LIMIT price="$lo" quantity=75
+	[ "$output" = 200 ]
+	id=$(jq -r .data.order_id "$T/body")
+	run modify "$id" quantity=1875
+	refused 400 InputException
+	# by control: 0 is no limit; an unknown name is an error
+	[ "$(sim_ctl 'freeze-qty NIFTY 0')" = ok ]
+	run place $o quantity=1875
+	[ "$output" = 200 ]
+	[ "$(sim_ctl "freeze-qty $sym 150")" = ok ]
+	run place $o quantity=225
+	refused 400 InputException
+	[[ $(sim_ctl 'freeze-qty NOSUCH 10') == error:* ]]
+}
+
+@test "freeze quantity: --freeze-qty NAME=N at the start; unknown names are a usage error" {
+	sim_start --start "$START" --freeze-qty NIFTY=150 --freeze-qty BANKNIFTY=0
+	read -r sym lot < <(nifty_fut)
+	local o="exchange=NFO tradingsymbol=$sym transaction_type=BUY product=NRML order_type=MARKET market_protection=-1"
+	run place $o quantity=225
+	refused 400 InputException
+	run place $o quantity=225 autoslice=true
+	[ "$output" = 200 ]
+	[ "$(jq '.data.children | length' "$T/body")" -eq 2 ]
+	run kite-sim -p 0 --freeze-qty NOSUCH=5
+	[ "$status" -eq 100 ]
+	run kite-sim -p 0 --freeze-qty NIFTY
+	[ "$status" -eq 100 ]
+}
+
+@test "autoslice: child-margin-fail N makes the Nth and later children MarginException errors" {
+	sim_start --start "$START" --child-margin-fail 3
+	read -r sym lot < <(nifty_fut)
+	local o="exchange=NFO tradingsymbol=$sym transaction_type=BUY product=NRML order_type=MARKET market_protection=-1"
+	run place $o quantity=7200 autoslice=true
+	[ "$output" = 200 ]
+	jq -e '.data.children | length == 4
+		and (.[0] | keys) == ["order_id"] and (.[1] | keys) == ["order_id"]
+		and all(.[2:][]; keys == ["error"] and .error.code == 400
+			and .error.error_type == "MarginException"
+			and .error.data == null
+			and (.error.message | test("^Insufficient funds")))' "$T/body"
+	parent=$(jq -r .data.order_id "$T/body")
+	run api /orders
+	[ "$(jq --arg p "autoslice:$parent" '[.data[] | select(.tags // [] | index($p))] | length' "$T/body")" -eq 2 ]
+	[ "$(sim_ctl 'child-margin-fail 1')" = ok ]
+	run place $o quantity=3600 autoslice=true
+	[ "$output" = 200 ]
+	jq -e 'all(.data.children[]; .error.error_type == "MarginException")' "$T/body"
+	[ "$(sim_ctl 'child-margin-fail 0')" = ok ]
+	run place $o quantity=3600 autoslice=true
+	[ "$output" = 200 ]
+	jq -e 'all(.data.children[]; has("order_id"))' "$T/body"
+	[ "$(sim_ctl status | sed 's/^ok //' | jq .faults.child_margin_fail)" -eq 0 ]
+}
+
+@test "book-lag-ms: a new order is missing from /orders, /orders/{id}, its trades until N ms; shapes as the MOCKs" {
+	M=$KP_TESTDATA/kiteconnect-mocks
+	sim_start --start "$START"
+	[ "$(sim_ctl 'book-lag-ms 2000')" = ok ]
+	t0=$(date +%s%N)
+	run place exchange=NSE tradingsymbol=INFY transaction_type=BUY \
+		quantity=2 order_type=MARKET market_protection=-1 product=CNC tag=lag1
+	[ "$output" = 200 ]
+	id=$(jq -r .data.order_id "$T/body")
+	run api /orders
+	[ "$output" = 200 ]
+	[ "$(jq --arg i "$id" '[.data[] | select(.order_id == $i)] | length' "$T/body")" -eq 0 ]
+	run api "/orders/$id"
+	refused 400 GeneralException
+	run api "/orders/$id/trades"
+	refused 400 GeneralException
+	run api /trades
+	[ "$(jq '.data | length' "$T/body")" -eq 0 ]
+	# all of that within the lag, or the test proves nothing
+	[ $((($(date +%s%N) - t0) / 1000000)) -lt 2000 ]
+	eventually 5 status_is "$id" COMPLETE
+	[ $((($(date +%s%N) - t0) / 1000000)) -ge 2000 ]
+	run api "/orders/$id"
+	jq -e --slurpfile m "$M/order_info.json" '.data | type == "array" and
+		length >= 4 and .[0].status == "PUT ORDER REQ RECEIVED" and
+		all(.[]; keys as $k | ($m[0].data[0] | keys) - $k == [])' "$T/body"
+	run api "/orders/$id/trades"
+	jq -e --slurpfile m "$M/order_trades.json" '.data | length == 1 and
+		all(.[]; keys as $k | ($m[0].data[0] | keys) - $k == [])' "$T/body"
+	run api /orders
+	[ "$(jq --arg i "$id" '[.data[] | select(.order_id == $i)] | length' "$T/body")" -eq 1 ]
+}
+
+@test "book-lag-ms with the ambiguous fault: the order shows up by tag only after the lag" {
+	sim_start --start "$START" --book-lag-ms 1500 --ambiguous 1,0
+	run place exchange=NSE tradingsymbol=TCS transaction_type=BUY \
+		quantity=1 order_type=MARKET market_protection=-1 product=CNC tag=amblag
+	[ "$output" = 400 ]
+	[ "$(err_type)" = OrderException ]
+	run api /orders
+	[ "$(jq '[.data[] | select(.tag == "amblag")] | length' "$T/body")" -eq 0 ]
+	sleep 1.6
+	run api /orders
+	[ "$(jq '[.data[] | select(.tag == "amblag")] | length' "$T/body")" -eq 1 ]
 }

@@ -97,9 +97,9 @@ eventually() {
 	grep -q "demo credentials: api_key=kitesim access_token=kitesim-access-token" "$T/e1"
 	sim_start
 	sim_stop
-	! grep -q "$KITE_ACCESS_TOKEN" "$T/sim.err"
-	! grep -q "$KITE_API_SECRET" "$T/sim.err"
-	! grep -q "demo credentials" "$T/sim.err"
+	run ! grep -qF -- "$KITE_ACCESS_TOKEN" "$T/sim.err"
+	run ! grep -qF -- "$KITE_API_SECRET" "$T/sim.err"
+	run ! grep -q "demo credentials" "$T/sim.err"
 }
 
 @test "KITE_ACCESS_TOKEN_FILE: the token is read from the file" {
@@ -625,7 +625,8 @@ place() {
 	curl -sS -H "X-Kite-Version: 3" \
 		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
 		-d exchange=NSE -d "tradingsymbol=$sym" -d transaction_type=BUY \
-		-d quantity=1 -d order_type=MARKET -d product=CNC -d tag=simtest \
+		-d quantity=1 -d order_type=MARKET -d market_protection=-1 \
+		-d product=CNC -d tag=simtest \
 		"$@" "$KITE_API_URL/orders/regular"
 }
 

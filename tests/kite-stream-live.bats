@@ -35,6 +35,7 @@ buy_infy() {
 		--data-urlencode tradingsymbol=INFY \
 		--data-urlencode transaction_type=BUY --data-urlencode quantity=1 \
 		--data-urlencode order_type=MARKET --data-urlencode product=CNC \
+		--data-urlencode market_protection=-1 \
 		--data-urlencode "tag=$1" "$KITE_API_URL/orders/regular"
 }
 

@@ -65,6 +65,8 @@ status_json(struct sim *s, struct kp_buf *b)
 	sim_kv_i64(b, ",\"delay_ms\":", f->delay_ms);
 	sim_kv_i64(b, ",\"ambiguous_n\":", f->ambiguous_n);
 	sim_kv_i64(b, ",\"ambiguous_ms\":", f->ambiguous_ms);
+	sim_kv_i64(b, ",\"book_lag_ms\":", f->book_lag_ms);
+	sim_kv_i64(b, ",\"child_margin_fail\":", f->child_fail_from);
 	sim_kv_u64(b, "},\"ticker\":{\"connections\":", st.conns);
 	sim_kv_u64(b, ",\"connections_total\":", st.conns_total);
 	sim_kv_u64(b, ",\"refused\":", st.refused);
@@ -88,7 +90,9 @@ answer(struct kp_buf *b, int rc, const char *cmd)
 		kp_buf_addstr(b, " (try: drop, drop-after-ms N, "
 		    "drop-after-msgs N, stall on|off, malformed P, "
 		    "refuse-auth on|off, http-429 P, http-5xx P, delay-ms N, "
-		    "ambiguous N MS|never, message TEXT, clear, status)");
+		    "ambiguous N MS|never, book-lag-ms N, "
+		    "child-margin-fail N, freeze-qty NAME N, message TEXT, "
+		    "clear, status)");
 		return -1;
 	}
 	kp_buf_addstr(b, "ok");
@@ -156,6 +160,16 @@ sim_control(struct sim *s, const char *line, struct kp_buf *b)
 	case KP_SIMCTL_AMBIGUOUS:
 		f->ambiguous_n = c.n;
 		f->ambiguous_ms = c.n2;
+		break;
+	case KP_SIMCTL_BOOK_LAG_MS:
+		f->book_lag_ms = c.n;
+		break;
+	case KP_SIMCTL_CHILD_MARGIN_FAIL:
+		f->child_fail_from = c.n;
+		break;
+	case KP_SIMCTL_FREEZE_QTY:
+		if (sim_set_freeze(s, c.word, (int32_t)c.n) == 0)
+			return answer(b, -1, line);
 		break;
 	case KP_SIMCTL_CLEAR:
 		memset(f, 0, sizeof(*f));

@@ -46,6 +46,8 @@ struct main_opts {
 	const char *control;
 	int ready_fd;
 	long long stats_ms;
+	const char *freeze[16];		/* --freeze-qty NAME=N, in order */
+	int n_freeze;
 };
 
 static volatile int stopping;	/* set by the signal pipe's callback */
@@ -82,7 +84,10 @@ usage(FILE *f)
 	    "  --drop-after-ms N, --drop-after-msgs N, --stall, "
 	    "--malformed P,\n"
 	    "  --refuse-auth, --http-429 P, --http-5xx P, --delay-ms N,\n"
-	    "  --ambiguous N,MS|never   faults from the start\n"
+	    "  --ambiguous N,MS|never, --book-lag-ms N,\n"
+	    "  --child-margin-fail N    faults from the start\n"
+	    "  --freeze-qty NAME=N freeze quantity of NAME's F&O (an "
+	    "underlying\n                     or a tradingsymbol); 0 none\n"
 	    "  --bad-utf8 N       the first N ticker connections get a text "
 	    "message\n                     that is not UTF-8\n"
 	    "  --text-frame N     text messages in frames of N bytes\n"
@@ -149,7 +154,8 @@ enum {
 	O_PORT_FILE = 256, O_FLAT, O_SPEED, O_START, O_VOL, O_SMILE, O_RF,
 	O_DY, O_MAXTOK, O_MAXCONN, O_OPS, O_DROPMS, O_DROPMSGS, O_STALL,
 	O_MALF, O_REFUSE, O_429, O_5XX, O_DELAY, O_AMB, O_REPLAY, O_RSPEED,
-	O_RLOOP, O_STAMP, O_SPREAD, O_TFRAME, O_BADUTF8
+	O_RLOOP, O_STAMP, O_SPREAD, O_TFRAME, O_BADUTF8, O_LAG, O_CHILDFAIL,
+	O_FREEZE
 };
 
 static const struct option lopts[] = {
@@ -179,6 +185,9 @@ static const struct option lopts[] = {
 	{ "http-5xx", required_argument, NULL, O_5XX },
 	{ "delay-ms", required_argument, NULL, O_DELAY },
 	{ "ambiguous", required_argument, NULL, O_AMB },
+	{ "book-lag-ms", required_argument, NULL, O_LAG },
+	{ "child-margin-fail", required_argument, NULL, O_CHILDFAIL },
+	{ "freeze-qty", required_argument, NULL, O_FREEZE },
 	{ "replay", required_argument, NULL, O_REPLAY },
 	{ "replay-speed", required_argument, NULL, O_RSPEED },
 	{ "replay-loop", no_argument, NULL, O_RLOOP },
@@ -214,6 +223,11 @@ fault_opt(struct sim *s, int c, const char *v)
 	case O_5XX: f->http_5xx_p = kp_opt_double("--http-5xx", v, 0, 1);
 		break;
 	case O_DELAY: f->delay_ms = kp_opt_ll("--delay-ms", v, 0, day); break;
+	case O_LAG: f->book_lag_ms = kp_opt_ll("--book-lag-ms", v, 0, day);
+		break;
+	case O_CHILDFAIL: f->child_fail_from = kp_opt_ll("--child-margin-fail",
+		    v, 0, 1000);
+		break;
 	default: {
 		const char *comma = strchr(v, ',');
 		char n[32];
@@ -293,6 +307,12 @@ parse_args(struct sim *s, struct main_opts *o, int argc, char **argv)
 		case O_BADUTF8: simx.bad_utf8 = kp_opt_ll("--bad-utf8", optarg,
 			    0, 1LL << 40);
 			break;
+		case O_FREEZE:
+			if (o->n_freeze == 16 || strchr(optarg, '=') == NULL)
+				kp_die(KP_EXIT_PERM, "--freeze-qty: want "
+				    "NAME=N, at most 16 times");
+			o->freeze[o->n_freeze++] = optarg;
+			break;
 		case 'q': level--; break;
 		case 'v': level++; break;
 		case 'h': usage(stdout); exit(KP_EXIT_OK);
@@ -306,6 +326,28 @@ parse_args(struct sim *s, struct main_opts *o, int argc, char **argv)
 		exit(KP_EXIT_PERM);
 	}
 	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+}
+
+/* --freeze-qty NAME=N, once the universe exists. */
+static void
+freeze_opts(struct sim *s, const struct main_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->n_freeze; i++) {
+		const char *eq = strchr(o->freeze[i], '=');
+		char name[48];
+		long long n;
+
+		if (eq - o->freeze[i] >= (long)sizeof(name))
+			kp_die(KP_EXIT_PERM, "--freeze-qty: name too long");
+		memcpy(name, o->freeze[i], (size_t)(eq - o->freeze[i]));
+		name[eq - o->freeze[i]] = '\0';
+		n = kp_opt_ll("--freeze-qty", eq + 1, 0, INT32_MAX);
+		if (sim_set_freeze(s, name, (int32_t)n) == 0)
+			kp_die(KP_EXIT_PERM, "--freeze-qty: no F&O instrument "
+			    "named '%s'", name);
+	}
 }
 
 /* Credentials from the environment, or the documented demo ones. */
@@ -584,6 +626,7 @@ main(int argc, char **argv)
 	kp_rng_seed(&s.rng, s.conf.seed ^ 0x5eed);
 	if (sim_market_init(&s) < 0 || sim_ticker_init(&s) < 0)
 		return KP_EXIT_PERM;
+	freeze_opts(&s, &o);
 	if (sim_rest_init(&s) < 0)
 		return KP_EXIT_PERM;
 	cx = start_lws(&s, &o, &port);

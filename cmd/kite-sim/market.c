@@ -40,21 +40,22 @@ struct und_def {
 	int n_strikes;		/* each side of the money */
 	int weeklies;
 	int months;
+	int freeze;		/* F&O freeze quantity (units, not lots) */
 };
 
 static const struct und_def undefs[] = {
 	{ "NIFTY 50", "NIFTY 50", "NIFTY", 256265, true, 24350, 1.0, -1,
-	    75, 50, 20, 4, 3 },
+	    75, 50, 20, 4, 3, 1800 },
 	{ "NIFTY BANK", "NIFTY BANK", "BANKNIFTY", 260105, true, 52100, 1.2,
-	    -1, 35, 100, 20, 0, 3 },
+	    -1, 35, 100, 20, 0, 3, 1050 },
 	{ "RELIANCE", "RELIANCE INDUSTRIES", "RELIANCE", 738561, false, 1290,
-	    1.6, 0.004, 500, 20, 10, 0, 2 },
+	    1.6, 0.004, 500, 20, 10, 0, 2, 10000 },
 	{ "INFY", "INFOSYS", "INFY", 408065, false, 1850, 1.5, 0.02, 400, 20,
-	    10, 0, 2 },
+	    10, 0, 2, 8000 },
 	{ "HDFCBANK", "HDFC BANK", "HDFCBANK", 341249, false, 1720, 1.3,
-	    0.011, 550, 20, 10, 0, 2 },
+	    0.011, 550, 20, 10, 0, 2, 11000 },
 	{ "TCS", "TATA CONSULTANCY SERV LT", "TCS", 2953217, false, 4100, 1.3,
-	    0.015, 175, 50, 10, 0, 2 },
+	    0.015, 175, 50, 10, 0, 2, 3500 },
 };
 #define N_UND (sizeof(undefs) / sizeof(undefs[0]))
 
@@ -278,6 +279,7 @@ add_nfo(struct sim_market *m, struct builder *b, const struct und_def *u,
 	in->expiry_day = day;
 	in->strike = strike_rs * 100;
 	in->lot_size = u->lot;
+	in->freeze_qty = u->freeze;
 }
 
 static void
@@ -500,6 +502,26 @@ sim_ltp(const struct sim *s, size_t i)
 {
 	touch(s, i);
 	return s->market->st[i].ltp;
+}
+
+size_t
+sim_set_freeze(struct sim *s, const char *name, int32_t qty)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n_instr; i++) {
+		struct sim_instr *in = &s->instr[i];
+
+		if (strcmp(in->exchange, "NFO") != 0 &&
+		    strcmp(in->exchange, "BFO") != 0)
+			continue;
+		if (strcmp(in->name, name) == 0 ||
+		    strcmp(in->tradingsymbol, name) == 0) {
+			in->freeze_qty = qty;
+			n++;
+		}
+	}
+	return n;
 }
 
 static void

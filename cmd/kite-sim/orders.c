@@ -19,6 +19,10 @@
  * accepted in the last second are 429 NetworkException "Too many
  * requests" (requests that fail validation do not count).
  * Variety amo, co, iceberg and auction fill like regular orders.
+ * MARKET and SL-M orders need market_protection (check_mprot); an order
+ * past its instrument's freeze quantity needs autoslice=true and is then
+ * placed as at most SLICES_MAX children (place_sliced); under the
+ * book-lag-ms fault a new order stays out of the GET answers (shown).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,9 @@
 #define ORD_MAX 5000
 #define MODS_MAX 25		/* modifications per order */
 #define HIST_MAX (ORD_MAX * 12)
+#define SLICES_MAX 10		/* autoslice children of one order */
+#define MPROT_AUTO (-100)	/* market_protection -1: automatic */
+#define MPROT_AUTO_PCT 200	/* what "automatic" records (mktp:2.00) */
 
 struct ord {
 	char id[20], xid[20];
@@ -38,11 +45,14 @@ struct ord {
 	char status[32];
 	char msg[96];			/* status_message; "" null */
 	char auction[16];
+	char parent[20];		/* autoslice parent; "" none */
 	uint32_t token;
 	long ix;			/* into s->instr */
 	int64_t qty, disclosed, filled, cancelled;
 	int64_t price, trigger, avg;	/* paise */
-	int64_t ttl, mprot;
+	int64_t ttl;
+	int64_t mprot;			/* hundredths of a %; MPROT_AUTO */
+	int64_t visible_ms;		/* in the book from (kp_mono_ms) */
 	int64_t placed_s, xts_s, upd_s;	/* simulated epoch s; 0: null */
 	int n_mods;
 	bool modified;
@@ -208,6 +218,46 @@ pending(const struct ord *d)
 	return d->qty - d->filled - d->cancelled;
 }
 
+/*
+ * tags[]: the user's tag, then the ones Kite adds (MOCK orders.json):
+ * "mktp", "mktp:2.00" for market protection, "autoslice",
+ * "autoslice:<parent>" for a slice; null when there are none.
+ */
+static void
+tags_json(struct kp_buf *b, const struct ord *d)
+{
+	size_t at;
+	int64_t pct = d->mprot == MPROT_AUTO ? MPROT_AUTO_PCT : d->mprot;
+
+	jkey(b, "tags");
+	at = b->len;
+	kp_buf_addc(b, '[');
+	if (d->tag[0]) {
+		kp_json_cstr(b, d->tag);
+		kp_buf_addc(b, ',');
+	}
+	if (d->mprot != 0) {
+		char num[KP_FMT_ROOM];
+
+		*kp_fmt_fixed_all(num, pct, 2) = '\0';
+		kp_buf_addstr(b, "\"mktp\",\"mktp:");
+		kp_buf_addstr(b, num);
+		kp_buf_addstr(b, "\",");
+	}
+	if (d->parent[0]) {
+		kp_buf_addstr(b, "\"autoslice\",\"autoslice:");
+		kp_buf_addstr(b, d->parent);
+		kp_buf_addstr(b, "\",");
+	}
+	if (b->p == NULL || b->len <= at + 1) {
+		b->len = at;
+		kp_buf_addstr(b, "null,");
+		return;
+	}
+	b->p[b->len - 1] = ']';
+	kp_buf_addc(b, ',');
+}
+
 /* One order object; with user set, the postback/ticker shape. */
 static void
 ord_json(struct kp_buf *b, const struct sim *s, const struct ord *d,
@@ -265,15 +315,11 @@ ord_json(struct kp_buf *b, const struct sim *s, const struct ord *d,
 	jint(b, "filled_quantity", d->filled);
 	jint(b, "pending_quantity", pending(d));
 	jint(b, "cancelled_quantity", d->cancelled);
-	jint(b, "market_protection", d->mprot);
-	kp_buf_addstr(b, "\"meta\":{},");
+	jkey(b, "market_protection");
+	kp_json_fixed(b, d->mprot, 2);
+	kp_buf_addstr(b, ",\"meta\":{},");
 	jstr(b, "tag", d->tag);
-	if (d->tag[0]) {
-		jkey(b, "tags");
-		kp_buf_addc(b, '[');
-		kp_json_cstr(b, d->tag);
-		kp_buf_addstr(b, "],");
-	}
+	tags_json(b, d);
 	jstr(b, "guid", d->id);
 	jclose(b);
 }
@@ -512,6 +558,69 @@ fno(const char *exch)
 	return -1; } while (0)
 
 /*
+ * market_protection (kite-connect.md 2.3): MARKET and SL-M orders need
+ * -1 (automatic) or a percentage above 0 up to 100 (two decimals);
+ * missing or 0 is refused, as Kite does since the SEBI algo rules.
+ * LIMIT and SL orders ignore it.  d->mprot keeps the order's value when
+ * a modification does not send one.
+ */
+static int
+check_mprot(struct ord *d, const struct kp_form *f, struct sim_resp *r)
+{
+	const char *v = kp_form_get(f, "market_protection");
+	int64_t p;
+
+	if (strcmp(d->otype, "MARKET") != 0 && strcmp(d->otype, "SL-M") != 0) {
+		d->mprot = 0;
+		return 0;
+	}
+	if (v != NULL && *v) {
+		if (strcmp(v, "-1") == 0 || strcmp(v, "-1.0") == 0 ||
+		    strcmp(v, "-1.00") == 0)
+			p = MPROT_AUTO;
+		else if ((p = parse_paise(v)) < 0 || p > 10000)
+			BAD("Invalid `market_protection`: want -1 (automatic) "
+			    "or a percentage from 0 to 100.");
+		d->mprot = p;
+	}
+	if (d->mprot == 0)
+		BAD("Market orders without market protection are not "
+		    "allowed via API. Please set market protection or use a "
+		    "Limit order.");
+	return 0;
+}
+
+/*
+ * Cover orders: the entry is MARKET or LIMIT, and trigger_price (the
+ * stoploss leg, placed with the entry) is required, below the entry
+ * for a BUY and above it for a SELL (the last price for a MARKET
+ * entry; checked when the entry is placed).
+ */
+static int
+check_co(const struct sim *s, struct ord *d, const struct kp_form *f,
+    bool modify, struct sim_resp *r)
+{
+	const char *v = kp_form_get(f, "trigger_price");
+	bool buy = d->txn[0] == 'B';
+	int64_t entry;
+
+	if (strcmp(d->otype, "MARKET") != 0 && strcmp(d->otype, "LIMIT") != 0)
+		BAD("Cover orders can only be MARKET or LIMIT orders.");
+	if (!modify && (v == NULL || !*v))
+		BAD("Missing `trigger_price` for cover orders.");
+	if (d->trigger <= 0)
+		BAD("Trigger price must be greater than zero for cover "
+		    "orders.");
+	entry = strcmp(d->otype, "LIMIT") == 0 ? d->price :
+	    sim_ltp(s, (size_t)d->ix);
+	if (entry > 0 && (buy ? d->trigger >= entry : d->trigger <= entry))
+		BAD("Trigger price for a %s cover order should be %s than the "
+		    "%s price.", buy ? "buy" : "sell", buy ? "lower" : "higher",
+		    strcmp(d->otype, "LIMIT") == 0 ? "order" : "last traded");
+	return 0;
+}
+
+/*
  * Check order_type, quantity, price, trigger_price, validity and
  * disclosed_quantity from f into d (fields absent keep d's values when
  * modifying).  Return 0, or -1 with the error answered.
@@ -558,8 +667,13 @@ check_terms(const struct sim *s, struct ord *d, const struct kp_form *f,
 	}
 	if (strcmp(d->otype, "MARKET") == 0 || strcmp(d->otype, "SL-M") == 0)
 		d->price = 0;
-	if (strcmp(d->otype, "MARKET") == 0 || strcmp(d->otype, "LIMIT") == 0)
+	if (strcmp(d->variety, "co") == 0) {
+		if (check_co(s, d, f, modify, r) < 0)
+			return -1;
+	} else if (strcmp(d->otype, "MARKET") == 0 ||
+	    strcmp(d->otype, "LIMIT") == 0) {
 		d->trigger = 0;
+	}
 	if ((strcmp(d->otype, "LIMIT") == 0 || strcmp(d->otype, "SL") == 0) &&
 	    d->price <= 0)
 		BAD("Price must be greater than zero for %s orders.",
@@ -605,7 +719,7 @@ check_terms(const struct sim *s, struct ord *d, const struct kp_form *f,
 			BAD("Disclosed quantity is not allowed for F&O.");
 		d->disclosed = n;
 	}
-	return 0;
+	return check_mprot(d, f, r);
 }
 
 /* A new order from a POST; 0, or -1 with the error answered. */
@@ -660,15 +774,7 @@ check_new(const struct sim *s, struct ord *d, const char *variety,
 			    "characters.");
 		scopy(d->tag, sizeof(d->tag), v);
 	}
-	if ((v = kp_form_get(f, "market_protection")) && *v) {
-		if (kp_num_ll(v, -1, 100, &n) < 0)
-			BAD("Invalid `market_protection`.");
-		d->mprot = n;
-	}
-	if (strcmp(d->variety, "co") == 0) {
-		if (d->trigger <= 0 && kp_form_get(f, "trigger_price") == NULL)
-			BAD("Missing `trigger_price` for cover orders.");
-	} else if (strcmp(d->variety, "iceberg") == 0) {
+	if (strcmp(d->variety, "iceberg") == 0) {
 		const char *q = kp_form_get(f, "iceberg_quantity");
 
 		v = kp_form_get(f, "iceberg_legs");
@@ -771,29 +877,28 @@ ambiguous(struct sim *s, struct sim_resp *r, const char *what,
 	    id, tag, (long long)r->delay_ms);
 }
 
+/* A new order id from the day and the sequence, into id[20]. */
 static void
-place(struct sim *s, struct rest_orders *o, const char *variety,
-    const struct kp_form *f, struct sim_resp *r)
+new_id(struct sim *s, struct rest_orders *o, char id[20])
 {
-	struct ord d;
-	size_t k;
-	int64_t t = now_s(s);
 	char ymd[20];
 
-	if (check_new(s, &d, variety, f, r) < 0)
-		return;
-	if (o->n == ORD_MAX) {
-		rest_err(r, 400, "OrderException",
-		    "Maximum allowed order requests exceeded (%d a day).",
-		    ORD_MAX);
-		return;
-	}
-	rest_ist(ymd, t);
-	snprintf(d.id, sizeof(d.id), "%.2s%.2s%.2s%09llu", ymd + 2, ymd + 5,
-	    ymd + 8, (unsigned long long)o->seq++);
-	d.placed_s = t;
-	k = o->n++;
-	o->o[k] = d;
+	rest_ist(ymd, now_s(s));
+	snprintf(id, 20, "%.2s%.2s%.2s%09llu", ymd + 2, ymd + 5, ymd + 8,
+	    (unsigned long long)o->seq++);
+}
+
+/* Put a checked order in the book and walk it to its first state. */
+static size_t
+book(struct sim *s, struct rest_orders *o, const struct ord *d)
+{
+	size_t k = o->n++;
+	int64_t t = now_s(s);
+
+	o->o[k] = *d;
+	new_id(s, o, o->o[k].id);
+	o->o[k].placed_s = t;
+	o->o[k].visible_ms = kp_mono_ms() + s->faults.book_lag_ms;
 	set_status(s, o, k, "PUT ORDER REQ RECEIVED", false);
 	set_status(s, o, k, "VALIDATION PENDING", false);
 	set_status(s, o, k, "OPEN PENDING", false);
@@ -805,12 +910,142 @@ place(struct sim *s, struct rest_orders *o, const char *variety,
 		    "price is outside the circuit limits");
 		o->o[k].xid[0] = '\0';
 		set_status(s, o, k, "REJECTED", true);
-	} else if (strcmp(d.otype, "SL") == 0 || strcmp(d.otype, "SL-M") == 0)
+	} else if (strcmp(d->otype, "SL") == 0 || strcmp(d->otype, "SL-M") == 0)
 		set_status(s, o, k, "TRIGGER PENDING", true);
 	else
 		set_status(s, o, k, "OPEN", true);
-	rate_note(o);
 	evaluate(s, o, k, true);
+	return k;
+}
+
+static bool
+too_many(struct rest_orders *o, size_t more, struct sim_resp *r)
+{
+	if (o->n + more <= ORD_MAX)
+		return false;
+	rest_err(r, 400, "OrderException",
+	    "Maximum allowed order requests exceeded (%d a day).", ORD_MAX);
+	return true;
+}
+
+/*
+ * The freeze quantity: past it an order needs autoslice=true, and is
+ * then cut into slices of the freeze quantity (down to whole lots), at
+ * most SLICES_MAX of them.  Return the number of slices (1: not
+ * sliced), or -1 with the error answered.
+ */
+static int
+slices(const struct sim *s, const struct ord *d, const struct kp_form *f,
+    int64_t *size, struct sim_resp *r)
+{
+	const struct sim_instr *in = &s->instr[d->ix];
+	const char *v = kp_form_get(f, "autoslice");
+	bool on = false;
+	int64_t n;
+
+	if (v != NULL && *v) {
+		if (strcmp(v, "true") == 0)
+			on = true;
+		else if (strcmp(v, "false") != 0)
+			BAD("Invalid `autoslice`: want true or false.");
+	}
+	if (in->freeze_qty <= 0 || d->qty <= in->freeze_qty)
+		return 1;
+	if (!on)
+		BAD("Quantity exceeds the freeze limit of %d for %s. Place "
+		    "the order with autoslice enabled, or in smaller "
+		    "quantities.", in->freeze_qty, d->symbol);
+	*size = in->freeze_qty;
+	if (in->lot_size > 1 && *size >= in->lot_size)
+		*size -= *size % in->lot_size;
+	n = (d->qty + *size - 1) / *size;
+	if (n > SLICES_MAX)
+		BAD("Quantity %lld would need %lld slices of %lld; at most %d "
+		    "slices are allowed.", (long long)d->qty, (long long)n,
+		    (long long)*size, SLICES_MAX);
+	return (int)n;
+}
+
+/* A child that failed (the child-margin-fail fault), MOCK's shape. */
+static void
+child_error(const struct sim *s, struct kp_buf *b, const struct ord *d)
+{
+	int64_t ltp = sim_ltp(s, (size_t)d->ix);
+	int64_t need = (d->price > 0 ? d->price : ltp) * d->qty / 5;
+	char num[KP_FMT_ROOM];
+
+	kp_buf_addstr(b, "{\"error\":{\"code\":400,\"error_type\":"
+	    "\"MarginException\",\"message\":\"Insufficient funds. Required "
+	    "margin is ");
+	*kp_fmt_fixed_all(num, need, 2) = '\0';
+	kp_buf_addstr(b, num);
+	kp_buf_addstr(b, " but available margin is 0.00.\",\"data\":null}}");
+}
+
+/*
+ * An order past the freeze quantity with autoslice=true: n children of
+ * size (the last one the rest), each in the book with the tags
+ * "autoslice" and "autoslice:<parent>"; the parent id is not an order
+ * (MOCK orders.json has only the children).  Answer MOCK
+ * autoslice_response.json's shape.
+ */
+static void
+place_sliced(struct sim *s, struct rest_orders *o, struct ord *d, int n,
+    int64_t size, struct sim_resp *r)
+{
+	struct kp_buf b;
+	int64_t left = d->qty;
+	char parent[20];
+	int i;
+
+	new_id(s, o, parent);
+	scopy(d->parent, sizeof(d->parent), parent);
+	kp_buf_init(&b, 64 * 1024);
+	kp_buf_addstr(&b, "{\"order_id\":");
+	kp_json_cstr(&b, parent);
+	kp_buf_addstr(&b, ",\"children\":[");
+	for (i = 1; i <= n; i++) {
+		d->qty = left < size ? left : size;
+		left -= d->qty;
+		if (i > 1)
+			kp_buf_addc(&b, ',');
+		if (s->faults.child_fail_from > 0 &&
+		    i >= s->faults.child_fail_from) {
+			child_error(s, &b, d);
+			continue;
+		}
+		kp_buf_addstr(&b, "{\"order_id\":");
+		kp_json_cstr(&b, o->o[book(s, o, d)].id);
+		kp_buf_addc(&b, '}');
+	}
+	kp_buf_addstr(&b, "]}");
+	rest_ok(r, &b);
+	kp_buf_free(&b);
+	kp_info("rest: autoslice parent=%s children=%d", parent, n);
+}
+
+static void
+place(struct sim *s, struct rest_orders *o, const char *variety,
+    const struct kp_form *f, struct sim_resp *r)
+{
+	struct ord d;
+	int64_t size = 0;
+	int n;
+	size_t k;
+
+	if (check_new(s, &d, variety, f, r) < 0)
+		return;
+	if ((n = slices(s, &d, f, &size, r)) < 0)
+		return;
+	if (too_many(o, (size_t)n, r))
+		return;
+	rate_note(o);
+	if (n > 1) {
+		place_sliced(s, o, &d, n, size, r);
+		ambiguous(s, r, "placement", d.parent, d.tag);
+		return;
+	}
+	k = book(s, o, &d);
 	answer_id(r, o->o[k].id);
 	ambiguous(s, r, "placement", o->o[k].id, o->o[k].tag);
 }
@@ -863,6 +1098,13 @@ modify(struct sim *s, struct rest_orders *o, const char *id,
 	d = o->o[k];
 	if (check_terms(s, &d, f, true, r) < 0)
 		return;
+	if (s->instr[d.ix].freeze_qty > 0 &&
+	    d.qty > s->instr[d.ix].freeze_qty) {
+		rest_err(r, 400, "InputException", "Quantity exceeds the "
+		    "freeze limit of %d for %s.", s->instr[d.ix].freeze_qty,
+		    d.symbol);
+		return;
+	}
 	if (strcmp(d.otype, o->o[k].otype) != 0 &&
 	    (strcmp(d.otype, "SL") == 0 || strcmp(d.otype, "SL-M") == 0) !=
 	    (strcmp(o->o[k].status, "TRIGGER PENDING") == 0)) {
@@ -890,6 +1132,13 @@ modify(struct sim *s, struct rest_orders *o, const char *id,
 	ambiguous(s, r, "modification", id, o->o[k].tag);
 }
 
+/* In the book's answers yet (the book-lag-ms fault)? */
+static bool
+shown(const struct rest_orders *o, size_t k, int64_t now_ms)
+{
+	return now_ms >= o->o[k].visible_ms;
+}
+
 static void
 list(struct sim *s, struct rest_orders *o, const char *id, bool trades,
     struct sim_resp *r)
@@ -897,8 +1146,9 @@ list(struct sim *s, struct rest_orders *o, const char *id, bool trades,
 	struct kp_buf b;
 	size_t i;
 	long k = -1;
+	int64_t now = kp_mono_ms();
 
-	if (id && (k = find(o, id)) < 0) {
+	if (id && ((k = find(o, id)) < 0 || !shown(o, (size_t)k, now))) {
 		not_found(r);
 		return;
 	}
@@ -906,7 +1156,8 @@ list(struct sim *s, struct rest_orders *o, const char *id, bool trades,
 	kp_buf_addc(&b, '[');
 	if (trades) {
 		for (i = 0; i < o->nt; i++)
-			if (k < 0 || o->t[i].ord == (size_t)k) {
+			if ((k < 0 && shown(o, o->t[i].ord, now)) ||
+			    o->t[i].ord == (size_t)k) {
 				trade_json(&b, o, &o->t[i]);
 				kp_buf_addc(&b, ',');
 			}
@@ -918,6 +1169,8 @@ list(struct sim *s, struct rest_orders *o, const char *id, bool trades,
 			}
 	} else {
 		for (i = 0; i < o->n; i++) {
+			if (!shown(o, i, now))
+				continue;
 			ord_json(&b, s, &o->o[i], false);
 			kp_buf_addc(&b, ',');
 		}

@@ -47,6 +47,7 @@ struct sim_instr {
 	int32_t lot_size;
 	bool is_index;			/* gets index packets on the ticker */
 	int32_t underlying;		/* index into sim.instr of the underlying, -1 */
+	int32_t freeze_qty;		/* largest quantity of one order; 0 none */
 };
 
 /* Faults, set by flags and at run time by the control socket (main.c). */
@@ -69,6 +70,12 @@ struct sim_faults {
 	 */
 	int64_t ambiguous_n;
 	int64_t ambiguous_ms;
+	/* GET /orders, /orders/{id}, /orders/{id}/trades and /trades show
+	 * an order only this long after it was booked */
+	int64_t book_lag_ms;
+	/* autoslice: child N and the later ones fail (MarginException);
+	 * 0 off */
+	int64_t child_fail_from;
 };
 
 struct sim_conf {
@@ -119,6 +126,11 @@ long sim_find(const struct sim *s, uint32_t token);
 void sim_quote(const struct sim *s, size_t i, struct kp_tick *out);
 /* Last price of instrument i, paise. */
 int32_t sim_ltp(const struct sim *s, size_t i);
+/*
+ * Set the freeze quantity (0: none) of every F&O instrument whose name
+ * (the underlying, "NIFTY") or tradingsymbol is name; the number set.
+ */
+size_t sim_set_freeze(struct sim *s, const char *name, int32_t qty);
 
 /* ticker.c ---------------------------------------------------------- */
 

@@ -14,7 +14,10 @@ main(void)
 		"malformed -0.1", "http-429 x", "delay-ms -5", "delay-ms 1e3",
 		"drop-after-ms 99999999999999", "ambiguous 3", "ambiguous x 10",
 		"ambiguous 3 soon", "stall on off", "drop now", "status please",
-		"messagex hello", "message",
+		"messagex hello", "message", "book-lag-ms", "book-lag-ms -1",
+		"child-margin-fail x", "freeze-qty NIFTY", "freeze-qty NIFTY -1",
+		"freeze-qty NIFTY 1 2", "freeze-qty NIFTY 99999999999",
+		"freeze-qty 0123456789012345678901234567890123456789012345678 1",
 	};
 	char longline[400];
 	size_t i;
@@ -47,6 +50,17 @@ main(void)
 	T_EQ_INT(kp_simctl_parse("message Market closes at 15:30", &c), 0,
 	    "message");
 	T_EQ_STR(c.text, "Market closes at 15:30", "message text");
+	T_EQ_INT(kp_simctl_parse("book-lag-ms 2000", &c), 0, "book-lag-ms");
+	T_EQ_INT(c.cmd, KP_SIMCTL_BOOK_LAG_MS, "book-lag-ms command");
+	T_EQ_INT((long long)c.n, 2000, "book-lag-ms value");
+	T_EQ_INT(kp_simctl_parse("child-margin-fail 3", &c), 0,
+	    "child-margin-fail");
+	T_EQ_INT(c.cmd, KP_SIMCTL_CHILD_MARGIN_FAIL, "child-margin-fail cmd");
+	T_EQ_INT((long long)c.n, 3, "child-margin-fail value");
+	T_EQ_INT(kp_simctl_parse("freeze-qty NIFTY 1800", &c), 0, "freeze-qty");
+	T_EQ_INT(c.cmd, KP_SIMCTL_FREEZE_QTY, "freeze-qty command");
+	T_EQ_STR(c.word, "NIFTY", "freeze-qty name");
+	T_EQ_INT((long long)c.n, 1800, "freeze-qty value");
 	T_EQ_INT(kp_simctl_parse("clear", &c), 0, "clear");
 	T_EQ_INT(c.cmd, KP_SIMCTL_CLEAR, "clear command");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
