@@ -416,3 +416,36 @@ PY
 	run --separate-stderr oe < <(printf '{"id":"q3","op":"status","order_id":"%s"}\n' "$oid")
 	echo "$output" | jq -e '.state == "OPEN" and .filled_quantity == 0 and .trades == [] and .traded_quantity == 0'
 }
+
+@test "order-exec: requests carry X-Kite-Version 3, the token header and a User-Agent naming kitepipe and its version" {
+	require_cmd python3 python3
+	# a one-shot HTTP server that records the request's headers
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        open(sys.argv[2], "w").write(str(self.headers))
+        body = b"{\"status\":\"error\",\"message\":\"no\",\"error_type\":\"GeneralException\",\"data\":null}"
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.handle_request()
+' "$T/port" "$T/headers" &
+	local py=$!
+	eventually 10 test -s "$T/port"
+	KITE_API_KEY=k KITE_ACCESS_TOKEN=t0123456789 KITE_API_URL=http://127.0.0.1:$(cat "$T/port") \
+		run --separate-stderr oe < <(echo '{"id":"u1","op":"status","order_id":"1"}')
+	wait "$py"
+	echo "$output" | jq -e '.result == "rejected" and .http == 400'
+	grep -qx 'X-Kite-Version: 3' <(tr -d '\r' <"$T/headers")
+	grep -qx 'Authorization: token k:t0123456789' <(tr -d '\r' <"$T/headers")
+	version=$(sed -n 's/^#define KP_VERSION "\([^"]*\)".*/\1/p' lib/kp.h)
+	[ -n "$version" ]
+	grep -qx "User-Agent: kitepipe-order-exec/$version" <(tr -d '\r' <"$T/headers")
+}
