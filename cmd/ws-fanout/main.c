@@ -37,7 +37,7 @@ usage(FILE *f)
 		return;
 	fputs("\n"
 	    "Serve ticks to WebSocket clients (protocol in ws-fanout(1)).\n\n"
-	    "  -l ADDR             listen address (127.0.0.1)\n"
+	    "  -l ADDR             IPv4/IPv6 address to bind (127.0.0.1)\n"
 	    "  -p PORT             port (8765)\n"
 	    "  -i, --stdin         read NDJSON ticks on stdin, not Redis\n"
 	    "  -J FILE, --jwks     JWKS file of RS256/ES256 public keys\n"
