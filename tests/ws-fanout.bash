@@ -83,9 +83,19 @@ claims() {
 
 # wf_start ARGS...: start ws-fanout on a free port ($WF_PORT) with
 # stdin from $T/in.fifo kept open ($WF_IN, fd 8), log in $T/wf.log;
-# wait until /health answers.
+# wait until /health answers on the -l address (a loopback one for a
+# wildcard).
 wf_start() {
-	local i
+	local i a host=127.0.0.1 prev=
+	for a in "$@"; do
+		[[ $prev == -l ]] && host=$a
+		prev=$a
+	done
+	case $host in
+	0.0.0.0) host=127.0.0.1 ;;
+	::) host='[::1]' ;;
+	*:*) host="[$host]" ;;
+	esac
 	WF_PORT=$(_kp_free_port) || return 1
 	export WF_PORT
 	rm -f "$T/in.fifo"
@@ -96,7 +106,7 @@ wf_start() {
 	local scheme=http
 	[[ " $* " == *" --cert "* ]] && scheme=https
 	for ((i = 0; i < 100; i++)); do
-		if curl -skf "$scheme://127.0.0.1:$WF_PORT/health" \
+		if curl -skf "$scheme://$host:$WF_PORT/health" \
 			>/dev/null 2>&1; then
 			return 0
 		fi
@@ -108,6 +118,12 @@ wf_start() {
 	done
 	cat "$T/wf.log" >&2
 	return 1
+}
+
+# wf_bound: the TCP sockets that ws-fanout ($WF_PID) listens on, one
+# ADDR:PORT a line, as the kernel reports them (ss; "*" is dual-stack).
+wf_bound() {
+	ss -ltnpH | awk -v p="pid=$WF_PID," 'index($0, p) { print $4 }'
 }
 
 # wf_feed LINES...: write lines to ws-fanout's stdin.

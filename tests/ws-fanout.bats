@@ -52,10 +52,54 @@ msg() {
 	[[ $output == *"no authentication configured"* ]]
 }
 
-@test "--insecure-no-auth only on loopback" {
-	run ws-fanout -i --insecure-no-auth -l 0.0.0.0
+@test "-l binds exactly its address, as the kernel reports it" {
+	wf_start -i --insecure-no-auth
+	run wf_bound
+	[ "$output" = "127.0.0.1:$WF_PORT" ]
+	grep -q "listening on 127.0.0.1 port $WF_PORT" "$T/wf.log"
+	wf_stop
+	wf_start -i --insecure-no-auth -l 127.0.0.2
+	run wf_bound
+	[ "$output" = "127.0.0.2:$WF_PORT" ]
+	wf_stop
+	wf_start -i --insecure-no-auth -l ::1
+	run wf_bound
+	[ "$output" = "[::1]:$WF_PORT" ]
+	wf_stop
+	# "::" is IPv6 only: ss writes a dual-stack socket as "*"
+	head -c 48 /dev/urandom | od -An -v -tx1 | tr -d ' \n' >"$T/hs.secret"
+	wf_start -i -K "$T/hs.secret" -l ::
+	run wf_bound
+	[ "$output" = "[::]:$WF_PORT" ]
+}
+
+@test "-l: a name or an IPv4-mapped address is refused" {
+	run timeout 10 ws-fanout -i --insecure-no-auth -l localhost </dev/null
 	[ "$status" -eq 100 ]
-	[[ $output == *"only allowed on a loopback address"* ]]
+	[[ $output == *"-l localhost: give a numeric IPv4 or IPv6 address"* ]]
+	run timeout 10 ws-fanout -i --insecure-no-auth -l ::ffff:127.0.0.1 \
+		</dev/null
+	[ "$status" -eq 100 ]
+}
+
+@test "--insecure-no-auth only if the bound socket is loopback" {
+	local a addrs port
+	local msg="--insecure-no-auth is only allowed on a loopback address"
+	port=$(_kp_free_port)
+	# the host's own addresses, if it has any, beside the wildcards
+	addrs=$(ip -o addr show scope global 2>/dev/null |
+		awk '{ sub(/\/.*/, "", $4); print $4 }')
+	for a in 0.0.0.0 :: $addrs; do
+		run timeout 10 ws-fanout -i --insecure-no-auth -p "$port" \
+			-l "$a" </dev/null
+		[ "$status" -eq 100 ] || { echo "-l $a: $output"; false; }
+		[ "${#lines[@]}" -eq 1 ]
+		[ "$output" = "ws-fanout: fatal: $msg, and $a is not one" ]
+	done
+	wf_start -i --insecure-no-auth -l 127.0.0.2
+	run wf_bound
+	[ "$output" = "127.0.0.2:$WF_PORT" ]
+	grep -q "auth NONE" "$T/wf.log"
 }
 
 @test "no source: neither REDIS_URL nor --stdin" {
@@ -107,7 +151,7 @@ msg() {
 	[ "$(msg 3 | jq .data.last_price)" = 1573.15 ]
 	[ "$(msg 4 | jq .data.last_price)" = 1574 ]
 	[ "$(msg 4 | jq .data.instrument_token)" = 408065 ]
-	! grep -q 884737 "$T/c1.out"
+	run ! grep -q 884737 "$T/c1.out"
 
 	run wsc -s '{"action":"subscribe","tokens":[884737]}' \
 		-s '{"action":"unsubscribe","tokens":[884737,5]}' \
@@ -191,7 +235,8 @@ msg() {
 	[ "$(msg 1 | jq -r .type)" = connected ]
 	run curl -s "http://127.0.0.1:$WF_PORT/stats"
 	[ "$(jq .auth_ok <<<"$output")" = 3 ]
-	! grep -q "$(cut -d. -f3 "$T/rs.tok")" "$T/wf.log"
+	# the signature (never a secret, but a token) is not logged
+	run ! grep -qF -e "$(cut -d. -f3 "$T/rs.tok")" "$T/wf.log"
 	grep -q "ES256, cookie" "$T/wf.log"
 	grep -q "HS256, query string" "$T/wf.log"
 }

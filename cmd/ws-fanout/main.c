@@ -4,6 +4,7 @@
  * /metrics and a live option-chain page on the same port.  ws-fanout(1).
  */
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -36,7 +37,7 @@ usage(FILE *f)
 		return;
 	fputs("\n"
 	    "Serve ticks to WebSocket clients (protocol in ws-fanout(1)).\n\n"
-	    "  -l ADDR             listen address (127.0.0.1)\n"
+	    "  -l ADDR             IPv4/IPv6 address to bind (127.0.0.1)\n"
 	    "  -p PORT             port (8765)\n"
 	    "  -i, --stdin         read NDJSON ticks on stdin, not Redis\n"
 	    "  -J FILE, --jwks     JWKS file of RS256/ES256 public keys\n"
@@ -211,22 +212,17 @@ parse_args(struct wf_opts *o, int argc, char **argv)
 	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
 }
 
-static int
-is_loopback(const char *a)
-{
-	return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0 ||
-	    strcmp(a, "localhost") == 0;
-}
-
 static void
 validate(struct wf_opts *o)
 {
+	struct sockaddr_storage sa;
+
 	if (o->insecure && (o->jwks_path != NULL || o->secret_path != NULL))
 		kp_die(KP_EXIT_PERM, "--insecure-no-auth and JWT keys "
 		    "exclude each other");
-	if (o->insecure && !is_loopback(o->listen))
-		kp_die(KP_EXIT_PERM, "--insecure-no-auth is only allowed on "
-		    "a loopback address, not %s", o->listen);
+	if (wf_listen_parse(o->listen, &sa) < 0)
+		kp_die(KP_EXIT_PERM, "-l %s: give a numeric IPv4 or IPv6 "
+		    "address (not a name, not ::ffff:a.b.c.d)", o->listen);
 	if (!o->insecure && o->jwks_path == NULL && o->secret_path == NULL)
 		kp_die(KP_EXIT_PERM, "no authentication configured: give -J "
 		    "JWKS or -K SECRETFILE (or --insecure-no-auth on "
@@ -317,11 +313,47 @@ wf_ready(struct wf *w)
 		kp_warn("unable to notify readiness:");
 }
 
+/*
+ * lws 4.1 binds iface on an IPv6 socket unless IPv6 is off: an IPv4
+ * address became [::], dual-stack.  So IPv6 is off for an IPv4 address,
+ * and an IPv6 address gets an IPv6-only socket.
+ */
+static uint64_t
+listen_options(const struct wf_opts *o)
+{
+	struct sockaddr_storage sa;
+
+	if (wf_listen_parse(o->listen, &sa) == 0 && sa.ss_family == AF_INET)
+		return LWS_SERVER_OPTION_DISABLE_IPV6;
+	return LWS_SERVER_OPTION_IPV6_V6ONLY_MODIFY |
+	    LWS_SERVER_OPTION_IPV6_V6ONLY_VALUE;
+}
+
+/*
+ * What the kernel bound, not the text of -l, decides: it must be -l's
+ * address, and loopback if there is no authentication.  Nothing has been
+ * accepted yet: lws_service has not run.
+ */
+static void
+check_listener(struct wf *w, char *addr, size_t size)
+{
+	struct sockaddr_storage sa;
+	char err[KP_ERRLEN];
+
+	if (wf_listen_check(w->o, &sa, err) < 0)
+		kp_die(KP_EXIT_TEMP, "unable to listen on %s port %lld: %s",
+		    w->o->listen, w->o->port, err);
+	wf_sockaddr_str(&sa, addr, size);
+	if (w->o->insecure && !wf_sockaddr_loopback(&sa))
+		kp_die(KP_EXIT_PERM, "--insecure-no-auth is only allowed on "
+		    "a loopback address, and %s is not one", addr);
+}
+
 static void
 start(struct wf *w)
 {
 	struct lws_context_creation_info ci;
-	char err[KP_ERRLEN];
+	char err[KP_ERRLEN], addr[INET6_ADDRSTRLEN];
 
 	memset(&ci, 0, sizeof(ci));
 	ci.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
@@ -351,13 +383,14 @@ start(struct wf *w)
 	ci.extensions = exts;
 	ci.ssl_cert_filepath = w->o->cert;
 	ci.ssl_private_key_filepath = w->o->key;
-	ci.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	ci.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | listen_options(w->o);
 	if (w->o->cert != NULL)
 		ci.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	w->vh = lws_create_vhost(w->ctx, &ci);
 	if (w->vh == NULL)
 		kp_die(KP_EXIT_TEMP, "unable to listen on %s port %lld",
 		    w->o->listen, w->o->port);
+	check_listener(w, addr, sizeof(addr));
 
 	if (wf_signals_start(w) < 0)
 		kp_die(KP_EXIT_TEMP, "unable to watch signals");
@@ -371,7 +404,7 @@ start(struct wf *w)
 	lws_sul_schedule(w->ctx, 0, &w->tick_sul, on_tick,
 	    200 * LWS_US_PER_MS);
 	kp_info("listening on %s port %lld%s, source %s, auth %s",
-	    w->o->listen, w->o->port, w->o->cert != NULL ? " (TLS)" : "",
+	    addr, w->o->port, w->o->cert != NULL ? " (TLS)" : "",
 	    w->o->use_stdin ? "stdin" : "redis",
 	    w->o->insecure ? "NONE (--insecure-no-auth)" : "JWT");
 }

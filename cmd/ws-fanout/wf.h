@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <libwebsockets.h>
 
@@ -185,6 +186,14 @@ void wf_ip_release(struct wf *w, const char *ip);
 /* auth.c */
 int wf_auth_load(struct wf *w, char err[KP_ERRLEN]);
 int wf_auth_check(struct wf *w, struct lws *wsi, char sub[KP_JWT_SUB_MAX]);
+
+/* listen.c */
+int wf_listen_parse(const char *text, struct sockaddr_storage *sa);
+int wf_sockaddr_loopback(const struct sockaddr_storage *sa);
+void wf_sockaddr_str(const struct sockaddr_storage *sa, char *buf,
+    size_t len);
+int wf_listen_check(const struct wf_opts *o, struct sockaddr_storage *got,
+    char err[KP_ERRLEN]);
 
 /* proto.c */
 void wf_peer(struct lws *wsi, char *ip, size_t size);
