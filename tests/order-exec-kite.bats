@@ -145,6 +145,10 @@ book_order() {
 	# regular
 	placed {"id":"r-mkt-auto","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"MARKET","market_protection":-1}
 	placed {"id":"r-mkt-pct","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"SELL","quantity":1,"product":"MIS","order_type":"MARKET","market_protection":5,"validity":"IOC"}
+	# KC 2.3: a percentage, not only a whole one (GO's market_protection is a
+	# float64; MOCK orders.json records "mktp:2.00", two places)
+	placed {"id":"r-mkt-dec","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"MIS","order_type":"MARKET","market_protection":2.5}
+	placed {"id":"r-slm-dec","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"SELL","quantity":1,"product":"CNC","order_type":"SL-M","trigger_price":"@IP-1@","market_protection":"0.25"}
 	placed {"id":"r-lmt-cnc","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":2,"product":"CNC","order_type":"LIMIT","price":"@IP-10@","validity":"DAY"}
 	# MOCK orders.json: an MTF LIMIT order (SBIN); a TTL with validity_ttl 2
 	placed {"id":"r-lmt-mtf-ttl","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"MTF","order_type":"LIMIT","price":"@IP-10@","validity":"TTL","validity_ttl":2}
@@ -206,6 +210,8 @@ book_order() {
 	# (MOCK orders.json: "mktp", "mktp:2.00")
 	book_order "$(tag_of "$T/ok.out" r-mkt-pct)" |
 		jq -e '.[0].tags | index("mktp") and index("mktp:5.00")'
+	book_order "$(tag_of "$T/ok.out" r-mkt-dec)" |
+		jq -e '.[0].tags | index("mktp") and index("mktp:2.50")'
 }
 
 @test "order-exec/kite: intents breaking Kite's documented rules are invalid, nothing sent" {
@@ -215,6 +221,7 @@ book_order() {
 	# KC 2.3 FORUM: MARKET and SL-M with market_protection 0 are rejected
 	invalid {"id":"x-mp0-mkt","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"MARKET","market_protection":0}
 	invalid {"id":"x-mp0-slm","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"SL-M","trigger_price":"@IP+1@","market_protection":0}
+	invalid {"id":"x-mp0-dec","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"MARKET","market_protection":"0.00"}
 	# KC 2.3: market_protection is -1 or 0-100
 	invalid {"id":"x-mp101","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"MARKET","market_protection":101}
 	invalid {"id":"x-mp-2","op":"place","variety":"regular","exchange":"NSE","tradingsymbol":"INFY","transaction_type":"BUY","quantity":1,"product":"CNC","order_type":"MARKET","market_protection":-2}
