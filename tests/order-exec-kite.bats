@@ -61,13 +61,21 @@ prices() {
 	fut=$(echo "$ins" | jq -r -s '[.[] | select(.name == "NIFTY" and
 		.instrument_type == "FUT")] | min_by(.expiry_day).tradingsymbol')
 	spot=$(ltp_rupee 'NSE:NIFTY+50')
+	# the nearest expiry at least ~4 days away, so that the option at the
+	# money is worth more than a few rupees
 	opt=$(echo "$ins" | jq -r -s --argjson s "$spot" '[.[] |
-		select(.name == "NIFTY" and .instrument_type == "CE")] |
+		select(.name == "NIFTY" and .instrument_type == "CE" and
+		.t > 0.01)] |
 		min_by(.expiry_day) as $e | [.[] | select(.expiry_day ==
 		$e.expiry_day)] | min_by((.strike - $s) | fabs).tradingsymbol')
 	ip=$(ltp_rupee NSE:INFY)
 	fp=$(ltp_rupee "NFO:$fut")
 	op=$(ltp_rupee "NFO:$opt")
+	# the quantities in the tables are in NIFTY lots of 75
+	[ "$(echo "$ins" | jq -s --arg f "$fut" --arg o "$opt" '[.[] |
+		select(.tradingsymbol == $f or .tradingsymbol == $o) |
+		.lot_size] | unique')" = "$(jq -n '[75]')" ] ||
+		{ echo "prices: NIFTY's lot is not 75" >&2; return 1; }
 	[ -n "$fut" ] && [ -n "$opt" ] && [ "$ip" -gt 20 ] &&
 		[ "$fp" -gt 20 ] && [ "$op" -gt 20 ] ||
 		{ echo "prices: fut=$fut opt=$opt ip=$ip fp=$fp op=$op" >&2; return 1; }
@@ -289,6 +297,7 @@ book_order() {
 @test "order-exec/kite: what Kite refuses is rejected with its error_type and HTTP status, never placed" {
 	sim_start
 	prices
+	[ "$(sim_ctl 'freeze-qty NIFTY 1800')" = ok ]
 	table rej <<-'EOF'
 	# KC 2.3: autoslice slices orders above the freeze quantity, so an order
 	# above it without autoslice is refused (kite-sim's NIFTY freeze: 1800;
@@ -324,6 +333,7 @@ book_order() {
 	# autoslice and autoslice:<parent>; the parent is not an order
 	sim_start
 	prices
+	[ "$(sim_ctl 'freeze-qty NIFTY 1800')" = ok ]
 	table as <<-'EOF'
 	# 3675 = 1800 + 1800 + 75 (NIFTY freeze 1800, lot 75)
 	placed {"id":"s-3","op":"place","variety":"regular","exchange":"NFO","tradingsymbol":"@FUT@","transaction_type":"BUY","quantity":3675,"product":"NRML","order_type":"MARKET","market_protection":-1,"autoslice":true}
@@ -356,6 +366,17 @@ book_order() {
 	out=$(grep -F '"s-1"' "$T/as.out")
 	echo "$out" | jq -e 'has("children") | not'
 	[ "$(orders_tagged "$(echo "$out" | jq -r .tag)")" = 1 ]
+	# a lower freeze quantity (SIM freeze-qty; KC 2.3: slices of the freeze
+	# quantity): the same 1800 is now two slices of 900
+	[ "$(sim_ctl 'freeze-qty NIFTY 900')" = ok ]
+	table as2 <<-'EOF'
+	placed {"id":"s-900","op":"place","variety":"regular","exchange":"NFO","tradingsymbol":"@FUT@","transaction_type":"SELL","quantity":1800,"product":"MIS","order_type":"MARKET","market_protection":-1,"autoslice":true}
+	EOF
+	run_table as2
+	out=$(cat "$T/as2.out")
+	echo "$out" | jq -e '(.children | length) == 2'
+	book_order "$(echo "$out" | jq -r .tag)" |
+		jq -e '[.[].quantity] == [900, 900]'
 }
 
 @test "order-exec/kite: autoslice children refused for margin are answered as MarginException 400" {
@@ -365,6 +386,7 @@ book_order() {
 	# still placed (the other children are orders)
 	sim_start
 	prices
+	[ "$(sim_ctl 'freeze-qty NIFTY 1800')" = ok ]
 	[ "$(sim_ctl 'child-margin-fail 2')" = ok ]
 	table cm <<-'EOF'
 	placed {"id":"s-margin","op":"place","variety":"regular","exchange":"NFO","tradingsymbol":"@FUT@","transaction_type":"BUY","quantity":3675,"product":"NRML","order_type":"MARKET","market_protection":-1,"autoslice":true}
@@ -389,6 +411,7 @@ book_order() {
 	# book lags the placement by 300 ms (kite-connect.md: no bound documented)
 	sim_start
 	prices
+	[ "$(sim_ctl 'freeze-qty NIFTY 1800')" = ok ]
 	[ "$(sim_ctl 'ambiguous 1 0')" = ok ]
 	[ "$(sim_ctl 'book-lag-ms 300')" = ok ]
 	table amb <<-'EOF'
