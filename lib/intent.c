@@ -20,6 +20,7 @@ enum fkind {
 	F_ENUM,		/* one of a list of words */
 	F_INT,		/* integer in [lo, hi] (JSON number or string) */
 	F_PRICE,	/* decimal >= 0 (JSON number or string) */
+	F_PCT,		/* -1, or a decimal 0-100 with at most 2 places */
 	F_WORD,		/* charset-restricted string */
 	F_BOOL		/* true or false (JSON or string), kept as text */
 };
@@ -80,7 +81,7 @@ static const struct field fields[] = {
 	    NULL, 0, 100000000, NULL },
 	{ "validity_ttl", OFF(validity_ttl), F_INT, OP_P | OP_M, NULL, 1,
 	    1440, NULL },
-	{ "market_protection", OFF(market_protection), F_INT, OP_P | OP_M,
+	{ "market_protection", OFF(market_protection), F_PCT, OP_P | OP_M,
 	    NULL, -1, 100, NULL },
 	{ "iceberg_legs", OFF(iceberg_legs), F_INT, OP_P, NULL, 2, 10, NULL },
 	{ "iceberg_quantity", OFF(iceberg_quantity), F_INT, OP_P, NULL, 1,
@@ -156,6 +157,35 @@ price_ok(const char *s)
 	return digits > 0 && frac != 0;
 }
 
+/*
+ * market_protection (kite-connect.md 2.3): -1 (automatic) or a percentage
+ * from 0 to 100.  Not only whole ones: GO sends a float64, JAVA a double,
+ * and MOCK orders.json records "mktp:2.00"; at most two places, as that
+ * tag shows them.  Whole numbers are normalized ("05" is "5"), decimals
+ * kept as given, like prices.
+ */
+static int
+pct_ok(char *s, size_t size)
+{
+	const char *dot = strchr(s, '.');
+	long long n;
+
+	if (kp_num_ll(s, -1, 100, &n) == 0) {
+		snprintf(s, size, "%lld", n);
+		return 1;
+	}
+	if (dot == NULL || strlen(dot + 1) > 2 || !price_ok(s))
+		return 0;
+	n = 0;
+	for (; *s != '.'; s++)
+		if ((n = n * 10 + (*s - '0')) > 100)
+			return 0;
+	for (s++; n == 100 && *s; s++)
+		if (*s != '0')
+			return 0;
+	return 1;
+}
+
 /* Whether a validated price is zero. */
 static int
 price_zero(const char *s)
@@ -184,10 +214,11 @@ take(const struct field *f, json_t *v, char *dst, char err[KP_ERRLEN])
 		memcpy(tmp, json_is_true(v) ? "true" : "false",
 		    json_is_true(v) ? 5 : 6);
 	} else if (json_is_integer(v) && (f->kind == F_INT ||
-	    f->kind == F_PRICE)) {
+	    f->kind == F_PRICE || f->kind == F_PCT)) {
 		snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(v));
-	} else if (json_is_real(v) && f->kind == F_PRICE) {
+	} else if (json_is_real(v) && (f->kind == F_PRICE ||
+	    f->kind == F_PCT)) {
 		struct kp_buf b;
 
 		kp_buf_init(&b, sizeof(tmp) - 1);
@@ -223,6 +254,10 @@ take(const struct field *f, json_t *v, char *dst, char err[KP_ERRLEN])
 		if (!price_ok(tmp))
 			goto bad;
 		break;
+	case F_PCT:
+		if (!pct_ok(tmp, sizeof(tmp)))
+			goto bad;
+		break;
 	case F_WORD:
 		if (!word_ok(tmp, f->charset))
 			goto bad;
@@ -253,6 +288,10 @@ bad:
 		snprintf(err, KP_ERRLEN, "%s: must be a decimal >= 0 with at "
 		    "most 8 places", f->name);
 		break;
+	case F_PCT:
+		snprintf(err, KP_ERRLEN, "%s: must be -1 (automatic) or a "
+		    "percentage from 0 to 100 with at most 2 places", f->name);
+		break;
 	case F_WORD:
 		snprintf(err, KP_ERRLEN, "%s: must be 1-%zu characters "
 		    "[A-Za-z0-9%s]", f->name, f->size - 1,
@@ -274,7 +313,7 @@ fail(char err[KP_ERRLEN], const char *msg)
 static int
 check_protection(const struct kp_intent *in, char err[KP_ERRLEN])
 {
-	if (strcmp(in->market_protection, "0") == 0)
+	if (*in->market_protection && price_zero(in->market_protection))
 		return fail(err, "market_protection: 0 (none) is refused by "
 		    "Kite for MARKET and SL-M orders; give -1 (automatic) or "
 		    "a percentage 1-100");

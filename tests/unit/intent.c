@@ -56,9 +56,6 @@ test_kite_rules(void)
 	    "\"market_protection\":0}", "market_protection: 0",
 	    "market protection 0 on a modify");
 	T_EQ_INT(parse(P_ "\"variety\":\"regular\",\"order_type\":"
-	    "\"MARKET\",\"market_protection\":2.5}", &in, err), -1,
-	    "a fractional protection is not an integer percentage");
-	T_EQ_INT(parse(P_ "\"variety\":\"regular\",\"order_type\":"
 	    "\"MARKET\"}", &in, err), 0, "MARKET without protection parses "
 	    "(order-exec adds its default)");
 	t_ok(kp_intent_needs_protection(in.order_type), "MARKET needs it");
@@ -94,6 +91,55 @@ test_kite_rules(void)
 	    "status without order_id");
 	bad("{\"id\":\"s\",\"op\":\"status\",\"order_id\":\"1\","
 	    "\"quantity\":1}", "not allowed", "quantity on status");
+}
+
+/* market_protection (kite-connect.md 2.3): -1 or a percentage 0-100,
+ * decimals too (GO float64, MOCK orders.json "mktp:2.00"); 0 refused
+ * for MARKET and SL-M (FORUM). */
+static void
+mp(const char *v, const char *want, const char *name)
+{
+	struct kp_intent in;
+	char err[KP_ERRLEN], line[512];
+
+	snprintf(line, sizeof(line), "{\"id\":\"x\",\"op\":\"place\","
+	    "\"variety\":\"regular\",\"exchange\":\"NSE\",\"tradingsymbol\":"
+	    "\"INFY\",\"transaction_type\":\"BUY\",\"quantity\":1,"
+	    "\"product\":\"CNC\",\"order_type\":\"MARKET\","
+	    "\"market_protection\":%s}", v);
+	if (want == NULL) {
+		bad(line, "market_protection", name);
+		return;
+	}
+	t_ok(parse(line, &in, err) == 0 && strcmp(in.market_protection,
+	    want) == 0, "market_protection %s", name);
+	if (strcmp(in.market_protection, want) != 0)
+		t_diag("  got '%s' (%s), want '%s'", in.market_protection,
+		    err, want);
+}
+
+static void
+test_protection(void)
+{
+	mp("-1", "-1", "-1");
+	mp("\"-1\"", "-1", "-1 as a string");
+	mp("5", "5", "5");
+	mp("\"05\"", "5", "05 normalized");
+	mp("100", "100", "100");
+	mp("2.5", "2.5", "2.5 (a JSON real)");
+	mp("\"2.50\"", "2.50", "2.50 kept as given");
+	mp("\"0.25\"", "0.25", "0.25");
+	mp("\"100.00\"", "100.00", "100.00");
+	mp("0", NULL, "0 refused");
+	mp("\"0.00\"", NULL, "0.00 refused");
+	mp("0.0", NULL, "0.0 refused");
+	mp("101", NULL, "101 refused");
+	mp("\"100.01\"", NULL, "100.01 refused");
+	mp("\"2.505\"", NULL, "three places refused");
+	mp("-2", NULL, "-2 refused");
+	mp("\"-1.5\"", NULL, "-1.5 refused");
+	mp("\"1e1\"", NULL, "exponent refused");
+	mp("true", NULL, "boolean refused");
 }
 
 static void
@@ -172,6 +218,7 @@ test_intents(void)
 	bad("{\"id\":\"x\",\"op\":\"modify\",\"variety\":\"regular\","
 	    "\"order_id\":\"1\"}", "nothing to change", "empty modify");
 	test_kite_rules();
+	test_protection();
 }
 
 static void
