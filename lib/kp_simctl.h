@@ -26,7 +26,9 @@ enum kp_simctl_cmd {
 	KP_SIMCTL_MESSAGE,		/* text: the rest of the line */
 	KP_SIMCTL_BOOK_LAG_MS,		/* n */
 	KP_SIMCTL_CHILD_MARGIN_FAIL,	/* n (0: off) */
-	KP_SIMCTL_FREEZE_QTY		/* word (name), n (0: none) */
+	KP_SIMCTL_FREEZE_QTY,		/* word (name), n (0: none) */
+	KP_SIMCTL_DUMP_CUT,		/* n bytes (0: off) */
+	KP_SIMCTL_DUMP_CORRUPT		/* on */
 };
 
 /* The largest count or number of milliseconds a command takes. */

@@ -62,6 +62,8 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		{ "book-lag-ms", KP_SIMCTL_BOOK_LAG_MS },
 		{ "child-margin-fail", KP_SIMCTL_CHILD_MARGIN_FAIL },
 		{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
+		{ "dump-cut", KP_SIMCTL_DUMP_CUT },
+		{ "dump-corrupt", KP_SIMCTL_DUMP_CORRUPT },
 	};
 	char buf[256], *w[WORDS] = { NULL }, *save = NULL;
 	size_t i, n = strlen(line);
@@ -94,12 +96,14 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 	case KP_SIMCTL_DELAY_MS:
 	case KP_SIMCTL_BOOK_LAG_MS:
 	case KP_SIMCTL_CHILD_MARGIN_FAIL:
+	case KP_SIMCTL_DUMP_CUT:
 		want = 1;
 		if (count(w[1], 0, &c->n) < 0)
 			return -1;
 		break;
 	case KP_SIMCTL_STALL:
 	case KP_SIMCTL_REFUSE_AUTH:
+	case KP_SIMCTL_DUMP_CORRUPT:
 		want = 1;
 		if (on_off(w[1], &c->on) < 0)
 			return -1;

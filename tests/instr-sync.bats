@@ -409,6 +409,32 @@ synced() {
 	[ "$(db_state)" != "$before" ]
 }
 
+@test "sync from kite-sim: a gzip Kite cuts short or corrupts is fatal (111), nothing changes" {
+	sim_start
+	fresh_db
+	run --separate-stderr instr-sync --sync
+	[ "$status" -eq 0 ]
+	before=$(db_state)
+	runs=$(q "SELECT count(*) FROM sync_runs")
+	# the dump's gzip body cut in the middle, then at 64 bytes, then one
+	# byte of it changed (kite-sim's dump-cut and dump-corrupt faults)
+	len=$(curl -sS --compressed -o /dev/null -w '%{size_download}' \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		-H 'Accept-Encoding: gzip' --raw "$KITE_API_URL/instruments")
+	[ "$len" -gt 1000 ]
+	for fault in "dump-cut $((len / 2))" "dump-cut 64" "dump-corrupt on"; do
+		sim_ctl clear "$fault" >/dev/null
+		INSTR_SYNC_RETRIES=0 run --separate-stderr instr-sync --sync --max-deactivate 100
+		[ "$status" -eq 111 ] || { echo "$fault: exit $status: $stderr" >&2; false; }
+		grep -q "gzip" <<<"$stderr"
+		[ "$(db_state)" = "$before" ]
+	done
+	[ "$(q "SELECT count(*) FROM sync_runs")" -eq "$runs" ]
+	sim_ctl clear >/dev/null
+	run --separate-stderr instr-sync --sync
+	[ "$status" -eq 0 ]
+}
+
 @test "sync: --allow-bad N lets N rejected rows through, not N+1" {
 	synced 500
 	instr_gen 500 1 | sed -e '5s/^[0-9]*,/x,/' -e '9s/,NFO$/,N!FO/' >"$T/bad.csv"

@@ -67,6 +67,9 @@ status_json(struct sim *s, struct kp_buf *b)
 	sim_kv_i64(b, ",\"ambiguous_ms\":", f->ambiguous_ms);
 	sim_kv_i64(b, ",\"book_lag_ms\":", f->book_lag_ms);
 	sim_kv_i64(b, ",\"child_margin_fail\":", f->child_fail_from);
+	sim_kv_i64(b, ",\"dump_cut\":", f->dump_cut);
+	kp_buf_addstr(b, f->dump_corrupt ? ",\"dump_corrupt\":true" :
+	    ",\"dump_corrupt\":false");
 	sim_kv_u64(b, "},\"ticker\":{\"connections\":", st.conns);
 	sim_kv_u64(b, ",\"connections_total\":", st.conns_total);
 	sim_kv_u64(b, ",\"refused\":", st.refused);
@@ -166,6 +169,12 @@ sim_control(struct sim *s, const char *line, struct kp_buf *b)
 		break;
 	case KP_SIMCTL_CHILD_MARGIN_FAIL:
 		f->child_fail_from = c.n;
+		break;
+	case KP_SIMCTL_DUMP_CUT:
+		f->dump_cut = c.n;
+		break;
+	case KP_SIMCTL_DUMP_CORRUPT:
+		f->dump_corrupt = c.on;
 		break;
 	case KP_SIMCTL_FREEZE_QTY:
 		if (sim_set_freeze(s, c.word, (int32_t)c.n) == 0)

@@ -380,6 +380,23 @@ not_modified(const struct sim_req *req, const struct csv_cache *c)
 	return timegm(&tm) >= c->mtime;
 }
 
+/* The dump's body as served, with the dump faults: cut to dump_cut
+ * bytes, or one byte in its second half changed (in a gzip body, the
+ * deflate data or its CRC: a reader must notice). */
+static void
+dump_body(const struct sim *s, struct sim_resp *r, const char *src,
+    size_t n)
+{
+	char *p = kp_xmalloc(n + 1);
+
+	memcpy(p, src, n);
+	if (s->faults.dump_cut > 0 && (uint64_t)s->faults.dump_cut < n)
+		n = (size_t)s->faults.dump_cut;
+	if (s->faults.dump_corrupt && n > 0)
+		p[n - 1 - (n - 1) / 4] ^= 0x55;
+	set_body(r, 200, "text/csv", p, n);
+}
+
 static void
 instruments(struct sim *s, const struct sim_req *req, const char *exch,
     struct sim_resp *r)
@@ -407,17 +424,11 @@ instruments(struct sim *s, const struct sim_req *req, const char *exch,
 		return;
 	}
 	if (req->accept_gzip && c->gz) {
-		char *p = kp_xmalloc(c->gzlen + 1);
-
-		memcpy(p, c->gz, c->gzlen);
-		set_body(r, 200, "text/csv", p, c->gzlen);
+		dump_body(s, r, c->gz, c->gzlen);
 		r->hname[r->nheaders] = "Content-Encoding";
 		r->hvalue[r->nheaders++] = "gzip";
 	} else {
-		char *p = kp_xmalloc(c->plen + 1);
-
-		memcpy(p, c->plain, c->plen);
-		set_body(r, 200, "text/csv", p, c->plen);
+		dump_body(s, r, c->plain, c->plen);
 	}
 }
 

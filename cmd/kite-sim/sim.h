@@ -76,6 +76,10 @@ struct sim_faults {
 	/* autoslice: child N and the later ones fail (MarginException);
 	 * 0 off */
 	int64_t child_fail_from;
+	/* the instruments dump: its body (gzip'd or not, as served) cut to
+	 * this many bytes (0: whole), or one byte of it changed */
+	int64_t dump_cut;
+	bool dump_corrupt;
 };
 
 struct sim_conf {

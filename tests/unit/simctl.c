@@ -18,6 +18,7 @@ main(void)
 		"child-margin-fail x", "freeze-qty NIFTY", "freeze-qty NIFTY -1",
 		"freeze-qty NIFTY 1 2", "freeze-qty NIFTY 99999999999",
 		"freeze-qty 0123456789012345678901234567890123456789012345678 1",
+		"dump-cut", "dump-cut -1", "dump-corrupt", "dump-corrupt 1",
 	};
 	char longline[400];
 	size_t i;
@@ -61,6 +62,12 @@ main(void)
 	T_EQ_INT(c.cmd, KP_SIMCTL_FREEZE_QTY, "freeze-qty command");
 	T_EQ_STR(c.word, "NIFTY", "freeze-qty name");
 	T_EQ_INT((long long)c.n, 1800, "freeze-qty value");
+	T_EQ_INT(kp_simctl_parse("dump-cut 64", &c), 0, "dump-cut");
+	T_EQ_INT(c.cmd, KP_SIMCTL_DUMP_CUT, "dump-cut command");
+	T_EQ_INT((long long)c.n, 64, "dump-cut value");
+	T_EQ_INT(kp_simctl_parse("dump-corrupt on", &c), 0, "dump-corrupt");
+	T_EQ_INT(c.cmd, KP_SIMCTL_DUMP_CORRUPT, "dump-corrupt command");
+	t_ok(c.on, "dump-corrupt on");
 	T_EQ_INT(kp_simctl_parse("clear", &c), 0, "clear");
 	T_EQ_INT(c.cmd, KP_SIMCTL_CLEAR, "clear command");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
