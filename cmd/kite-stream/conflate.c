@@ -12,7 +12,7 @@
 
 struct centry {
 	uint32_t token;
-	uint32_t order;			/* index in the order list + 1; 0 free */
+	uint32_t order;		/* index in the order list + 1; 0 free */
 	struct kp_tick t;
 	char ts[KP_FMT_ROOM];
 	uint8_t tslen;

@@ -83,6 +83,43 @@ ctl_error(struct ks_ctl_client *cc, const char *why)
 	kp_buf_free(&b);
 }
 
+/* The subscriptions once rq is applied (sorted), in *nw. */
+static void
+ctl_next(const struct ks *l, const struct kp_tkreq *rq, unsigned mode,
+    struct ks_subs *nw)
+{
+	size_t i;
+
+	memset(nw, 0, sizeof(*nw));
+	for (i = 0; i < l->subs.n; i++)
+		ks_subs_put(nw, l->subs.v[i].token, l->subs.v[i].mode);
+	if (rq->action == KP_TKREQ_UNSUBSCRIBE) {
+		size_t k = 0;
+
+		ks_subs_sort(nw);
+		for (i = 0; i < nw->n; i++) {
+			size_t t;
+			bool drop = false;
+
+			for (t = 0; t < rq->n && !drop; t++)
+				drop = rq->tokens[t] == nw->v[i].token;
+			if (!drop)
+				nw->v[k++] = nw->v[i];
+		}
+		nw->n = k;
+	} else {
+		for (i = 0; i < rq->n; i++) {
+			long at = ks_subs_find(&l->subs, rq->tokens[i]);
+
+			/* subscribe keeps a subscribed token's mode */
+			ks_subs_put(nw, rq->tokens[i],
+			    rq->action == KP_TKREQ_SUBSCRIBE && at >= 0 ?
+			    l->subs.v[at].mode : mode);
+		}
+		ks_subs_sort(nw);
+	}
+}
+
 /*
  * One control line, in Kite's own shapes: {"a":"subscribe","v":[...]},
  * {"a":"unsubscribe","v":[...]}, {"a":"mode","v":["full",[...]]}, read
@@ -119,34 +156,7 @@ ctl_line(struct ks *l, struct ks_ctl_client *cc, const char *line, size_t len)
 	if (rq.action == KP_TKREQ_MODE)
 		mode = rq.mode == KP_TKREQ_LTP ? 0 :
 		    rq.mode == KP_TKREQ_QUOTE ? 1 : 2;
-	memset(&nw, 0, sizeof(nw));
-	for (i = 0; i < l->subs.n; i++)
-		ks_subs_put(&nw, l->subs.v[i].token, l->subs.v[i].mode);
-	if (rq.action == KP_TKREQ_UNSUBSCRIBE) {
-		size_t k = 0;
-
-		ks_subs_sort(&nw);
-		for (i = 0; i < nw.n; i++) {
-			size_t t;
-			bool drop = false;
-
-			for (t = 0; t < rq.n && !drop; t++)
-				drop = rq.tokens[t] == nw.v[i].token;
-			if (!drop)
-				nw.v[k++] = nw.v[i];
-		}
-		nw.n = k;
-	} else {
-		for (i = 0; i < rq.n; i++) {
-			long at = ks_subs_find(&l->subs, rq.tokens[i]);
-
-			/* subscribe keeps a subscribed token's mode */
-			ks_subs_put(&nw, rq.tokens[i],
-			    rq.action == KP_TKREQ_SUBSCRIBE && at >= 0 ?
-			    l->subs.v[at].mode : mode);
-		}
-		ks_subs_sort(&nw);
-	}
+	ctl_next(l, &rq, mode, &nw);
 	if (ks_pool_apply(l, nw, "control") < 0) {
 		snprintf(why, sizeof(why), "%s: more instruments than %lld "
 		    "connections of %lld hold; nothing changed", a,
