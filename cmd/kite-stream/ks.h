@@ -1,9 +1,42 @@
-/* ks.h: kite-stream's parts: options, output of decoded messages, replay. */
+/*
+ * ks.h: kite-stream's parts: options, output of decoded messages, replay,
+ * and the live client's context.  The files:
+ *   main.c      options, then replay (-r) or the live client
+ *   emit.c      decoded ticker messages to kitepipe-ticks(5) lines
+ *   conflate.c  ticks held per instrument while the output is behind
+ *   orders.c    order updates already written on another connection
+ *   replay.c    a capture (-r) decoded through emit.c
+ *   subs.c      subscriptions: tokens, modes, the file, the arguments
+ *   live.c      the live client: setup, the poll(2) loop, housekeeping
+ *               (watchdog, credentials, signals), teardown
+ *   status.c    the live output: status lines, flushes that never block,
+ *               conflated ticks drained
+ *   ctl.c       the control socket (-c): Kite's subscribe, unsubscribe
+ *               and mode messages
+ *   pool.c      subscriptions spread over the connections, and the
+ *               messages that (un)subscribe them; readiness
+ *   conn.c      a ticker WebSocket connection: connect, reconnect with
+ *               backoff, upgrade, frames in and out, close, linger
+ *   dial.c      its transport: name lookups on a thread, TCP, TLS
+ * Calls go one way, never back up: main.c to emit.c, replay.c, live.c;
+ * live.c to ctl.c, pool.c, conn.c, dial.c and status.c (and emit.c,
+ * conflate.c, subs.c); ctl.c to pool.c; conn.c to dial.c, pool.c,
+ * status.c and emit.c; status.c to emit.c and conflate.c; emit.c to
+ * conflate.c and orders.c.
+ */
 /* SPDX-License-Identifier: MIT */
 #ifndef KS_H
 #define KS_H
 
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
 #include "kp.h"
+#include "kp_wsframe.h"
+#include "kp_wsurl.h"
 
 #define KS_PROG "kite-stream"
 
@@ -118,12 +151,22 @@ void ks_emit_warn(struct ks_emit *e, const char *fmt, ...) KP_PRINTF(2, 3);
 void ks_emit_stats(struct ks_emit *e);
 
 /*
- * Live conflation: a tick goes to the per-instrument table instead of the
- * output while ks_conflate_active (the output is past its bound, or
- * older conflated ticks still wait).
+ * Live conflation (conflate.c): a tick goes to the per-instrument table
+ * instead of the output while ks_conflate_active (the output is past its
+ * bound, or older conflated ticks still wait).
  */
+/* A table for ninstr instruments, ticks held past hiwater output bytes. */
+void ks_conflate_init(struct ks_emit *e, size_t ninstr, size_t hiwater);
+void ks_conflate_free(struct ks_emit *e);
 int ks_conflate_active(struct ks_emit *e);
 void ks_conflate_put(struct ks_emit *e, const struct kp_tick *t);
+/* Whether held ticks are to be written: the output drained below half
+ * its bound, or force. */
+bool ks_conflate_due(struct ks_emit *e, bool force);
+/* The ticks replaced since the last call (counted in the stats). */
+uint64_t ks_conflate_take_lost(struct ks_emit *e);
+/* Write the held ticks to the output, oldest instrument first. */
+void ks_conflate_flush(struct ks_emit *e);
 
 /* Subscriptions: sorted by token, one mode each. */
 #define KS_SUBS_MAX 100000u
@@ -148,9 +191,223 @@ long ks_subs_find(const struct ks_subs *s, uint32_t token);
 void ks_subs_put(struct ks_subs *s, uint32_t token, unsigned mode);
 void ks_subs_sort(struct ks_subs *s);
 void ks_subs_free(struct ks_subs *s);
+/* The subscriptions of -f and the arguments; 0, or -1 logged. */
+int ks_subs_load(const struct ks_opts *o, struct ks_subs *s);
 
-/* The live client; returns the exit code. */
+
+/* The live client --------------------------------------------------- */
+
+#define KS_MAX_CONNS 16
+#define KS_CTL_MAX_CLIENTS 16
+
+enum ks_conn_state {
+	KS_IDLE,		/* not wanted (no tokens, not the first) */
+	KS_WAIT,		/* waiting to (re)connect at retry_ms */
+	KS_CONNECTING,
+	KS_UP,			/* connected, subscriptions being sent */
+	KS_SUBSCRIBED,		/* everything sent */
+	KS_REFUSED		/* 403: waiting for new credentials */
+};
+
+struct ks_msg {
+	struct ks_msg *next;
+	size_t len;
+	char data[];
+};
+
+/* Where a connection's transport is. */
+enum ks_phase {
+	KS_P_NONE,		/* no socket */
+	KS_P_DNS,		/* the host name being looked up */
+	KS_P_TCP,		/* connect(2) in progress */
+	KS_P_TLS,		/* TLS handshake */
+	KS_P_HTTP,		/* upgrade request out, response head awaited */
+	KS_P_WS			/* WebSocket frames */
+};
+
+struct ks_conn {
+	struct ks *l;
+	unsigned id;
+	char name[24];			/* "connection 1", for warnings */
+	enum ks_conn_state state;
+	enum ks_phase ph;
+	int fd;				/* -1 without a socket */
+	SSL *ssl;
+	bool want_r, want_w;		/* TLS: what SSL_* is waiting for */
+	struct addrinfo *ai, *ai_next;	/* addresses being tried */
+	struct ks_lookup *dns;		/* a name lookup running, or NULL */
+	int64_t deadline_ms;		/* connect, or our close, must end */
+	char key[KP_WS_KEY_LEN + 1];
+	struct kp_ws_head head;
+	struct kp_ws_dec dec;
+	uint8_t *rx;			/* bytes read, not yet decoded */
+	size_t rxoff, rxlen, rxcap;
+	struct kp_buf tx;		/* bytes to write */
+	size_t txoff;
+	struct kp_backoff bo;
+	int64_t retry_ms;
+	int64_t last_ms;		/* last message (or connect) */
+	uint64_t attempts;
+	bool ever_up;
+	bool closing;			/* our close frame is going out */
+	const char *close_why;		/* our reason, for the status line */
+	int close_code;
+	size_t ntokens;			/* tokens assigned */
+	struct ks_msg *q, **qtail;	/* text messages to send */
+};
+
+/*
+ * A name lookup runs getaddrinfo(3) on a thread of its own, so that a
+ * resolver that never answers stops neither the loop nor the other
+ * connections: the connect timeout counts while it runs, and a
+ * connection gives up on it as on a slow connect.  When done, the thread
+ * writes the lookup's address to a pipe the loop polls, and the loop
+ * takes it from there.  A connection has at most one lookup running: a
+ * new attempt while the last one still runs waits for that one.
+ */
+struct ks_lookup {
+	char host[256], port[16];
+	unsigned conn;
+	int wfd;			/* the pipe to the loop */
+	int rc, err;			/* getaddrinfo's answer, errno */
+	struct addrinfo *res;
+};
+
+struct ks_ctl_client {
+	int fd;
+	struct kp_line lr;
+};
+
+/*
+ * A socket whose close frame went out: the server is to close the TCP
+ * connection (RFC 6455 section 7.1.1).  Until it does, or until a
+ * deadline, what it sends is read and dropped: closed at once, the socket
+ * would answer the server's next bytes with a reset, and the server might
+ * never read our close frame and its code.
+ */
+struct ks_linger {
+	int fd;				/* -1: a free slot */
+	int64_t until_ms;
+};
+
+/* The live client's context, passed to every function of its files. */
+struct ks {
+	struct ks_emit *e;
+	struct ks_linger lg[KS_MAX_CONNS];
+	int ctl_fd;
+	struct ks_ctl_client ctl[KS_CTL_MAX_CLIENTS];
+	const struct ks_opts *o;
+	SSL_CTX *tls_ctx;		/* wss:// only */
+	int sig_fd;
+	int dns_fd[2];			/* lookups done: read end, write end */
+	bool numeric_host;		/* an IP address: no lookup */
+	bool out_wait;			/* output waiting for the reader */
+	int64_t next_period_ms;
+	struct ks_conn c[KS_MAX_CONNS];
+	unsigned nconns;
+	struct ks_subs subs;
+	char *api_key;
+	char *token;
+	char host[KP_WSURL_HOST_MAX];	/* to resolve, and for TLS: no [] */
+	char host_hdr[KP_WSURL_HOST_MAX + 2];	/* Host header: [v6] */
+	char path[KP_WSURL_PATH_MAX];
+	int port;
+	bool tls;
+	struct stat token_st;		/* of KITE_ACCESS_TOKEN_FILE */
+	const char *token_file;
+	bool ready;
+	bool stopping;
+	int cap_fd;
+	int64_t next_sec_ms;
+	int code;
+};
+
+/* live.c: the live client; returns the exit code. */
 int ks_live(struct ks_emit *e, const struct ks_opts *o);
+
+/* status.c */
+/*
+ * Write what the consumer takes now, never waiting; l->out_wait when
+ * some is left for the loop to write once stdout takes more.
+ */
+void ks_flush_nb(struct ks *l);
+/*
+ * A status line (kitepipe-ticks(5)): into the output, never dropped, and
+ * into the capture.  conn < 0: not about one connection.
+ */
+void ks_status_line(struct ks *l, int conn, const char *event,
+    const char *extra);
+/* Once the output drained below half its bound (or force), write the
+ * held ticks, after a status line counting those replaced. */
+void ks_drain_conflated(struct ks *l, bool force);
+
+/* ctl.c */
+void ks_ctl_open(struct ks *l, const char *path);
+/* Accept and serve what is ready, never waiting. */
+void ks_ctl_poll(struct ks *l);
+/* Close the clients and the socket, and remove it. */
+void ks_ctl_close_all(struct ks *l);
+
+/* pool.c */
+/*
+ * Put every token without a connection on the least loaded one, opening
+ * connections as needed.  Return -1 (nothing assigned) when they do not
+ * fit.
+ */
+int ks_pool_assign(struct ks *l);
+/*
+ * Make nw (sorted, owned by us from now on) the subscriptions, sending
+ * only the difference on the live connections.  Return 0, or -1 when nw
+ * does not fit (nothing changed).  who names the caller in logs.
+ */
+int ks_pool_apply(struct ks *l, struct ks_subs nw, const char *who);
+/* Everything a fresh connection must send: subscribe, then modes. */
+void ks_queue_all(struct ks *l, struct ks_conn *c);
+void ks_queue_clear(struct ks_conn *c);
+/* Readiness: once every wanted connection is up and subscribed. */
+void ks_check_ready(struct ks *l);
+
+/* conn.c */
+void ks_conn_init(struct ks *l, struct ks_conn *c, unsigned id);
+void ks_conn_free(struct ks_conn *c);
+void ks_conn_start(struct ks *l, struct ks_conn *c);
+/* Close the transport, keeping the connection's plan. */
+void ks_conn_drop(struct ks_conn *c);
+/* The connection is gone: say so and plan what comes next. */
+void ks_conn_lost(struct ks *l, struct ks_conn *c, const char *why,
+    int http);
+/* A failure: before the upgrade, "unable to connect"; ours if closing. */
+void ks_conn_fail(struct ks *l, struct ks_conn *c, const char *what);
+/* Close c ourselves: a close frame, then the socket. */
+void ks_conn_close(struct ks_conn *c, const char *why);
+/* What to poll the socket of c for, and what it was ready for. */
+short ks_conn_events(const struct ks_conn *c);
+void ks_conn_io(struct ks *l, struct ks_conn *c, short rev);
+/* Name lookups done: each goes on, if its connection still waits. */
+void ks_conn_lookups(struct ks *l);
+/* Read and drop what a lingering socket sent; closed at the end, an
+ * error, or done. */
+void ks_linger_io(struct ks_linger *g, bool done);
+
+/* dial.c: never calls back into conn.c; failures come back in why. */
+/* The TLS context (wss://) and the lookups' pipe. */
+void ks_dial_init(struct ks *l);
+/* Start the transport: a lookup, or connect(2); 0, or -1 with why. */
+int ks_dial_start(struct ks *l, struct ks_conn *c, char *why, size_t wl);
+/* Addresses (or not) for c: try them; 0, or -1 with why. */
+int ks_dial_addrs(struct ks *l, struct ks_conn *c, int rc, int err,
+    struct addrinfo *res, char *why, size_t wl);
+/* A finished lookup from the pipe, or NULL. */
+struct ks_lookup *ks_dial_lookup_next(struct ks *l);
+/* The socket of a TCP connect or TLS handshake is ready: 1 the transport
+ * is up, 0 wait, -1 failed with why. */
+int ks_dial_step(struct ks *l, struct ks_conn *c, char *why, size_t wl);
+/*
+ * Read (wr false) or write: >0 bytes, 0 at the end (reading), -1 nothing
+ * now, -2 an error described in why.
+ */
+ssize_t ks_dial_rw(struct ks_conn *c, void *p, size_t n, bool wr,
+    char *why, size_t wl);
 
 /*
  * Decode the capture at path ("-": stdin) to stdout.  Return the exit

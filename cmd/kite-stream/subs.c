@@ -210,3 +210,18 @@ ks_subs_find(const struct ks_subs *s, uint32_t token)
 	}
 	return -1;
 }
+
+int
+ks_subs_load(const struct ks_opts *o, struct ks_subs *s)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	if (o->subs_path != NULL && ks_subs_file(s, o->subs_path,
+	    o->default_mode) < 0)
+		return -1;
+	for (i = 0; i < o->ntokens; i++)
+		if (ks_subs_arg(s, o->tokens[i], o->default_mode) < 0)
+			return -1;
+	return 0;
+}
