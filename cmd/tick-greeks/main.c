@@ -35,6 +35,47 @@ line_buffered(const struct kp_line *lr, size_t *last_nl)
 	return 0;
 }
 
+/*
+ * -j 1: one line, all of it, here (the -j 1 counterpart of pipeline.c's
+ * batches), into out (b: for a line too long for out).
+ */
+static void
+process(struct tg *g, struct kp_out *out, struct kp_buf *b, char *line,
+    size_t len, uint64_t lineno, struct fmt_ctx *fc, struct counts *c)
+{
+	struct job j;
+	const struct opt_tick *ot = &j.ot;
+	size_t need;
+	char *p0, *p;
+
+	tg_classify(g, line, len, &j, &fc->ic);
+	tg_settle(g, &j, c);
+	if (j.kind == J_BAD) {
+		kp_warn("line %llu: bad JSON: %s (column %zu)",
+		    (unsigned long long)lineno, j.err, j.col);
+		return;
+	}
+	if (j.kind != J_OPT)
+		goto pass;
+	/* straight into the output buffer when it can hold the line */
+	need = ot->end - 1 + ENRICH_ROOM + 2;
+	if (need > out->cap || (p0 = kp_out_room(out, need)) == NULL) {
+		kp_buf_reset(b);
+		if ((p0 = kp_buf_room(b, need)) == NULL)
+			goto pass;
+	}
+	memcpy(p0, line, ot->end - 1);
+	p = tg_enrich(g, p0 + ot->end - 1, ot, fc);
+	if (p0 == b->p)
+		kp_out_write(out, p0, (size_t)(p - p0));
+	else
+		kp_out_commit(out, (size_t)(p - p0));
+	return;
+pass:
+	kp_out_write(out, line, len);
+	kp_out_write(out, "\n", 1);
+}
+
 /* What the read loop keeps: stdin, stdout (-j 1), the counts. */
 struct loop {
 	struct kp_line lr;
@@ -83,7 +124,7 @@ one_line(struct tg *g, struct loop *l, char *line, size_t len)
 			return -1;
 		return 0;
 	}
-	tg_process(g, &l->out, &l->b, line, len, l->lr.lineno, &l->fc,
+	process(g, &l->out, &l->b, line, len, l->lr.lineno, &l->fc,
 	    &l->c);
 	/* flush when no further line is already buffered */
 	if (!line_buffered(&l->lr, &l->last_nl))

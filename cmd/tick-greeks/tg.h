@@ -2,7 +2,8 @@
  * tg.h: how the parts of tick-greeks meet.
  * SPDX-License-Identifier: MIT
  *
- *   main.c      main(): set up, the read loop, SIGHUP's reload, the end
+ *   main.c      main(): set up, the read loop (-j 1: each line classified,
+ *               settled, enriched and written there), SIGHUP's reload
  *   opts.c      the options: defaults, getopt, checks, -h
  *   instr.c     the instrument list (Kite's CSV, instr-sync's NDJSON or
  *               PostgreSQL through db.c), the underlying map, the index
@@ -12,8 +13,9 @@
  *               order: prices, counts), enrich (solve, format)
  *   pipeline.c  -j N: the batches, their ring, the workers, the writer
  *
- * Data flows one way: main.c -> pipeline.c -> enrich.c -> instr.c.  One
- * struct tg, filled by main.c, is passed to every part.
+ * Calls go one way, nothing calls back up: main.c calls the others,
+ * pipeline.c calls enrich.c, enrich.c reads instr.c's index and prices.
+ * One struct tg, filled by main.c, is passed to every part.
  */
 #ifndef TG_H
 #define TG_H
@@ -272,10 +274,6 @@ void tg_settle(struct tg *g, struct job *j, struct counts *c);
  * its closing brace), at most ENRICH_ROOM bytes; return the end. */
 char *tg_enrich(const struct tg *g, char *p, const struct opt_tick *ot,
     struct fmt_ctx *fc);
-/* One line, all of it, on one thread (-j 1), into out (b: scratch). */
-void tg_process(struct tg *g, struct kp_out *out, struct kp_buf *b,
-    char *line, size_t len, uint64_t lineno, struct fmt_ctx *fc,
-    struct counts *c);
 
 /* pipeline.c -------------------------------------------------------- */
 
