@@ -12,6 +12,7 @@
 #   make install          honours DESTDIR and PREFIX (default /usr/local)
 #   make deps             install (as root) or list the Debian packages needed
 #   make lint-man         mandoc -Tlint on the man pages
+#   make layout-check     all, then README's layout rules (mk/layout-check)
 #
 # Local overrides (CC, CFLAGS, PREFIX, ...) go in config.mk, which is not
 # tracked.
@@ -330,6 +331,10 @@ uninstall:
 	$(call uninstall_man,5)
 	$(call uninstall_man,7)
 
+# The layout rules (also tests/layout.bats in make check).
+layout-check: all
+	sh mk/layout-check -b '$(B)'
+
 lint-man:
 	$(if $(MAN),$(MANDOC) -Tlint -Wwarning $(MAN),@echo "lint-man: no man pages yet")
 
@@ -337,4 +342,4 @@ clean:
 	rm -rf build build-san build-tsan build-clang $(FB) $(B)
 
 .PHONY: all check check-threads demo deps bench fuzz fuzz-build $(FUZZ_RUN) install uninstall \
-	lint-man clean
+	layout-check lint-man clean
