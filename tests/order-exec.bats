@@ -382,3 +382,70 @@ PY
 	echo "$output" | jq -e --arg t "$t1" '.result == "placed" and .tag == $t'
 	[ "$(orders_tagged "$t1")" = 1 ]
 }
+
+@test "order-exec: status reads an order's history and fills, fresh each time, never journaled" {
+	sim_start
+	run --separate-stderr oe < <(place st1 3)
+	[ "$status" -eq 0 ]
+	oid=$(echo "$output" | jq -r .order_id)
+	local before
+	before=$(grep -c . "$J")
+	run --separate-stderr oe < <(printf '{"id":"q1","op":"status","order_id":"%s"}\n' "$oid"
+		printf '{"id":"q1","op":"status","order_id":"%s"}\n' "$oid")
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	# what kite-sim's own endpoints say, summed by hand
+	hist=$(curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" "$KITE_API_URL/orders/$oid")
+	trades=$(curl -sS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" "$KITE_API_URL/orders/$oid/trades")
+	echo "${lines[0]}" | jq -e --argjson h "$hist" --argjson t "$trades" --arg o "$oid" '
+		.id == "q1" and .result == "status" and .order_id == $o and
+		.state == $h.data[-1].status and .state == "COMPLETE" and
+		.filled_quantity == 3 and .quantity == 3 and
+		.states == [$h.data[].status] and
+		.traded_quantity == ([$t.data[].quantity] | add) and .traded_quantity == 3 and
+		(.trades | length) == ($t.data | length) and
+		.average_price == $h.data[-1].average_price'
+	[ "${lines[0]}" = "${lines[1]}" ]
+	# reads leave no trace in the journal
+	[ "$(grep -c . "$J")" = "$before" ]
+	# an order Kite does not know: Kite's answer, passed on
+	run --separate-stderr oe < <(printf '{"id":"q2","op":"status","order_id":"999"}\n')
+	echo "$output" | jq -e '.id == "q2" and .result == "rejected" and .http == 400 and .error_type == "GeneralException"'
+	# a resting order: open, nothing filled
+	resting_order st2
+	run --separate-stderr oe < <(printf '{"id":"q3","op":"status","order_id":"%s"}\n' "$oid")
+	echo "$output" | jq -e '.state == "OPEN" and .filled_quantity == 0 and .trades == [] and .traded_quantity == 0'
+}
+
+@test "order-exec: requests carry X-Kite-Version 3, the token header and a User-Agent naming kitepipe and its version" {
+	require_cmd python3 python3
+	# a one-shot HTTP server that records the request's headers
+	python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        open(sys.argv[2], "w").write(str(self.headers))
+        body = b"{\"status\":\"error\",\"message\":\"no\",\"error_type\":\"GeneralException\",\"data\":null}"
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1], "w").write(str(s.server_address[1]))
+s.handle_request()
+' "$T/port" "$T/headers" &
+	local py=$!
+	eventually 10 test -s "$T/port"
+	KITE_API_KEY=k KITE_ACCESS_TOKEN=t0123456789 KITE_API_URL=http://127.0.0.1:$(cat "$T/port") \
+		run --separate-stderr oe < <(echo '{"id":"u1","op":"status","order_id":"1"}')
+	wait "$py"
+	echo "$output" | jq -e '.result == "rejected" and .http == 400'
+	grep -qx 'X-Kite-Version: 3' <(tr -d '\r' <"$T/headers")
+	grep -qx 'Authorization: token k:t0123456789' <(tr -d '\r' <"$T/headers")
+	version=$(sed -n 's/^#define KP_VERSION "\([^"]*\)".*/\1/p' lib/kp.h)
+	[ -n "$version" ]
+	grep -qx "User-Agent: kitepipe-order-exec/$version" <(tr -d '\r' <"$T/headers")
+}

@@ -29,6 +29,7 @@ enum fkind {
 #define OP_P (1u << KP_OP_PLACE)
 #define OP_M (1u << KP_OP_MODIFY)
 #define OP_C (1u << KP_OP_CANCEL)
+#define OP_S (1u << KP_OP_STATUS)
 
 struct field {
 	const char *name;
@@ -56,7 +57,8 @@ static const char *const bools[] = { "true", "false", NULL };
 
 static const struct field fields[] = {
 	{ "variety", OFF(variety), F_ENUM, OPS_ALL, varieties, 0, 0, NULL },
-	{ "order_id", OFF(order_id), F_WORD, OP_M | OP_C, NULL, 0, 0, NULL },
+	{ "order_id", OFF(order_id), F_WORD, OP_M | OP_C | OP_S, NULL, 0, 0,
+	    NULL },
 	{ "parent_order_id", OFF(parent_order_id), F_WORD, OP_M | OP_C,
 	    NULL, 0, 0, NULL },
 	{ "exchange", OFF(exchange), F_ENUM, OP_P, exchanges, 0, 0, NULL },
@@ -96,6 +98,7 @@ kp_intent_op_name(int op)
 	case KP_OP_PLACE: return "place";
 	case KP_OP_MODIFY: return "modify";
 	case KP_OP_CANCEL: return "cancel";
+	case KP_OP_STATUS: return "status";
 	}
 	return "?";
 }
@@ -375,8 +378,10 @@ kp_intent_parse(const char *line, size_t len, struct kp_intent *in,
 		in->op = KP_OP_MODIFY;
 	else if (!strcmp(s, "cancel"))
 		in->op = KP_OP_CANCEL;
+	else if (!strcmp(s, "status"))
+		in->op = KP_OP_STATUS;
 	else {
-		fail(err, "op: must be place, modify or cancel");
+		fail(err, "op: must be place, modify, cancel or status");
 		goto out;
 	}
 	json_object_foreach(root, key, v) {
@@ -402,7 +407,7 @@ kp_intent_parse(const char *line, size_t len, struct kp_intent *in,
 		if (take(&fields[i], v, (char *)in + fields[i].off, err) < 0)
 			goto out;
 	}
-	if (!*in->variety) {
+	if (!*in->variety && in->op != KP_OP_STATUS) {
 		fail(err, "variety: required");
 		goto out;
 	}

@@ -323,3 +323,19 @@ oe_kite_orders(struct oe_kite *k, struct oe_book_order **out, size_t *n,
 	}
 	json_decref(root);
 }
+
+struct json_t *
+oe_kite_get(struct oe_kite *k, const char *path, struct oe_resp *r)
+{
+	json_t *root = perform(k, "GET", path, NULL, r), *data;
+
+	if (root == NULL)
+		return NULL;
+	data = json_incref(json_object_get(root, "data"));
+	json_decref(root);
+	if (data == NULL) {
+		r->kind = OE_K_UNKNOWN;
+		snprintf(r->why, sizeof(r->why), "GET %.80s: no data", path);
+	}
+	return data;
+}

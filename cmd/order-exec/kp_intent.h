@@ -16,7 +16,8 @@
 enum kp_intent_op {
 	KP_OP_PLACE = 1,
 	KP_OP_MODIFY = 2,
-	KP_OP_CANCEL = 3
+	KP_OP_CANCEL = 3,
+	KP_OP_STATUS = 4	/* read an order's history and trades */
 };
 
 /*
@@ -62,7 +63,7 @@ int kp_intent_parse(const char *line, size_t len, struct kp_intent *in,
 /* Whether the order type needs market protection (MARKET, SL-M). */
 int kp_intent_needs_protection(const char *order_type);
 
-/* "place", "modify", "cancel" */
+/* "place", "modify", "cancel", "status" */
 const char *kp_intent_op_name(int op);
 
 /* Whether s is a valid client id. */

@@ -105,7 +105,7 @@ static struct stat token_seen;
 
 static uint64_t st_intents, st_invalid, st_busy, st_duplicates, st_placed,
     st_modified, st_cancelled, st_rejected, st_dead, st_sent, st_retries,
-    st_reconciled, st_unknown, st_http429, st_breaker_opened;
+    st_reconciled, st_unknown, st_http429, st_breaker_opened, st_status;
 static const struct kp_stat stats[] = {
 	{ "intents", "intent lines read", KP_STAT_COUNTER, &st_intents, NULL },
 	{ "invalid", "intents answered invalid", KP_STAT_COUNTER, &st_invalid,
@@ -131,6 +131,8 @@ static const struct kp_stat stats[] = {
 	{ "http_429", "429 answers", KP_STAT_COUNTER, &st_http429, NULL },
 	{ "breaker_opened", "times the breaker opened", KP_STAT_COUNTER,
 	    &st_breaker_opened, NULL },
+	{ "status", "status reads answered", KP_STAT_COUNTER, &st_status,
+	    NULL },
 };
 #define NSTATS (sizeof(stats) / sizeof(stats[0]))
 
@@ -982,6 +984,17 @@ intent_line(int slot, const char *line, size_t len, uint64_t lineno)
 		kp_warn("client %d line %llu: invalid intent: %s", slot,
 		    (unsigned long long)lineno, err);
 		answer_now(slot, in.id, "invalid", "error", err, lineno);
+		return;
+	}
+	if (in.op == KP_OP_STATUS) {
+		/* a read: answered now, never journaled or remembered */
+		struct kp_buf b;
+
+		st_status++;
+		kp_buf_init(&b, OUT_MAX);
+		oe_status_answer(kite, &in, &b);
+		send_line(slot, conns[slot].gen, b.p, b.len);
+		kp_buf_free(&b);
 		return;
 	}
 	/* Kite refuses MARKET and SL-M without market protection */

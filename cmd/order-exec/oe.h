@@ -8,6 +8,7 @@
  *   ratelimit.c  sliding-window limits (per second, minute, day)
  *   breaker.c    the circuit breaker over transient failures
  *   kite.c       Kite's order endpoints over libcurl, answers classified
+ *   status.c     the status op: an order's history and fills, read
  */
 #ifndef ORDER_EXEC_H
 #define ORDER_EXEC_H
@@ -163,6 +164,14 @@ void oe_kite_set_auth(struct oe_kite *k, const char *auth);
 void oe_kite_order(struct oe_kite *k, const char *method, const char *path,
     const char *body, struct oe_resp *r);
 
+/*
+ * GET path (an order's history or trades): the answer's "data" (a new
+ * reference, json_decref it) when r->kind is OE_K_OK, else NULL.
+ */
+struct json_t;
+struct json_t *oe_kite_get(struct oe_kite *k, const char *path,
+    struct oe_resp *r);
+
 /* One order of the order book, as far as order-exec cares. */
 struct oe_book_order {
 	char order_id[40];
@@ -177,5 +186,15 @@ struct oe_book_order {
  */
 void oe_kite_orders(struct oe_kite *k, struct oe_book_order **out, size_t *n,
     struct oe_resp *r);
+
+/* status.c --------------------------------------------------------- */
+
+struct kp_intent;
+
+/* Read in->order_id's history and trades; append the answer line (no
+ * newline): result "status", or "rejected" / "busy" when Kite would not
+ * say. */
+void oe_status_answer(struct oe_kite *k, const struct kp_intent *in,
+    struct kp_buf *b);
 
 #endif

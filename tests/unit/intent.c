@@ -29,6 +29,70 @@ bad(const char *s, const char *want_err, const char *name)
 		t_diag("  err '%s', want '%s'", err, want_err);
 }
 
+#define P_ "{\"id\":\"x\",\"op\":\"place\",\"exchange\":\"NSE\"," \
+    "\"tradingsymbol\":\"X\",\"transaction_type\":\"BUY\",\"quantity\":1," \
+    "\"product\":\"MIS\","
+
+/* Kite's order rules of kite-connect.md 2.3: market protection, cover
+ * orders, autoslice, the status op. */
+static void
+test_kite_rules(void)
+{
+	struct kp_intent in;
+	char err[KP_ERRLEN];
+	struct kp_buf b;
+
+	bad(P_ "\"variety\":\"regular\",\"order_type\":\"MARKET\","
+	    "\"market_protection\":0}", "market_protection: 0",
+	    "market protection 0 on MARKET");
+	bad(P_ "\"variety\":\"regular\",\"order_type\":\"SL-M\","
+	    "\"trigger_price\":5,\"market_protection\":\"0\"}",
+	    "market_protection: 0", "market protection 0 on SL-M");
+	bad("{\"id\":\"x\",\"op\":\"modify\",\"variety\":\"regular\","
+	    "\"order_id\":\"1\",\"order_type\":\"MARKET\","
+	    "\"market_protection\":0}", "market_protection: 0",
+	    "market protection 0 on a modify");
+	T_EQ_INT(parse(P_ "\"variety\":\"regular\",\"order_type\":"
+	    "\"MARKET\",\"market_protection\":2.5}", &in, err), -1,
+	    "a fractional protection is not an integer percentage");
+	T_EQ_INT(parse(P_ "\"variety\":\"regular\",\"order_type\":"
+	    "\"MARKET\"}", &in, err), 0, "MARKET without protection parses "
+	    "(order-exec adds its default)");
+	t_ok(kp_intent_needs_protection(in.order_type), "MARKET needs it");
+	t_ok(!kp_intent_needs_protection("LIMIT"), "LIMIT does not");
+	T_EQ_INT(parse(P_ "\"variety\":\"co\",\"order_type\":\"LIMIT\","
+	    "\"price\":100,\"trigger_price\":95}", &in, err), 0,
+	    "cover order: LIMIT with its stop-loss trigger");
+	bad(P_ "\"variety\":\"co\",\"order_type\":\"LIMIT\","
+	    "\"price\":100}", "trigger_price: required (> 0) for a cover",
+	    "cover order without trigger");
+	bad(P_ "\"variety\":\"co\",\"order_type\":\"SL\","
+	    "\"price\":100,\"trigger_price\":95}", "MARKET or LIMIT for a "
+	    "cover", "cover order as SL");
+	bad(P_ "\"variety\":\"regular\",\"order_type\":\"LIMIT\","
+	    "\"price\":100,\"trigger_price\":95}", "only for SL and SL-M",
+	    "trigger on a regular LIMIT");
+	T_EQ_INT(parse(P_ "\"variety\":\"regular\",\"order_type\":"
+	    "\"LIMIT\",\"price\":100,\"autoslice\":true}", &in, err), 0,
+	    "autoslice true");
+	T_EQ_STR(in.autoslice, "true", "autoslice kept as text");
+	kp_buf_init(&b, 4096);
+	kp_intent_form(&b, &in, NULL);
+	kp_buf_addc(&b, 0);
+	t_ok(strstr(b.p, "&autoslice=true") != NULL, "autoslice sent");
+	kp_buf_free(&b);
+	bad(P_ "\"variety\":\"regular\",\"order_type\":\"LIMIT\","
+	    "\"price\":100,\"autoslice\":1}", "autoslice: must be one of "
+	    "true false", "autoslice as a number");
+	T_EQ_INT(parse("{\"id\":\"s\",\"op\":\"status\",\"order_id\":"
+	    "\"1\"}", &in, err), 0, "status needs only order_id");
+	T_EQ_INT(in.op, KP_OP_STATUS, "status op");
+	bad("{\"id\":\"s\",\"op\":\"status\"}", "order_id: required",
+	    "status without order_id");
+	bad("{\"id\":\"s\",\"op\":\"status\",\"order_id\":\"1\","
+	    "\"quantity\":1}", "not allowed", "quantity on status");
+}
+
 static void
 test_intents(void)
 {
@@ -104,6 +168,7 @@ test_intents(void)
 	    "duplicate keys");
 	bad("{\"id\":\"x\",\"op\":\"modify\",\"variety\":\"regular\","
 	    "\"order_id\":\"1\"}", "nothing to change", "empty modify");
+	test_kite_rules();
 }
 
 static void
