@@ -12,6 +12,7 @@
 #   make install          honours DESTDIR and PREFIX (default /usr/local)
 #   make deps             install (as root) or list the Debian packages needed
 #   make lint-man         mandoc -Tlint on the man pages
+#   make layout-check     all, then README's layout rules (mk/layout-check)
 #
 # Local overrides (CC, CFLAGS, PREFIX, ...) go in config.mk, which is not
 # tracked.
@@ -84,6 +85,7 @@ PC_PQ_CFLAGS := $(call pc_cflags,libpq)
 PC_PQ_LIBS := $(call pc_libs,libpq)
 PC_OPENSSL_CFLAGS := $(call pc_cflags,openssl)
 PC_OPENSSL_LIBS := $(call pc_libs,openssl)
+PC_CRYPTO_LIBS := $(call pc_libs,libcrypto)
 PC_JANSSON_CFLAGS := $(call pc_cflags,jansson)
 PC_JANSSON_LIBS := $(call pc_libs,jansson)
 PC_CJOSE_CFLAGS := $(call pc_cflags,cjose)
@@ -120,9 +122,9 @@ PC_ALL_LIBS := \
 
 override CPPFLAGS += $(PC_CFLAGS)
 
-# The programs, one per line. Each is built from cmd/NAME/*.c (or
-# cmd/NAME.c) and libkp.a into $(B)/bin/NAME. A name whose sources do not
-# exist (yet) is left out.
+# The programs, one per line. Each is cmd/NAME/main.c linked with
+# $(B)/cmd/NAME.a (every other cmd/NAME/*.c), libkp.a and NAME_LIBS into
+# $(B)/bin/NAME. A name whose main.c does not exist (yet) is left out.
 BIN = \
 	kite-stream \
 	kite-sim \
@@ -132,20 +134,42 @@ BIN = \
 	order-exec \
 	ws-fanout \
 
+# The external libraries each program links, one line per program (libkp.a
+# and -lm come with every program).
+kite-stream_LIBS = $(PC_OPENSSL_LIBS) $(PC_JANSSON_LIBS)
+kite-sim_LIBS = $(PC_LWS_LIBS) $(PC_JANSSON_LIBS) $(PC_CRYPTO_LIBS) $(PC_ZLIB_LIBS)
+tick-greeks_LIBS = $(PC_PQ_LIBS) $(PC_JANSSON_LIBS) $(PC_CSV_LIBS)
+tick-publish_LIBS = $(PC_HIREDIS_LIBS)
+instr-sync_LIBS = $(PC_CURL_LIBS) $(PC_PQ_LIBS) $(PC_ZLIB_LIBS) $(PC_CSV_LIBS)
+order-exec_LIBS = $(PC_CURL_LIBS) $(PC_JANSSON_LIBS) $(PC_ZLIB_LIBS)
+ws-fanout_LIBS = $(PC_LWS_LIBS) $(PC_HIREDIS_LIBS) $(PC_CJOSE_LIBS) $(PC_JANSSON_LIBS)
+
+# The unit tests (tests/unit/NAME.c), test tools (tests/tools/NAME.c) and
+# fuzz targets (fuzz/NAME.c) that test a program's own parts, one line per
+# program and kind: they link $(B)/cmd/PROGRAM.a and see cmd/PROGRAM/'s
+# headers. The rest test lib/ and link libkp.a alone.
+kite-stream_UNIT = wsframe wsurl
+kite-stream_FUZZ = wsframe wsurl
+kite-sim_UNIT = form simctl
+kite-sim_FUZZ = form simctl
+tick-greeks_UNIT = dtoa greeks iv iv_aux iv_greeks iv_nblack tginst
+tick-greeks_TOOLS = ivbench
+tick-greeks_FUZZ = dtoa isotime iv tginst tgmap
+instr-sync_UNIT = is_input
+order-exec_UNIT = intent
+order-exec_FUZZ = intent
+ws-fanout_UNIT = jwt wsmsg wsmsg_diff
+ws-fanout_FUZZ = jwt wsmsg
 
 LIB := $(B)/libkp.a
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 
-prog_src = $(sort $(wildcard cmd/$(1)/*.c cmd/$(1).c))
-PROG_NAMES := $(foreach p,$(BIN),$(if $(call prog_src,$(p)),$(p)))
+PROG_NAMES := $(foreach p,$(BIN),$(if $(wildcard cmd/$(p)/main.c),$(p)))
 PROGS := $(PROG_NAMES:%=$(B)/bin/%)
-PROG_OBJ := $(patsubst %.c,$(B)/%.o,$(foreach p,$(PROG_NAMES),$(call prog_src,$(p))))
-
-# What each program links besides libkp.a and -lm: every external library,
-# with --as-needed dropping those it does not use, so a program (or a new
-# lib/ file) never needs a line here.
-$(PROGS): LDLIBS += $(PC_ALL_LIBS)
+# prog_parts NAME: the program's sources that go into its archive.
+prog_parts = $(filter-out cmd/$(1)/main.c,$(sort $(wildcard cmd/$(1)/*.c)))
+PROG_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard $(PROG_NAMES:%=cmd/%/*.c)))
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT := $(UNIT_SRC:%.c=$(B)/%)
@@ -156,28 +180,41 @@ ALL_OBJ := $(LIB_OBJ) $(PROG_OBJ) $(UNIT:=.o) $(TOOLS:=.o)
 
 all: $(LIB) $(PROGS) $(UNIT) $(TOOLS)
 
+# INC: the include path of a program's folder, for the tests that link
+# its archive (set per object below).
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(INC) $(CFLAGS) -c -o $@ $<
+
+# The recipe of every archive: libkp.a and each cmd/NAME.a (also in
+# build-fuzz/), from the objects it depends on.
+ARCHIVE = @mkdir -p $(@D) && rm -f $@ && echo "$(AR) rcs $@ $^" && $(AR) rcs $@ $^
 
 $(LIB): $(LIB_OBJ)
-	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $(LIB_OBJ)
+	$(ARCHIVE)
 
+$(B)/cmd/%.a:
+	$(ARCHIVE)
+
+# PROG_RULE NAME: the program, its archive, and what links the archive.
 define PROG_RULE
-$(B)/bin/$(1): $(patsubst %.c,$(B)/%.o,$(call prog_src,$(1)))
+$(B)/cmd/$(1).a: $(patsubst %.c,$(B)/%.o,$(call prog_parts,$(1)))
+$(B)/bin/$(1): $(B)/cmd/$(1)/main.o $(B)/cmd/$(1).a $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(B)/cmd/$(1).a $(LIB) $$(LDLIBS) $$($(1)_LIBS) -lm
+$(foreach t,$($(1)_UNIT),$(B)/tests/unit/$(t)) \
+$(foreach t,$($(1)_TOOLS),$(B)/tests/tools/$(t)): $(B)/cmd/$(1).a
+$(foreach t,$($(1)_UNIT),$(B)/tests/unit/$(t).o) \
+$(foreach t,$($(1)_TOOLS),$(B)/tests/tools/$(t).o): INC = -Icmd/$(1)
 endef
 $(foreach p,$(PROG_NAMES),$(eval $(call PROG_RULE,$(p))))
 
-$(PROGS): $(B)/bin/%: $(LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(filter %.o,$^) $(LIB) $(LDLIBS) -lm
-
-# Unit tests and test tools link libkp.a and every external library;
-# --as-needed drops the ones a given program does not use.
+# Unit tests and test tools link their program's archive (if any), libkp.a
+# and every external library; they are not installed, so --as-needed
+# rather than a line each drops the libraries a given one does not use.
 $(UNIT) $(TOOLS): $(B)/%: $(B)/%.o $(LIB)
-	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(LIB) $(LDLIBS) $(PC_ALL_LIBS) -lm
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(filter %.a,$(filter-out $(LIB),$^)) \
+		$(LIB) $(LDLIBS) $(PC_ALL_LIBS) -lm
 
 -include $(ALL_OBJ:.o=.d)
 
@@ -211,7 +248,9 @@ bench: all
 	fi
 
 # Fuzzing: every fuzz/NAME.c is a libFuzzer target, linked with every
-# lib/*.c compiled (with coverage instrumentation) into build-fuzz/.
+# lib/*.c compiled (with coverage instrumentation) into build-fuzz/ and,
+# for the targets named in a PROGRAM_FUZZ line above, with
+# build-fuzz/cmd/PROGRAM.a (the program's parts, instrumented too).
 FB := build-fuzz
 FUZZ_SAN = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -std=c11 $(WARN) -MMD -MP
@@ -222,15 +261,28 @@ FUZZ_SRC := $(sort $(wildcard fuzz/*.c))
 FUZZ_NAMES := $(notdir $(FUZZ_SRC:.c=))
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FB)/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FB)/%.o)
-FUZZ_OBJ := $(FUZZ_LIB_OBJ) $(FUZZ_SRC:%.c=$(FB)/%.o)
+FUZZ_PROGS := $(foreach p,$(PROG_NAMES),$(if $($(p)_FUZZ),$(p)))
+FUZZ_PROG_OBJ := $(patsubst %.c,$(FB)/%.o,$(foreach p,$(FUZZ_PROGS),$(call prog_parts,$(p))))
+FUZZ_OBJ := $(FUZZ_LIB_OBJ) $(FUZZ_PROG_OBJ) $(FUZZ_SRC:%.c=$(FB)/%.o)
 FUZZ_RUN := $(FUZZ_NAMES:%=fuzz-run-%)
 
 $(FB)/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(FUZZ_CC) $(CPPFLAGS) $(INC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FB)/cmd/%.a:
+	$(ARCHIVE)
+
+define FUZZ_PROG_RULE
+$(FB)/cmd/$(1).a: $(patsubst %.c,$(FB)/%.o,$(call prog_parts,$(1)))
+$(foreach t,$($(1)_FUZZ),$(FB)/$(t)): $(FB)/cmd/$(1).a
+$(foreach t,$($(1)_FUZZ),$(FB)/fuzz/$(t).o): INC = -Icmd/$(1)
+endef
+$(foreach p,$(FUZZ_PROGS),$(eval $(call FUZZ_PROG_RULE,$(p))))
 
 $(FUZZ_BIN): $(FB)/%: $(FB)/fuzz/%.o $(FUZZ_LIB_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(PC_ALL_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter %.a,$^) $(FUZZ_LIB_OBJ) \
+		$(PC_ALL_LIBS) -lm
 
 -include $(FUZZ_OBJ:.o=.d)
 
@@ -279,6 +331,10 @@ uninstall:
 	$(call uninstall_man,5)
 	$(call uninstall_man,7)
 
+# The layout rules (also tests/layout.bats in make check).
+layout-check: all
+	sh mk/layout-check -b '$(B)'
+
 lint-man:
 	$(if $(MAN),$(MANDOC) -Tlint -Wwarning $(MAN),@echo "lint-man: no man pages yet")
 
@@ -286,4 +342,4 @@ clean:
 	rm -rf build build-san build-tsan build-clang $(FB) $(B)
 
 .PHONY: all check check-threads demo deps bench fuzz fuzz-build $(FUZZ_RUN) install uninstall \
-	lint-man clean
+	layout-check lint-man clean

@@ -1,5 +1,5 @@
-/* intent.c: order intents (lib/intent.c) and order-exec's token
- * buckets, breaker and journal (cmd/order-exec/, included here). */
+/* intent.c: order intents (cmd/order-exec/intent.c) and order-exec's
+ * token buckets, breaker and journal, from build/cmd/order-exec.a. */
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,10 +9,7 @@
 #include "kp.h"
 #include "kp_intent.h"
 #include "t.h"
-#include "../../cmd/order-exec/oe.h"
-#include "../../cmd/order-exec/ratelimit.c"
-#include "../../cmd/order-exec/breaker.c"
-#include "../../cmd/order-exec/journal.c"
+#include "oe.h"
 
 static int
 parse(const char *s, struct kp_intent *in, char err[KP_ERRLEN])

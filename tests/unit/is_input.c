@@ -1,14 +1,14 @@
-/* is_input.c: instr-sync's input layer (cmd/instr-sync/input.c, compiled
- * in here): plain CSV or gzip by its magic, any split of the bytes, a
- * gzip stream cut anywhere or with a bad CRC refused, a list that does
- * not end with a newline noticed. */
+/* is_input.c: instr-sync's input layer (cmd/instr-sync/input.c, linked
+ * from build/cmd/instr-sync.a): plain CSV or gzip by its magic, any split
+ * of the bytes, a gzip stream cut anywhere or with a bad CRC refused, a
+ * list that does not end with a newline noticed. */
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "../../cmd/instr-sync/input.c"
+#include "is.h"
 #include "t.h"
 
 #define HDR "instrument_token,exchange_token,tradingsymbol,name,last_price," \

@@ -1,7 +1,7 @@
 /*
  * iv_nblack.c: the normalised Black function and the Let's Be Rational
  * solver on 100,000 random (x, s) each, against a long double
- * evaluation by the region scheme lib/iv.c used before Cody's erfcx
+ * evaluation by the region scheme cmd/tick-greeks/iv.c used before Cody's erfcx
  * (libm's erfcl and expl in 64-bit precision: 11 bits more than double).
  */
 /* SPDX-License-Identifier: MIT */

@@ -1,4 +1,4 @@
-/* jwt.c: unit tests for lib/jwt.c (kp_jwt_*), keys made with cjose. */
+/* jwt.c: unit tests for cmd/ws-fanout/jwt.c (kp_jwt_*), keys from cjose. */
 /* SPDX-License-Identifier: MIT */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* wsframe.c: unit tests for lib/wsframe.c (the WebSocket client layer). */
+/* wsframe.c: unit tests for cmd/kite-stream/wsframe.c (the WebSocket
+ * client layer). */
 /* SPDX-License-Identifier: MIT */
 #include <stdint.h>
 #include <stdlib.h>

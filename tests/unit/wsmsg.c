@@ -1,4 +1,4 @@
-/* wsmsg.c: unit tests for lib/wsmsg.c (ws-fanout client messages). */
+/* wsmsg.c: unit tests for cmd/ws-fanout/wsmsg.c (ws-fanout client messages). */
 /* SPDX-License-Identifier: MIT */
 #include <stdint.h>
 #include <string.h>

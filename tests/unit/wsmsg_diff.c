@@ -1,7 +1,8 @@
 /*
- * wsmsg_diff.c: kp_wsmsg_tick_token (lib/wsmsg.c, on kp_tickscan) against
- * the jansson reference in wsmsg_ref.h, on hand-written tick lines and on
- * many seeded mutations of them (bytes changed, cut, repeated).
+ * wsmsg_diff.c: kp_wsmsg_tick_token (cmd/ws-fanout/wsmsg.c, on
+ * kp_tickscan) against the jansson reference in wsmsg_ref.h, on
+ * hand-written tick lines and on many seeded mutations of them (bytes
+ * changed, cut, repeated).
  */
 /* SPDX-License-Identifier: MIT */
 #include <stdint.h>

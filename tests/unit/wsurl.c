@@ -1,4 +1,4 @@
-/* wsurl.c: unit tests for lib/wsurl.c (ws:// and wss:// URLs). */
+/* wsurl.c: unit tests for cmd/kite-stream/wsurl.c (ws:// and wss:// URLs). */
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 

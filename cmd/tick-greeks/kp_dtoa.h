@@ -1,4 +1,4 @@
-/* kp_dtoa.h: shortest round-trip formatting of doubles (lib/dtoa.c). */
+/* kp_dtoa.h: shortest round-trip formatting of doubles (dtoa.c). */
 /* SPDX-License-Identifier: MIT */
 #ifndef KP_DTOA_H
 #define KP_DTOA_H
