@@ -196,6 +196,44 @@ price_zero(const char *s)
 	return 1;
 }
 
+/* What a field's bad value gets: what the field takes. */
+static void
+take_err(const struct field *f, char err[KP_ERRLEN])
+{
+	size_t i;
+
+	switch (f->kind) {
+	case F_ENUM:
+	case F_BOOL: {
+		size_t n = 0;
+
+		n += (size_t)snprintf(err, KP_ERRLEN, "%s: must be one of",
+		    f->name);
+		for (i = 0; f->words[i] != NULL && n < KP_ERRLEN; i++)
+			n += (size_t)snprintf(err + n, KP_ERRLEN - n, " %s",
+			    f->words[i]);
+		break;
+	}
+	case F_INT:
+		snprintf(err, KP_ERRLEN, "%s: must be an integer in "
+		    "[%lld, %lld]", f->name, f->lo, f->hi);
+		break;
+	case F_PRICE:
+		snprintf(err, KP_ERRLEN, "%s: must be a decimal >= 0 with at "
+		    "most 8 places", f->name);
+		break;
+	case F_PCT:
+		snprintf(err, KP_ERRLEN, "%s: must be -1 (automatic) or a "
+		    "percentage from 0 to 100 with at most 2 places", f->name);
+		break;
+	case F_WORD:
+		snprintf(err, KP_ERRLEN, "%s: must be 1-%zu characters "
+		    "[A-Za-z0-9%s]", f->name, f->size - 1,
+		    f->charset ? f->charset : "");
+		break;
+	}
+}
+
 /* The field's JSON value as text into dst; -1 with err on a bad value. */
 static int
 take(const struct field *f, json_t *v, char *dst, char err[KP_ERRLEN])
@@ -268,36 +306,7 @@ take(const struct field *f, json_t *v, char *dst, char err[KP_ERRLEN])
 	memcpy(dst, tmp, strlen(tmp) + 1);
 	return 0;
 bad:
-	switch (f->kind) {
-	case F_ENUM:
-	case F_BOOL: {
-		size_t n = 0;
-
-		n += (size_t)snprintf(err, KP_ERRLEN, "%s: must be one of",
-		    f->name);
-		for (i = 0; f->words[i] != NULL && n < KP_ERRLEN; i++)
-			n += (size_t)snprintf(err + n, KP_ERRLEN - n, " %s",
-			    f->words[i]);
-		break;
-	}
-	case F_INT:
-		snprintf(err, KP_ERRLEN, "%s: must be an integer in "
-		    "[%lld, %lld]", f->name, f->lo, f->hi);
-		break;
-	case F_PRICE:
-		snprintf(err, KP_ERRLEN, "%s: must be a decimal >= 0 with at "
-		    "most 8 places", f->name);
-		break;
-	case F_PCT:
-		snprintf(err, KP_ERRLEN, "%s: must be -1 (automatic) or a "
-		    "percentage from 0 to 100 with at most 2 places", f->name);
-		break;
-	case F_WORD:
-		snprintf(err, KP_ERRLEN, "%s: must be 1-%zu characters "
-		    "[A-Za-z0-9%s]", f->name, f->size - 1,
-		    f->charset ? f->charset : "");
-		break;
-	}
+	take_err(f, err);
 	return -1;
 }
 
