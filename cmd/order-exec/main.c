@@ -239,6 +239,7 @@ main(int argc, char **argv)
 		oe.opt.dead_path = dead = oe_dead_default(oe.opt.journal_path);
 	if (oe.opt.status) {
 		i = oe_print_status(&oe);
+		oe_state_free(&oe);
 		free(dead);
 		return i;
 	}
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 	oe_journal_close(&oe.journal);
 	oe_limits_free(&oe.limits);
 	oe_kite_free(oe.kite);
+	oe_state_free(&oe);
 	if (oe.listen_fd >= 0)
 		unlink(oe.opt.listen_path);
 	free(dead);

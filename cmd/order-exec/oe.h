@@ -307,6 +307,8 @@ struct oe_entry *oe_find_tag(struct oe_ctx *oe, const char *tag);
 struct oe_entry *oe_entry_new(struct oe_ctx *oe, const struct kp_intent *in,
     const char *tag);
 void oe_enqueue(struct oe_ctx *oe, struct oe_entry *e);
+/* Free every entry and the tables (at exit). */
+void oe_state_free(struct oe_ctx *oe);
 /* Journal record t ("accept", "send", "void", "done") of e; extra is
  * appended inside the object.  Exits 111 when it cannot be written. */
 void oe_journal_rec(struct oe_ctx *oe, const char *t,

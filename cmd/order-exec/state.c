@@ -113,6 +113,24 @@ dequeue(struct oe_ctx *oe, struct oe_entry *e)
 		}
 }
 
+void
+oe_state_free(struct oe_ctx *oe)
+{
+	size_t i;
+
+	for (i = 0; i < oe->nall; i++) {
+		free(oe->all[i]->result);
+		free(oe->all[i]->w);
+		free(oe->all[i]);
+	}
+	free(oe->all);
+	free(oe->queue);
+	oe->all = oe->queue = NULL;
+	oe->nall = oe->capall = oe->nqueue = oe->capqueue = 0;
+	memset(oe->by_id, 0, sizeof(oe->by_id));
+	memset(oe->by_tag, 0, sizeof(oe->by_tag));
+}
+
 /* journal ------------------------------------------------------------ */
 
 static void
