@@ -164,7 +164,7 @@ unfinished(const struct oe_ctx *oe)
 	return oe->nqueue;
 }
 
-/* A status intent: a read, answered now, never journaled or remembered. */
+/* Answer a status intent from Kite's order history and trades. */
 static void
 status_line(struct oe_ctx *oe, int slot, const struct kp_intent *in)
 {
@@ -219,6 +219,7 @@ intent_line(struct oe_ctx *oe, int slot, const char *line, size_t len,
 		return;
 	}
 	if (in.op == KP_OP_STATUS) {
+		/* a read: answered now, never journaled or remembered */
 		status_line(oe, slot, &in);
 		return;
 	}

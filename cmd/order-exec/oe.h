@@ -7,8 +7,8 @@
  *   state.c      entries and their tables, the journal's records and
  *                replay, finishing results (and dead letters), --status
  *   send.c       sending, settling by the order book, the scheduler
- *                step: intents -> journal -> Kite -> results; the token
- *                hold
+ *                step: intents -> journal -> Kite -> results; the
+ *                credentials and the token hold
  *   clients.c    clients (stdin, the socket), intent lines, waiters
  *   journal.c    the write-ahead journal: CRC'd lines, fsync, replay
  *   ratelimit.c  sliding-window limits (per second, minute, day)
@@ -17,8 +17,9 @@
  *   status.c     the status op: an order's history and fills, read
  *
  * One struct oe_ctx holds all of a run's state and is passed to every
- * function that needs it; calls flow main.c -> clients.c -> send.c ->
- * state.c, and back to clients.c only to answer waiters.
+ * function that needs it.  main.c calls the others; clients.c takes
+ * intents into state.c; send.c sends and finishes through state.c;
+ * state.c and send.c call back into clients.c only to answer waiters.
  */
 #ifndef ORDER_EXEC_H
 #define ORDER_EXEC_H
