@@ -2,21 +2,34 @@
  * oe.h: how the parts of order-exec meet.
  * SPDX-License-Identifier: MIT
  *
- *   main.c       options, the event loop, clients (stdin, the socket),
- *                the scheduler: intents -> journal -> Kite -> results
+ *   main.c       startup, the event loop, shutdown, the stats line
+ *   opts.c       options and usage
+ *   state.c      entries and their tables, the journal's records and
+ *                replay, finishing results (and dead letters), --status
+ *   send.c       sending, settling by the order book, the scheduler
+ *                step: intents -> journal -> Kite -> results; the
+ *                credentials and the token hold
+ *   clients.c    clients (stdin, the socket), intent lines, waiters
  *   journal.c    the write-ahead journal: CRC'd lines, fsync, replay
  *   ratelimit.c  sliding-window limits (per second, minute, day)
  *   breaker.c    the circuit breaker over transient failures
  *   kite.c       Kite's order endpoints over libcurl, answers classified
  *   status.c     the status op: an order's history and fills, read
+ *
+ * One struct oe_ctx holds all of a run's state and is passed to every
+ * function that needs it.  main.c calls the others; clients.c takes
+ * intents into state.c; send.c sends and finishes through state.c;
+ * state.c and send.c call back into clients.c only to answer waiters.
  */
 #ifndef ORDER_EXEC_H
 #define ORDER_EXEC_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "kp.h"
+#include "kp_intent.h"
 
 /* ratelimit.c ------------------------------------------------------- */
 
@@ -189,12 +202,161 @@ void oe_kite_orders(struct oe_kite *k, struct oe_book_order **out, size_t *n,
 
 /* status.c --------------------------------------------------------- */
 
-struct kp_intent;
-
 /* Read in->order_id's history and trades; append the answer line (no
  * newline): result "status", or "rejected" / "busy" when Kite would not
  * say. */
 void oe_status_answer(struct oe_kite *k, const struct kp_intent *in,
     struct kp_buf *b);
+
+/* the program: main.c, opts.c, state.c, send.c, clients.c ------------ */
+
+#define OE_PROG "order-exec"
+#define OE_MAXCONN 64
+#define OE_OUT_MAX (1u << 20)
+#define OE_NBUCKET 4096
+
+enum oe_entry_state { OE_ST_QUEUED = 1, OE_ST_SENT = 2, OE_ST_DONE = 3 };
+
+/* A client owed an answer; gen tells a reused slot from its old client. */
+struct oe_waiter {
+	int slot;
+	uint64_t gen;
+};
+
+/* One intent accepted (or replayed from the journal). */
+struct oe_entry {
+	struct kp_intent in;
+	char tag[KP_INTENT_TAG_MAX + 1];
+	int state;		/* enum oe_entry_state */
+	int attempts;		/* requests sent (or about to be) */
+	int unknown;		/* reconciling an attempt's unknown outcome
+				 * (else a restart's look before sending) */
+	int64_t recon_until;	/* the last look at the order book */
+	int recon_fails;	/* failed GET /orders in a row */
+	int64_t next_ms;
+	char *result;		/* final answer without its closing '}' */
+	int told_waiting;	/* answered "waiting" (a token hold) */
+	struct oe_waiter *w;
+	size_t nw;
+	struct kp_backoff bo;
+	struct oe_entry *id_next, *tag_next;
+};
+
+/* A client: stdin (in 0, out 1) or a socket (in == out). */
+struct oe_conn {
+	int used;
+	int in, out;
+	uint64_t gen;
+	struct kp_line lr;
+	struct kp_buf ob;
+	int eof;
+	unsigned pending;	/* intents still owed an answer */
+};
+
+struct oe_opts {
+	const char *journal_path, *dead_path, *listen_path;
+	long mode;
+	int status, fsync_on, notify_fd;
+	long long timeout_ms, per_s, per_min, per_day, queue_max, attempts;
+	long long br_threshold, br_cooldown_ms, recon_window_ms;
+	long long backoff_base_ms, backoff_cap_ms, market_protection;
+};
+
+struct oe_stats {
+	uint64_t intents, invalid, busy, duplicates, placed, modified,
+	    cancelled, rejected, dead, sent, retries, reconciled, unknown,
+	    http429, breaker_opened, status;
+};
+
+struct oe_ctx {
+	struct oe_opts opt;
+	struct oe_entry *by_id[OE_NBUCKET], *by_tag[OE_NBUCKET];
+	struct oe_entry **all;	/* in the order accepted */
+	size_t nall, capall;
+	struct oe_entry **queue;	/* unfinished, in order */
+	size_t nqueue, capqueue;
+	struct oe_conn conns[OE_MAXCONN];
+	uint64_t gen_next;
+	struct oe_journal journal;
+	struct oe_limits limits;
+	struct oe_breaker breaker;
+	struct oe_kite *kite;
+	int listen_fd;
+	const char *crash_at;	/* KP_ORDER_EXEC_CRASH_AT */
+	/* Kite refused the access token on an order: nothing is sent until
+	 * the token file changes or SIGHUP (token_seen: the file when
+	 * refused). */
+	int token_hold;
+	struct stat token_seen;
+	struct oe_stats st;
+};
+
+/* opts.c */
+/* The compiled defaults. */
+void oe_opts_default(struct oe_opts *o);
+/* getopt_long into o; exits 0 on -h and 100 on a usage error. */
+void oe_parse_args(struct oe_opts *o, int argc, char **argv);
+/* JOURNAL.dead, malloc'd. */
+char *oe_dead_default(const char *journal_path);
+
+/* state.c */
+/* The test-only crash hook (KP_ORDER_EXEC_CRASH_AT): die like kill -9. */
+void oe_crash(const struct oe_ctx *oe, const char *point);
+struct oe_entry *oe_find_id(struct oe_ctx *oe, const char *id);
+struct oe_entry *oe_find_tag(struct oe_ctx *oe, const char *tag);
+/* A new queued entry, in the tables (not yet on the queue). */
+struct oe_entry *oe_entry_new(struct oe_ctx *oe, const struct kp_intent *in,
+    const char *tag);
+void oe_enqueue(struct oe_ctx *oe, struct oe_entry *e);
+/* Free every entry and the tables (at exit). */
+void oe_state_free(struct oe_ctx *oe);
+/* Journal record t ("accept", "send", "void", "done") of e; extra is
+ * appended inside the object.  Exits 111 when it cannot be written. */
+void oe_journal_rec(struct oe_ctx *oe, const char *t,
+    const struct oe_entry *e, const char *extra);
+/* The oe_replay_fn that rebuilds the tables; arg is the struct oe_ctx. */
+int oe_replay_rec(void *arg, uint64_t lineno, const char *json,
+    size_t len);
+/* Append ,"k":"v" (v escaped). */
+void oe_res_field(struct kp_buf *b, const char *k, const char *v);
+/* Finish e (journal the result, then answer its waiters). */
+void oe_finish_ok(struct oe_ctx *oe, struct oe_entry *e,
+    const char *order_id, int reconciled, const char *children);
+void oe_finish_rejected(struct oe_ctx *oe, struct oe_entry *e,
+    const struct oe_resp *r);
+void oe_finish_dead(struct oe_ctx *oe, struct oe_entry *e, const char *why,
+    int maybe_placed);
+/* --status: print the journal's state and dead letters; the exit code. */
+int oe_print_status(struct oe_ctx *oe);
+
+/* send.c */
+/* Settle e by the order book before anything else is sent. */
+void oe_settle(struct oe_ctx *oe, struct oe_entry *e, int unknown,
+    int64_t now);
+/* Do one step of work if one is due; 0 when something was done, else
+ * the milliseconds until the next thing may be due (-1: nothing). */
+int64_t oe_step(struct oe_ctx *oe);
+/* oe->kite from the environment's credentials and KITE_API_URL; exits
+ * 100 when they are missing or wrong. */
+void oe_open_kite(struct oe_ctx *oe);
+/* New credentials; a token hold ends (held intents go, in order). */
+void oe_reload_auth(struct oe_ctx *oe, const char *why);
+/* Whether the token file changed since the token was refused. */
+int oe_token_file_changed(const struct oe_ctx *oe);
+
+/* clients.c */
+/* A client slot for fds in and out, or -1 when all are taken. */
+int oe_conn_open(struct oe_ctx *oe, int in, int out);
+void oe_conn_close(struct oe_ctx *oe, int slot);
+void oe_conn_flush(struct oe_ctx *oe, int slot);
+/* Read and handle the client's complete intent lines. */
+void oe_conn_read(struct oe_ctx *oe, int slot);
+void oe_accept(struct oe_ctx *oe);
+/* Bind and listen on opt.listen_path; exits on failure. */
+void oe_listen(struct oe_ctx *oe);
+/* Answer every waiter of a finished entry. */
+void oe_answer_waiters(struct oe_ctx *oe, struct oe_entry *e);
+/* Tell e's waiters, once, that it is held for a new access token. */
+void oe_tell_waiting(struct oe_ctx *oe, struct oe_entry *e);
 
 #endif
