@@ -5,7 +5,8 @@
 # (underlying first) and run through tick-greeks, which prices each
 # option candle against the underlying's close at that minute.
 #
-# usage: examples/candles-greeks.sh OPTION_TOKEN UNDERLYING_TOKEN FROM TO INSTRUMENTS [INTERVAL [TICK-GREEKS-OPTION...]]
+# usage: examples/candles-greeks.sh OPTION_TOKEN UNDERLYING_TOKEN FROM TO
+#            INSTRUMENTS [INTERVAL [TICK-GREEKS-OPTION...]]
 #   FROM, TO: "YYYY-MM-DD HH:MM:SS" (IST); INTERVAL default minute; the
 #   options after it go to tick-greeks (-r RATE -q YIELD, --model ...).
 # Uses KITE_API_URL, KITE_API_KEY, KITE_ACCESS_TOKEN.

@@ -4,8 +4,8 @@
  * Underlyings (indices and stocks) follow driftless geometric Brownian
  * motion in fixed steps of simulated time (simx.step_us), so a seed and a
  * start time fix the path whatever the tick rate.  Futures are the
- * forward S*exp((r-q)T), q the dividend yield less --carry; options are priced by Black-Scholes-Merton from
- * the smile
+ * forward S*exp((r-q)T), q the dividend yield less --carry; options are
+ * priced by Black-Scholes-Merton from the smile
  *
  *	sigma(k, T) = atm + term*T + skew*k + curv*k^2,  k = ln(K/F)
  *
