@@ -5,12 +5,21 @@
 # (underlying first) and run through tick-greeks, which prices each
 # option candle against the underlying's close at that minute.
 #
-# usage: examples/candles-greeks.sh OPTION_TOKEN UNDERLYING_TOKEN FROM TO INSTRUMENTS [INTERVAL]
-#   FROM, TO: "YYYY-MM-DD HH:MM:SS" (IST); INTERVAL default minute.
+# usage: examples/candles-greeks.sh OPTION_TOKEN UNDERLYING_TOKEN FROM TO
+#            INSTRUMENTS [INTERVAL [TICK-GREEKS-OPTION...]]
+#   FROM, TO: "YYYY-MM-DD HH:MM:SS" (IST); INTERVAL default minute; the
+#   options after it go to tick-greeks (-r RATE -q YIELD, --model ...).
 # Uses KITE_API_URL, KITE_API_KEY, KITE_ACCESS_TOKEN.
+#
+# Against kite-sim, price with its rate and yield (GET /sim/smile):
+#   s=$(curl -fsS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+#	"$KITE_API_URL/sim/smile")
+#   examples/candles-greeks.sh ... minute -r "$(echo "$s" | jq .r)" \
+#	-q "$(echo "$s" | jq '.underlyings[] | select(.name == "NIFTY") | .q')"
 set -eu
 [ $# -ge 5 ] || {
-	echo "usage: $0 OPTION UNDERLYING FROM TO INSTRUMENTS [INTERVAL]" >&2
+	echo "usage: $0 OPTION UNDERLYING FROM TO INSTRUMENTS" \
+		"[INTERVAL [TICK-GREEKS-OPTION...]]" >&2
 	exit 100
 }
 url=${KITE_API_URL:-https://api.kite.trade}
@@ -26,9 +35,11 @@ candles() {
 			 order: $o} + (if length > 6 then {oi: .[6]} else {} end)'
 }
 iv=${6:-minute}
+opt=$1 und=$2 from=$3 to=$4 ins=$5
+shift $(($# < 6 ? $# : 6))
 {
-	candles "$2" "$iv" "$3" "$4" 0 0
-	candles "$1" "$iv" "$3" "$4" 1 1
+	candles "$und" "$iv" "$from" "$to" 0 0
+	candles "$opt" "$iv" "$from" "$to" 1 1
 } | jq -s -c 'sort_by(.timestamp, .order)[] | del(.order)' |
-	tick-greeks -i "$5" |
-	jq -c --argjson t "$1" 'select(.instrument_token == $t)'
+	tick-greeks -i "$ins" "$@" |
+	jq -c --argjson t "$opt" 'select(.instrument_token == $t)'

@@ -6,7 +6,8 @@
 #   kite-sim (ticker + REST on loopback)
 #   instr-sync: kite-sim's instrument list, and a NIFTY chain around the
 #     money as kite-stream's subscription file
-#   kite-stream | tick-greeks | tick-publish   (tick-greeks when built)
+#   kite-stream | tick-greeks | tick-publish   (tick-greeks when built,
+#     with kite-sim's rate and NIFTY's yield, read from /sim/smile)
 #   ws-fanout with a demo HS256 key
 #
 # It prints the URL of the live option-chain page (with a demo token) and
@@ -15,7 +16,9 @@
 #
 # Environment: B (build dir, default build); KP_DEMO_SECONDS: stop by
 # itself after that many seconds (the test uses it); KP_DEMO_PORT: the
-# page's port (default: a free one from 8080).
+# page's port (default: a free one from 8080); KP_DEMO_SIM_ARGS: more
+# kite-sim options, split on blanks (--riskfree R --divyield Q --carry C
+# ...).
 # SPDX-License-Identifier: MIT
 
 set -euo pipefail
@@ -72,6 +75,7 @@ for p in kite-sim kite-stream tick-publish instr-sync ws-fanout; do
 	command -v "$p" >/dev/null || die "$p is not built (run make)"
 done
 command -v redis-server >/dev/null || die "redis-server missing (make deps)"
+command -v curl >/dev/null || die "curl missing (make deps)"
 
 # Redis -----------------------------------------------------------------
 redis-server --port 0 --unixsocket "$dir/redis.sock" --save '' \
@@ -86,12 +90,21 @@ export REDIS_URL=unix://$dir/redis.sock
 # kite-sim --------------------------------------------------------------
 export KITE_API_KEY=kitesim KITE_ACCESS_TOKEN=kitesim-access-token
 export KITE_API_SECRET=kitesim-secret
-kite-sim -q -p 0 --port-file "$dir/sim.port" >"$dir/sim.out" \
-	2>"$dir/sim.log" &
+read -r -a sim_args <<<"${KP_DEMO_SIM_ARGS:-}"
+kite-sim -q -p 0 --port-file "$dir/sim.port" ${sim_args[@]+"${sim_args[@]}"} \
+	>"$dir/sim.out" 2>"$dir/sim.log" &
 pids+=($!)
 wait_for "$dir/sim.port" 10 kite-sim
 sim=$(cat "$dir/sim.port")
 export KITE_API_URL=http://127.0.0.1:$sim KITE_WS_URL=ws://127.0.0.1:$sim
+# the model's rate and NIFTY's yield (dividends less any carry), for
+# tick-greeks
+curl -fsS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+	"$KITE_API_URL/sim/smile" >"$dir/smile.json" ||
+	die "kite-sim's /sim/smile did not answer"
+rate=$(jq -e .r "$dir/smile.json") &&
+	yield=$(jq -e '.underlyings[] | select(.name == "NIFTY") | .q' \
+		"$dir/smile.json") || die "no r or NIFTY q in /sim/smile"
 
 # instruments and the chain ----------------------------------------------
 instr-sync >"$dir/instruments.ndjson" 2>"$dir/instr-sync.log" ||
@@ -107,7 +120,7 @@ jq -c --argjson t "$(jq -R tonumber "$dir/tokens" | jq -s -c .)" \
 
 # the pipeline -----------------------------------------------------------
 if command -v tick-greeks >/dev/null; then
-	greeks=(tick-greeks -i "$dir/instruments.ndjson")
+	greeks=(tick-greeks -i "$dir/instruments.ndjson" -r "$rate" -q "$yield")
 else
 	echo "demo: tick-greeks is not built yet: the page shows prices," \
 		"not IV" >&2

@@ -21,6 +21,7 @@ teardown() {
 
 @test "demo: up, ticks through Redis and ws-fanout, page served, clean stop" {
 	KP_DEMO_PORT=$(( 10000 + RANDOM % 20000 )) KP_DEMO_SECONDS=600 \
+		KP_DEMO_SIM_ARGS="--riskfree 0.071 --divyield 0.017 --carry 0.004" \
 		bash "$KP_ROOT/mk/demo.sh" >"$T/out" 2>"$T/err" &
 	DEMO=$!
 	for _ in $(seq 300); do
@@ -54,6 +55,18 @@ teardown() {
 		sleep 0.2
 	done
 	[ "$n" -gt 5 ]
+	# tick-greeks prices with kite-sim's r and NIFTY's q (dividend yield
+	# less the carry), as /sim/smile gives them, not its own defaults
+	sim=$(sed -n 's/^  Kite (simulated): *KITE_API_URL=\([^ ]*\) .*/\1/p' "$T/out")
+	smile=$(curl -fsS -H "Authorization: token kitesim:kitesim-access-token" "$sim/sim/smile")
+	jq -e '.r == 0.071 and (.underlyings[] | select(.name == "NIFTY") |
+		(.q - 0.013 | fabs) < 1e-12)' <<<"$smile"
+	tg=$(pgrep -f "tick-greeks -i $dir/" | head -n 1)
+	args=$(tr '\0' ' ' <"/proc/$tg/cmdline")
+	r=$(sed -n 's/.* -r \([^ ]*\) .*/\1/p' <<<"$args")
+	q=$(sed -n 's/.* -q \([^ ]*\) .*/\1/p' <<<"$args")
+	jq -e -n --argjson s "$smile" --argjson r "$r" --argjson q "$q" \
+		'$r == $s.r and $q == ($s.underlyings[] | select(.name == "NIFTY") | .q)'
 	# a WebSocket client with the demo token gets ticks
 	tok=${url#*#token=}
 	some=$(redis-cli -s "$sock" HKEYS ticks:last | head -n 1)

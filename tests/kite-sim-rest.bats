@@ -528,6 +528,92 @@ status_is() {
 	[ "$n" -ge 1 ] && [ "$n" -le 30 ]
 }
 
+# kite-sim's model in jq, from the parameters /sim/smile gives ($m, the
+# underlying $u): the price of a CE/PE ($c) of strike $K expiring at
+# epoch $x, or a future ($K null), with the underlying at $S at epoch $t.
+# Black-Scholes-Merton on the spot, sigma(k,T) = atm + term*T + skew*k +
+# curv*k^2 floored at 0.01, k = ln(K/F), F = S*exp((r-q)T), ACT/365.
+SIM_MODEL_JQ='
+def ncdf(x): ((0 - x) / 1.4142135623730951 | erfc) / 2;
+def ist(s): (s[0:19] + "Z" | fromdateiso8601) - 19800;
+def model($m; $u; $c; $K; $x; $S; $t):
+	((($x - $t) / 31536000) | if . < 0 then 0 else . end) as $T |
+	($S * (($m.r - $u.q) * $T | exp)) as $F |
+	if $K == null then $F else
+	(($K / $F) | log) as $k |
+	([$m.atm + $m.term * $T + $m.skew * $k + $m.curv * $k * $k, 0.01] |
+	  max) as $v |
+	($v * ($T | sqrt)) as $s |
+	if $s <= 0 then
+		(if $c == "CE" then $F - $K else $K - $F end |
+		  if . < 0 then 0 else . end)
+	else
+		((($F / $K) | log) / $s + $s / 2) as $d1 | ($d1 - $s) as $d2 |
+		((0 - $m.r * $T) | exp) * (if $c == "CE" then
+		  $F * ncdf($d1) - $K * ncdf($d2) else
+		  $K * ncdf(0 - $d2) - $F * ncdf(0 - $d1) end)
+	end end;
+'
+
+# nfo_csv: the NFO dump's NIFTY rows as NDJSON {token,type,strike,expiry}
+# (expiry as the epoch of 15:30 IST on the day).
+nifty_nfo() {
+	api /instruments/NFO >/dev/null
+	awk -F, '$4 == "NIFTY" { print $1, $10, $7, $6 }' "$T/body" |
+		while read -r tok ty k ex; do
+			printf '{"token":%s,"type":"%s","strike":%s,"expiry":"%s"}\n' \
+				"$tok" "$ty" "$k" "$ex"
+		done | jq -c '.expiry = ((.expiry + "T15:30:00Z" | fromdateiso8601) - 19800)'
+}
+
+@test "historical: option and future candles are the model's price at the index candle of the minute" {
+	sim_start --start 2026-11-20T15:00 --carry 0.03
+	api /sim/smile >/dev/null
+	cp "$T/body" "$T/smile"
+	# the carry moves the yield priced with, and /sim/smile says so
+	jq -e '.carry == 0.03 and (.q - (0.012 - 0.03) | fabs) < 1e-12 and
+		(.underlyings[] | select(.name == "NIFTY") |
+		 (.q - (0.012 - 0.03) | fabs) < 1e-12 and .div_yield == 0.012)' "$T/smile"
+	q=(-G --data-urlencode "from=2026-11-18 10:00:00" --data-urlencode "to=2026-11-18 10:09:00")
+	run api "${q[@]}" /instruments/historical/256265/minute
+	[ "$output" = 200 ]
+	cp "$T/body" "$T/und"
+	[ "$(jq '.data.candles | length' "$T/und")" -eq 10 ]
+	nifty_nfo >"$T/nfo"
+	s0=$(jq '.data.candles[0][4]' "$T/und")
+	# the nearest expiry's six strikes nearest the money, CE and PE, and
+	# the nearest future
+	x=$(jq -s 'map(select(.type != "FUT") | .expiry) | min' "$T/nfo")
+	jq -c --argjson x "$x" --argjson s "$s0" 'select(.type != "FUT" and .expiry == $x) |
+		.d = ((.strike - $s) | fabs)' "$T/nfo" | jq -s -c 'sort_by(.d) | .[0:12][]' >"$T/pick"
+	jq -c 'select(.type == "FUT")' "$T/nfo" | jq -s -c 'sort_by(.expiry) | .[0]' >>"$T/pick"
+	[ "$(wc -l <"$T/pick")" -eq 13 ]
+	while read -r o; do
+		tok=$(jq .token <<<"$o")
+		run api "${q[@]}" "/instruments/historical/$tok/minute"
+		[ "$output" = 200 ]
+		cp "$T/body" "$T/first"
+		# the same request, the same candles
+		api "${q[@]}" "/instruments/historical/$tok/minute" >/dev/null
+		cmp "$T/first" "$T/body"
+		# each close within a tick of the model's price at the index
+		# candle's close, at the candle's end
+		jq -e -n --slurpfile m "$T/smile" --slurpfile und "$T/und" \
+			--slurpfile c "$T/body" --argjson o "$o" "$SIM_MODEL_JQ"'
+			$m[0] as $m | ($m.underlyings[] | select(.name == "NIFTY")) as $u |
+			$und[0].data.candles as $uc | $c[0].data.candles as $oc |
+			($oc | length) == ($uc | length) and
+			([range($oc | length) | . as $i |
+			  ($oc[$i][0] == $uc[$i][0]) and
+			  ((model($m; $u; $o.type; (if $o.type == "FUT" then null
+			      else $o.strike end); $o.expiry; $uc[$i][4];
+			      ist($uc[$i][0]) + 60) - $oc[$i][4]) | fabs) <= 0.05 and
+			  $oc[$i][2] >= $oc[$i][1] and $oc[$i][2] >= $oc[$i][4] and
+			  $oc[$i][3] <= $oc[$i][1] and $oc[$i][3] <= $oc[$i][4]]
+			 | all)'
+	done <"$T/pick"
+}
+
 @test "historical: range limits, bad interval, token and dates are InputException" {
 	sim_start
 	run api -G --data-urlencode "from=2026-01-01 09:15:00" \

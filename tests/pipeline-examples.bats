@@ -91,25 +91,52 @@ teardown() {
 	diff <(grep '^{' "$T/sub") "$T/want"
 }
 
-@test "candles-greeks.sh: an option's minute candles with IV from the model" {
-	sim_start
+@test "candles-greeks.sh: near-money option candles have kite-sim's smile IV, within a tick" {
+	# a carry on top of the dividend yield: /sim/smile's q has it
+	sim_start --carry 0.02
 	instr-sync >"$T/ins"
-	opt=$(jq -r 'select(.name == "NIFTY" and .instrument_type == "CE") | .instrument_token' "$T/ins" | head -n 1)
+	auth="Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN"
+	curl -fsS -H "$auth" "$KITE_API_URL/sim/smile" >"$T/smile"
+	r=$(jq .r "$T/smile")
+	q=$(jq '.underlyings[] | select(.name == "NIFTY") | .q' "$T/smile")
 	# the last complete trading day before kite-sim's clock
 	day=$(TZ=Asia/Kolkata date -d '-1 day' +%F)
 	while [ "$(TZ=Asia/Kolkata date -d "$day" +%u)" -gt 5 ]; do
 		day=$(TZ=Asia/Kolkata date -d "$day -1 day" +%F)
 	done
-	run --separate-stderr "$KP_ROOT/examples/candles-greeks.sh" "$opt" 256265 \
-		"$day 10:00:00" "$day 10:30:00" "$T/ins"
-	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -ge 20 ]
-	echo "${lines[0]}" | jq -e --argjson t "$opt" \
-		'.instrument_token == $t and has("oi") and has("iv") and has("delta")'
-	# IV where there is time value: a number, or null with a reason
-	for l in "${lines[@]}"; do
-		echo "$l" | jq -e '(.iv | type) == "number" or (.iv_reason | type) == "string"' >/dev/null
-	done
+	curl -fsS -G -H "$auth" --data-urlencode "from=$day 10:00:00" \
+		--data-urlencode "to=$day 10:30:00" \
+		"$KITE_API_URL/instruments/historical/256265/minute" >"$T/und"
+	n=$(jq '.data.candles | length' "$T/und")
+	[ "$n" -eq 31 ]
+	s0=$(jq '.data.candles[0][4]' "$T/und")
+	# the nearest expiry's two strikes nearest the index, CE and PE
+	jq -c 'select(.name == "NIFTY" and (.instrument_type == "CE" or
+		.instrument_type == "PE"))' "$T/ins" |
+		jq -s -r --argjson s "$s0" '(map(.expiry) | min) as $x |
+			map(select(.expiry == $x)) | sort_by((.strike - $s) | fabs) |
+			.[0:4][] | .instrument_token' >"$T/opts"
+	[ "$(wc -l <"$T/opts")" -eq 4 ]
+	while read -r opt; do
+		run --separate-stderr "$KP_ROOT/examples/candles-greeks.sh" "$opt" 256265 \
+			"$day 10:00:00" "$day 10:30:00" "$T/ins" minute -r "$r" -q "$q"
+		[ "$status" -eq 0 ]
+		[ "${#lines[@]}" -eq "$n" ]
+		echo "${lines[0]}" | jq -e --argjson t "$opt" \
+			'.instrument_token == $t and has("oi") and has("delta")'
+		# every candle: a number, and kite-sim's smile at the candle's
+		# index price within a tick of price (plus the minute's theta
+		# between the candle's time and its close)
+		printf '%s\n' "${lines[@]}" | jq -s -e --slurpfile m "$T/smile" '
+			$m[0] as $m | all(.[];
+			(.iv | type) == "number" and
+			((.underlying_price * (($m.r - '"$q"') * .time_to_expiry | exp))
+			  as $f | ((.strike / $f) | log) as $k |
+			 ($m.atm + $m.term * .time_to_expiry + $m.skew * $k +
+			  $m.curv * $k * $k) as $sig |
+			 ((.iv - $sig) | fabs) * .vega * 100 <=
+			  0.05 + (.theta | fabs) / 1440))'
+	done <"$T/opts"
 }
 
 @test "two-keys.sh: two kite-streams, half the subscriptions each, one Redis" {

@@ -4,17 +4,25 @@
  * same --seed and start.
  * SPDX-License-Identifier: MIT
  *
- * Each instrument's log price is a random walk over trading minutes
- * (weekdays, 09:15-15:30 IST, 375 minutes a day): a day's return R_d is
- * normal with the daily volatility, and inside the day a Brownian bridge
- * goes from the previous close to the day's close.  Every normal comes
- * from a hash of (seed, token, day, minute), so any day can be computed
- * alone.  The path is anchored so that it passes through the
- * instrument's price at kite-sim's start, at the start's trading minute;
- * it is independent of the live ticks after that.  Indices have volume 0;
- * futures and options carry OI with oi=1.  Limits on the span of one
- * request follow Kite's: minute 60 days; 3, 5 and 10minute 100; 15 and
- * 30minute 200; 60minute 400; day 2000.
+ * An underlying's (index or stock) log price is a random walk over
+ * trading minutes (weekdays, 09:15-15:30 IST, 375 minutes a day): a day's
+ * return R_d is normal with the daily volatility, and inside the day a
+ * Brownian bridge goes from the previous close to the day's close.
+ * Every normal comes from a hash of (seed, token, day, minute), so any
+ * day can be computed alone.  The path is anchored so that it passes
+ * through the underlying's price at kite-sim's start, at the start's
+ * trading minute; it is independent of the live ticks after that.
+ *
+ * Futures and options have no path of their own: each of their candles
+ * is priced by the live model (sim_price_at: the forward, BSM on the
+ * smile) from their underlying's candle of the same minute, on its tick:
+ * the open from the underlying's open at the candle's start, the close
+ * from its close at the candle's end, high and low the extremes of the
+ * prices at the underlying's open, high, low and close, at the start and
+ * at the end.  Indices have volume 0; futures and options carry OI with
+ * oi=1.  Limits on the span of one request follow Kite's: minute 60
+ * days; 3, 5 and 10minute 100; 15 and 30minute 200; 60minute 400; day
+ * 2000.
  */
 #include <math.h>
 #include <stdio.h>
@@ -226,6 +234,41 @@ candle(struct kp_buf *b, int64_t ts, const int64_t ohlc[4], int64_t vol,
 	kp_buf_addstr(b, "],");
 }
 
+/*
+ * A derivative's candle from its underlying's, ohlc[] in paise on the
+ * underlying's tick in, on the derivative's tick out: the open at t0 (the
+ * candle's start), the close at t1 (its end), high and low the extremes
+ * of the prices at the underlying's four values at t0 and at t1.
+ */
+static void
+priced(const struct sim *s, size_t ix, int64_t ohlc[4], int64_t t0,
+    int64_t t1)
+{
+	int32_t tick = s->instr[ix].tick_size;
+	double v[4], hi, lo, x;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		v[i] = (double)ohlc[i] / 100.0;
+	ohlc[0] = to_paise(sim_price_at(s, ix, v[0], t0 * 1000000), tick);
+	ohlc[3] = to_paise(sim_price_at(s, ix, v[3], t1 * 1000000), tick);
+	hi = lo = (double)ohlc[0];
+	if (ohlc[3] > hi)
+		hi = (double)ohlc[3];
+	if (ohlc[3] < lo)
+		lo = (double)ohlc[3];
+	for (i = 0; i < 8; i++) {
+		x = (double)to_paise(sim_price_at(s, ix, v[i % 4], (i < 4 ?
+		    t0 : t1) * 1000000), tick);
+		if (x > hi)
+			hi = x;
+		if (x < lo)
+			lo = x;
+	}
+	ohlc[1] = (int64_t)hi;
+	ohlc[2] = (int64_t)lo;
+}
+
 void
 hist_handle(struct sim *s, struct hist *h, const char *token,
     const char *interval, const struct kp_form *q, struct sim_resp *r)
@@ -241,6 +284,7 @@ hist_handle(struct sim *s, struct hist *h, const char *token,
 	struct kp_buf b;
 	double base, off, bp[SESSION_MIN + 1];
 	bool want_oi, deriv;
+	long pi;		/* the instrument whose path: the underlying */
 
 	if (kp_num_ll(token, 0, UINT32_MAX, &tok) < 0 ||
 	    (ix = sim_find(s, (uint32_t)tok)) < 0 || (size_t)ix >= h->n) {
@@ -278,14 +322,14 @@ hist_handle(struct sim *s, struct hist *h, const char *token,
 	want_oi = oiv && strcmp(oiv, "1") == 0;
 	in = &s->instr[ix];
 	deriv = strcmp(in->instrument_type, "EQ") != 0;
+	pi = deriv && in->underlying >= 0 && (size_t)in->underlying < h->n ?
+	    in->underlying : ix;
 	p.seed = s->conf.seed;
-	p.token = in->token;
-	p.sd_day = (in->is_index ? 0.15 : strcmp(in->instrument_type, "CE") ==
-	    0 || strcmp(in->instrument_type, "PE") == 0 ? 0.60 : 0.25) /
-	    sqrt(252.0);
+	p.token = s->instr[pi].token;
+	p.sd_day = (s->instr[pi].is_index ? 0.15 : 0.25) / sqrt(252.0);
 	p.sd_min = p.sd_day / sqrt((double)SESSION_MIN);
 	day_path(&p, h->d0, bp);
-	base = log(h->p0[ix] > 0 ? h->p0[ix] : 1.0) - bp[h->k0];
+	base = log(h->p0[pi] > 0 ? h->p0[pi] : 1.0) - bp[h->k0];
 	d = ist_day(from);
 	d1 = ist_day(to);
 	off = offset(&p, h->d0, d);
@@ -306,7 +350,7 @@ hist_handle(struct sim *s, struct hist *h, const char *token,
 			    sod + SESSION_OPEN + (int64_t)k * 60;
 			int64_t ohlc[4], vol, oi;
 			double hi = bp[k], lo = bp[k];
-			uint64_t hv = hash4(p.seed ^ 0x766f6c, p.token, d, k);
+			uint64_t hv = hash4(p.seed ^ 0x766f6c, in->token, d, k);
 
 			if (intervals[iv].minutes != 0 &&
 			    (ts < from || ts > to || ts > now))
@@ -321,11 +365,17 @@ hist_handle(struct sim *s, struct hist *h, const char *token,
 			hi += p.sd_min * 0.4 * fabs(normal(hv ^ 1));
 			lo -= p.sd_min * 0.4 * fabs(normal(hv ^ 2));
 			ohlc[0] = to_paise(exp(base + off + bp[k]),
-			    in->tick_size);
-			ohlc[1] = to_paise(exp(base + off + hi), in->tick_size);
-			ohlc[2] = to_paise(exp(base + off + lo), in->tick_size);
+			    s->instr[pi].tick_size);
+			ohlc[1] = to_paise(exp(base + off + hi),
+			    s->instr[pi].tick_size);
+			ohlc[2] = to_paise(exp(base + off + lo),
+			    s->instr[pi].tick_size);
 			ohlc[3] = to_paise(exp(base + off + bp[e]),
-			    in->tick_size);
+			    s->instr[pi].tick_size);
+			if (pi != ix)
+				priced(s, (size_t)ix, ohlc, sod + SESSION_OPEN +
+				    (int64_t)k * 60, sod + SESSION_OPEN +
+				    (int64_t)e * 60);
 			vol = in->is_index ? 0 : (int64_t)(e - k) *
 			    (in->lot_size > 0 ? in->lot_size : 1) *
 			    (int64_t)(50 + hv % 500);

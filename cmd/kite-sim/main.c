@@ -78,6 +78,8 @@ usage(FILE *f)
 	    "  --vol V            index volatility (0.15)\n"
 	    "  --smile A,S,C[,T]  atm,skew,curv[,term] (0.13,-0.4,2,0)\n"
 	    "  --riskfree R       rate (0.065); --divyield Q (0.012)\n"
+	    "  --carry C          forwards S*exp((r-q+C)T), all "
+	    "underlyings (0)\n"
 	    "  --max-tokens N     per connection (3000)\n"
 	    "  --max-conns N      per api_key (3)\n"
 	    "  --orders-per-s N   order rate limit (10)\n"
@@ -152,9 +154,9 @@ parse_smile(const char *v)
 
 enum {
 	O_PORT_FILE = 256, O_FLAT, O_SPEED, O_START, O_VOL, O_SMILE, O_RF,
-	O_DY, O_MAXTOK, O_MAXCONN, O_OPS, O_DROPMS, O_DROPMSGS, O_STALL,
-	O_MALF, O_REFUSE, O_429, O_5XX, O_DELAY, O_AMB, O_REPLAY, O_RSPEED,
-	O_RLOOP, O_STAMP, O_SPREAD, O_TFRAME, O_BADUTF8, O_LAG, O_CHILDFAIL,
+	O_DY, O_CARRY, O_MAXTOK, O_MAXCONN, O_OPS, O_DROPMS, O_DROPMSGS,
+	O_STALL, O_MALF, O_REFUSE, O_429, O_5XX, O_DELAY, O_AMB, O_REPLAY,
+	O_RSPEED, O_RLOOP, O_STAMP, O_SPREAD, O_TFRAME, O_BADUTF8, O_LAG, O_CHILDFAIL,
 	O_FREEZE
 };
 
@@ -173,6 +175,8 @@ static const struct option lopts[] = {
 	{ "smile", required_argument, NULL, O_SMILE },
 	{ "riskfree", required_argument, NULL, O_RF },
 	{ "divyield", required_argument, NULL, O_DY },
+	{ "div-yield", required_argument, NULL, O_DY },
+	{ "carry", required_argument, NULL, O_CARRY },
 	{ "max-tokens", required_argument, NULL, O_MAXTOK },
 	{ "max-conns", required_argument, NULL, O_MAXCONN },
 	{ "orders-per-s", required_argument, NULL, O_OPS },
@@ -281,6 +285,9 @@ parse_args(struct sim *s, struct main_opts *o, int argc, char **argv)
 			break;
 		case O_DY: simx.q = kp_opt_double("--divyield", optarg, -0.5,
 			    1);
+			break;
+		case O_CARRY: simx.carry = kp_opt_double("--carry", optarg,
+			    -0.5, 0.5);
 			break;
 		case O_MAXTOK: cf->max_tokens = (int)kp_opt_ll("--max-tokens",
 			    optarg, 1, 1000000);

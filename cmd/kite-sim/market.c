@@ -4,8 +4,8 @@
  * Underlyings (indices and stocks) follow driftless geometric Brownian
  * motion in fixed steps of simulated time (simx.step_us), so a seed and a
  * start time fix the path whatever the tick rate.  Futures are the
- * forward S*exp((r-q)T); options are priced by Black-Scholes-Merton from
- * the smile
+ * forward S*exp((r-q)T), q the dividend yield less --carry; options are
+ * priced by Black-Scholes-Merton from the smile
  *
  *	sigma(k, T) = atm + term*T + skew*k + curv*k^2,  k = ln(K/F)
  *
@@ -62,7 +62,8 @@ static const struct und_def undefs[] = {
 struct und {
 	size_t idx;		/* in s->instr */
 	double S;		/* rupees */
-	double vol, q;
+	double vol;
+	double q;		/* the yield priced with: dividends - carry */
 };
 
 /* The per-instrument state, brought up to date lazily. */
@@ -385,27 +386,49 @@ smile(double k, double T)
 	return v < 0.01 ? 0.01 : v;
 }
 
-/* The model's price of instrument i now, rupees. */
-static double
-model_price(const struct sim *s, size_t i)
+/*
+ * The model's price of instrument i, rupees, when its underlying is at S
+ * and the clock at t_us: the underlying itself S, a future the forward
+ * S*exp((r-q)T), an option BSM on S with the smile's volatility.  The
+ * live ticks (model_price) and the historical candles (hist.c) both
+ * price through here.
+ */
+double
+sim_price_at(const struct sim *s, size_t i, double S, int64_t t_us)
 {
 	const struct sim_market *m = s->market;
 	const struct sim_instr *in = &s->instr[i];
 	const struct und *u;
-	double T, F, K;
+	double T = 0, F, K;
 
 	if (m->und_of[i] < 0)
 		return 0;
 	u = &m->und[m->und_of[i]];
 	if (u->idx == i)
-		return u->S;
-	T = sim_market_t(s, i);
-	F = u->S * exp((simx.r - u->q) * T);
+		return S;
+	if (in->expiry_day >= 0) {
+		T = ((double)expiry_epoch(in->expiry_day) * 1e6 -
+		    (double)t_us) / 1e6 / YEAR_S;
+		if (T < 0)
+			T = 0;
+	}
+	F = S * exp((simx.r - u->q) * T);
 	if (in->strike == 0)
 		return F;
 	K = (double)in->strike / 100.0;
-	return kp_bsm_price(in->instrument_type[0] == 'C', u->S, K, T, simx.r,
+	return kp_bsm_price(in->instrument_type[0] == 'C', S, K, T, simx.r,
 	    u->q, smile(log(K / F), T));
+}
+
+/* The model's price of instrument i now, rupees. */
+static double
+model_price(const struct sim *s, size_t i)
+{
+	const struct sim_market *m = s->market;
+
+	if (m->und_of[i] < 0)
+		return 0;
+	return sim_price_at(s, i, m->und[m->und_of[i]].S, sim_now_us(s));
 }
 
 void
@@ -637,7 +660,8 @@ sim_market_init(struct sim *s)
 		m->und[j].idx = (size_t)sim_find(s, undefs[j].token);
 		m->und[j].S = undefs[j].price;
 		m->und[j].vol = simx.vol * undefs[j].vol_mult;
-		m->und[j].q = undefs[j].q < 0 ? simx.q : undefs[j].q;
+		m->und[j].q = (undefs[j].q < 0 ? simx.q : undefs[j].q) -
+		    simx.carry;
 	}
 	for (i = 0; i < s->n_instr; i++) {
 		struct sim_instr *in = &s->instr[i];
@@ -684,12 +708,14 @@ sim_market_json(struct sim *s, struct kp_buf *b)
 
 	rc |= kp_buf_addstr(b, "{\"model\":\"bsm\",\"smile\":\"sigma(k,T) = "
 	    "atm + term*T + skew*k + curv*k^2, k = ln(K/F), F = S*exp((r-q)*T)"
-	    ", floor 0.01\",\"atm\":");
+	    ", q = div_yield - carry, floor 0.01\",\"atm\":");
 	rc |= kp_json_double(b, simx.atm);
 	sim_kv_dbl(b, ",\"skew\":", simx.skew);
 	sim_kv_dbl(b, ",\"curv\":", simx.curv);
 	sim_kv_dbl(b, ",\"term\":", simx.term);
 	sim_kv_dbl(b, ",\"r\":", simx.r);
+	sim_kv_dbl(b, ",\"q\":", simx.q - simx.carry);
+	sim_kv_dbl(b, ",\"carry\":", simx.carry);
 	sim_kv_dbl(b, ",\"vol\":", simx.vol);
 	rc |= kp_buf_addstr(b, ",\"day_count\":\"ACT/365\",\"expiry_time\":"
 	    "\"15:30:00+05:30\",\"tick\":0.05,\"seed\":");
@@ -703,6 +729,7 @@ sim_market_json(struct sim *s, struct kp_buf *b)
 		sim_kv_dbl(b, ",\"spot\":", m->und[j].S);
 		sim_kv_dbl(b, ",\"vol\":", m->und[j].vol);
 		sim_kv_dbl(b, ",\"q\":", m->und[j].q);
+		sim_kv_dbl(b, ",\"div_yield\":", m->und[j].q + simx.carry);
 		rc |= kp_buf_addstr(b, "}");
 	}
 	rc |= kp_buf_addstr(b, "]}");

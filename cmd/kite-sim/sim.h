@@ -131,6 +131,12 @@ void sim_quote(const struct sim *s, size_t i, struct kp_tick *out);
 /* Last price of instrument i, paise. */
 int32_t sim_ltp(const struct sim *s, size_t i);
 /*
+ * The model's price of instrument i, rupees (not on the tick), when its
+ * underlying is at S rupees at simulated time t_us: what the live ticks
+ * use, and the historical candles of derivatives.
+ */
+double sim_price_at(const struct sim *s, size_t i, double S, int64_t t_us);
+/*
  * Set the freeze quantity (0: none) of every F&O instrument whose name
  * (the underlying, "NIFTY") or tradingsymbol is name; the number set.
  */

@@ -18,6 +18,9 @@ struct simx_opts {
 	double vol;		/* annual volatility of the indices */
 	double atm, skew, curv, term;	/* the smile, see market.c */
 	double r, q;		/* rate; dividend yield of the indices */
+	double carry;		/* hidden carry: every underlying's yield
+				 * priced with is its dividend yield minus
+				 * this (--carry) */
 	int64_t start_us;	/* simulated start; 0: now */
 	int64_t step_us;	/* simulated time per model step */
 	bool latency_stamp;
