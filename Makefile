@@ -131,6 +131,7 @@ BIN = \
 	instr-sync \
 	order-exec \
 	ws-fanout \
+	kite-ctl \
 
 
 LIB := $(B)/libkp.a
