@@ -17,11 +17,11 @@
 #include "kc.h"
 #include "kp_tkreq.h"
 
-#define USAGE "usage: kite-ctl [-pqv] [-c SOCKET] [-t TIME] " \
+#define USAGE "usage: kite-ctl [-pq] [-c SOCKET] [-t TIME] " \
 	"subscribe TOKEN[:MODE]...\n" \
-	"       kite-ctl [-pqv] [-c SOCKET] [-t TIME] unsubscribe TOKEN...\n" \
-	"       kite-ctl [-pqv] [-c SOCKET] [-t TIME] mode MODE TOKEN...\n" \
-	"       kite-ctl [-pqv] [-c SOCKET] [-t TIME] list | stats"
+	"       kite-ctl [-pq] [-c SOCKET] [-t TIME] unsubscribe TOKEN...\n" \
+	"       kite-ctl [-pq] [-c SOCKET] [-t TIME] mode MODE TOKEN...\n" \
+	"       kite-ctl [-pq] [-c SOCKET] [-t TIME] list | stats"
 
 struct kc_opts {
 	const char *path;
@@ -56,7 +56,7 @@ usage(FILE *f)
 	    "  -t TIME    give up after TIME (default 5s)\n"
 	    "  -p         plain answers: key=value ... (\"ok\" left out; "
 	    "refusals on stderr only)\n"
-	    "  -q         quieter (no refusal lines); -v louder\n"
+	    "  -q         no refusal lines on stderr\n"
 	    "  -h         this help\n\n"
 	    "Exit: 0 done, 1 kite-stream refused a request, 100 usage, "
 	    "111 the socket\nunreachable, a timeout or no answer.  "
@@ -209,13 +209,12 @@ parse_args(struct kc_opts *o, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "plain", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, level = KP_LOG_INFO;
 
-	while ((c = getopt_long(argc, argv, "+c:t:pqvh", lopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+c:t:pqh", lopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'c': o->path = optarg; break;
@@ -224,8 +223,7 @@ parse_args(struct kc_opts *o, int argc, char **argv)
 			    3600000);
 			break;
 		case 'p': o->plain = true; break;
-		case 'q': level--; break;
-		case 'v': level++; break;
+		case 'q': level = KP_LOG_FATAL; break;
 		case 'h': usage(stdout); exit(KP_EXIT_OK);
 		default: usage(stderr); exit(KP_EXIT_PERM);
 		}
