@@ -150,3 +150,24 @@ ks_ctl() {
 	KITE_STREAM_CONTROL= run -100 --separate-stderr kite-ctl list
 	[[ ${stderr_lines[0]} == *"no socket: give -c SOCKET or set KITE_STREAM_CONTROL" ]]
 }
+
+@test "kite-ctl-watchlist.sh: a watchlist file in, then out" {
+	ks_ctl $INFY:ltp
+	printf '%s\n' '# the watchlist' $NIFTY "  $RELIANCE full  # reliance" '' \
+		"$BANK:ltp" >"$T/watch"
+	export KITE_STREAM_CONTROL=$T/ks.ctl
+	run -0 "$KP_ROOT/examples/kite-ctl-watchlist.sh" subscribe "$T/watch"
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[0]}" = "a=subscribe count=3 total=4" ]
+	[ "${lines[1]}" = "a=mode count=1 total=4" ]
+	[ "${lines[2]}" = "a=mode count=1 total=4" ]
+	eventually 20 has ".type==\"tick\" and .instrument_token==$RELIANCE and .mode==\"full\""
+	eventually 20 has ".type==\"tick\" and .instrument_token==$BANK and .mode==\"ltp\""
+	run -0 "$KP_ROOT/examples/kite-ctl-watchlist.sh" unsubscribe "$T/watch"
+	[ "$output" = "a=unsubscribe count=3 total=1" ]
+	run -100 "$KP_ROOT/examples/kite-ctl-watchlist.sh" subscribe "$T/none"
+	[[ $output == *"cannot read $T/none"* ]]
+	run -100 "$KP_ROOT/examples/kite-ctl-watchlist.sh" list "$T/watch"
+	[[ $output == *usage* ]]
+	KITE_STREAM_CONTROL=$T/none.ctl run -111 "$KP_ROOT/examples/kite-ctl-watchlist.sh" subscribe "$T/watch"
+}
