@@ -171,3 +171,45 @@ ks_ctl() {
 	[[ $output == *usage* ]]
 	KITE_STREAM_CONTROL=$T/none.ctl run -111 "$KP_ROOT/examples/kite-ctl-watchlist.sh" subscribe "$T/watch"
 }
+
+@test "kite-ctl: an answer that is not one (not JSON, no \"ok\", over 1 MiB, none) is 111" {
+	require_cmd python3 python3
+	# fake SOCKET ANSWER: a server that reads a request and sends ANSWER
+	fake() {
+		rm -f "$1"
+		python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+open(sys.argv[1] + ".up", "w").close()
+c, _ = s.accept()
+c.recv(4096)
+try:
+    c.sendall(sys.argv[2].encode().replace(b"BIG", b"x" * (2 << 20)))
+except OSError:
+    pass
+c.close()
+' "$1" "$2" &
+		eventually 10 test -e "$1.up"
+		rm -f "$1.up"
+	}
+	fake "$T/f.ctl" $'not json\n'
+	run -111 --separate-stderr kite-ctl -c "$T/f.ctl" list
+	[ -z "$output" ]
+	[[ $stderr == "kite-ctl: fatal: unable to read the answer to list from $T/f.ctl: not JSON: "* ]]
+	fake "$T/f.ctl" $'{"a":"list"}\n'
+	run -111 --separate-stderr kite-ctl -c "$T/f.ctl" list
+	[[ $stderr == *'not an object with "ok"' ]]
+	fake "$T/f.ctl" '{"ok":true,"v":"BIG"}'
+	run -111 --separate-stderr kite-ctl -c "$T/f.ctl" list
+	[[ $stderr == *"longer than 1048576 bytes" ]]
+	fake "$T/f.ctl" ''
+	run -111 --separate-stderr kite-ctl -c "$T/f.ctl" list
+	[[ $stderr == *"closed by kite-stream" ]]
+	# and a good one, with a list in it, for the plain form
+	fake "$T/f.ctl" $'{"ok":true,"a":"list","v":[[256265,"quote"]],"e":"x\\ny"}\n'
+	run -0 --separate-stderr kite-ctl -p -c "$T/f.ctl" list
+	[ "$output" = 'a=list v=[[256265,"quote"]] e=x?y' ]
+	wait
+}
