@@ -133,6 +133,7 @@ BIN = \
 	instr-sync \
 	order-exec \
 	ws-fanout \
+	kite-ctl \
 
 # The external libraries each program links, one line per program (libkp.a
 # and -lm come with every program).
