@@ -144,6 +144,7 @@ tick-publish_LIBS = $(PC_HIREDIS_LIBS)
 instr-sync_LIBS = $(PC_CURL_LIBS) $(PC_PQ_LIBS) $(PC_ZLIB_LIBS) $(PC_CSV_LIBS)
 order-exec_LIBS = $(PC_CURL_LIBS) $(PC_JANSSON_LIBS) $(PC_ZLIB_LIBS)
 ws-fanout_LIBS = $(PC_LWS_LIBS) $(PC_HIREDIS_LIBS) $(PC_CJOSE_LIBS) $(PC_JANSSON_LIBS)
+kite-ctl_LIBS = $(PC_JANSSON_LIBS)
 
 # The unit tests (tests/unit/NAME.c), test tools (tests/tools/NAME.c) and
 # fuzz targets (fuzz/NAME.c) that test a program's own parts, one line per

@@ -284,3 +284,34 @@ kp_conf_secret(const char *name, const char *file_name,
 		snprintf(err, KP_ERRLEN, "%.60s %.190s", file_name, sub);
 	return s;
 }
+
+void
+kp_opt_common(int c, int *level, void (*usage)(FILE *))
+{
+	switch (c) {
+	case 'q':
+		(*level)--;
+		return;
+	case 'v':
+		(*level)++;
+		return;
+	case 'h':
+		usage(stdout);
+		exit(KP_EXIT_OK);
+	default:
+		usage(stderr);
+		exit(KP_EXIT_PERM);
+	}
+}
+
+void
+kp_opt_end(int argc, char **argv, int operands_ok, int level,
+    void (*usage)(FILE *))
+{
+	if (!operands_ok && optind < argc) {
+		kp_log(KP_LOG_FATAL, "unexpected argument '%s'", argv[optind]);
+		usage(stderr);
+		exit(KP_EXIT_PERM);
+	}
+	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+}

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define KP_ERRLEN 256
@@ -145,6 +146,19 @@ long long kp_opt_duration_ms(const char *what, const char *s,
     long long min_ms, long long max_ms);
 long long kp_opt_size(const char *what, const char *s, long long min,
     long long max);
+
+/*
+ * What every program's option loop shares.  kp_opt_common takes the
+ * getopt_long result c when the program's own cases did not: -q and -v
+ * move *level down and up, -h prints usage(stdout) and exits 0, anything
+ * else ('?', ':') prints usage(stderr) and exits 100.  kp_opt_end, after
+ * the loop: operands are a usage error (exit 100, the first one named)
+ * unless operands_ok, and the log level becomes *level (never below
+ * fatal).
+ */
+void kp_opt_common(int c, int *level, void (*usage)(FILE *));
+void kp_opt_end(int argc, char **argv, int operands_ok, int level,
+    void (*usage)(FILE *));
 
 /* getenv, but an empty value counts as unset. */
 const char *kp_env(const char *name);

@@ -159,18 +159,10 @@ parse_args(struct is_opts *o, int argc, char **argv)
 			    1000000000);
 			bounds = 1;
 			break;
-		case 'q': level--; break;
-		case 'v': level++; break;
-		case 'h': usage(stdout); exit(KP_EXIT_OK);
-		default: usage(stderr); exit(KP_EXIT_PERM);
+		default: kp_opt_common(c, &level, usage); break;
 		}
 	}
-	if (optind != argc) {
-		kp_log(KP_LOG_FATAL, "unexpected argument '%s'", argv[optind]);
-		usage(stderr);
-		exit(KP_EXIT_PERM);
-	}
-	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+	kp_opt_end(argc, argv, 0, level, usage);
 	if (sync && o->chain != NULL)
 		kp_die(KP_EXIT_PERM, "--chain and --sync do not go together");
 	if (sync && (o->segment || o->name || o->type ||

@@ -320,19 +320,13 @@ parse_args(struct sim *s, struct main_opts *o, int argc, char **argv)
 				    "NAME=N, at most 16 times");
 			o->freeze[o->n_freeze++] = optarg;
 			break;
-		case 'q': level--; break;
-		case 'v': level++; break;
-		case 'h': usage(stdout); exit(KP_EXIT_OK);
-		case '?': usage(stderr); exit(KP_EXIT_PERM);
+		case 'q': case 'v': case 'h': case '?':
+			kp_opt_common(c, &level, usage);
+			break;
 		default: fault_opt(s, c, optarg); break;
 		}
 	}
-	if (optind != argc) {
-		kp_log(KP_LOG_FATAL, "unexpected argument '%s'", argv[optind]);
-		usage(stderr);
-		exit(KP_EXIT_PERM);
-	}
-	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+	kp_opt_end(argc, argv, 0, level, usage);
 }
 
 /* --freeze-qty NAME=N, once the universe exists. */

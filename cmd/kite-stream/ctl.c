@@ -14,6 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "kp_tkreq.h"
 #include "ks.h"
 
@@ -121,6 +123,61 @@ ctl_next(const struct ks *l, const struct kp_tkreq *rq, unsigned mode,
 }
 
 /*
+ * The two reads: {"a":"list"} answers the subscriptions as
+ * {"ok":true,"a":"list","total":N,"v":[[token,"mode"],...]} (sorted by
+ * token), {"a":"stats"} the stats line's fields after "ok" and "a".
+ * Return 1 when line was one of them (answered).
+ */
+static int
+ctl_read_only(struct ks *l, struct ks_ctl_client *cc, const char *line,
+    size_t len)
+{
+	json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	const char *a = json_string_value(json_object_get(root, "a"));
+	json_t *v = json_object_get(root, "v");
+	struct kp_buf b;
+	size_t i;
+	int list;
+
+	if (a == NULL || (strcmp(a, "list") && strcmp(a, "stats"))) {
+		json_decref(root);
+		return 0;
+	}
+	list = !strcmp(a, "list");
+	if (json_object_size(root) != 1 + (v != NULL) ||
+	    (v != NULL && (!json_is_array(v) || json_array_size(v) > 0))) {
+		ctl_error(cc, list ? "list: takes no values" :
+		    "stats: takes no values");
+		json_decref(root);
+		return 1;
+	}
+	json_decref(root);
+	kp_buf_init(&b, CTL_LINE_MAX);
+	if (list) {
+		kp_buf_addstr(&b, "{\"ok\":true,\"a\":\"list\",\"total\":");
+		kp_json_u64(&b, l->subs.n);
+		kp_buf_addstr(&b, ",\"v\":[");
+		for (i = 0; i < l->subs.n; i++) {
+			kp_buf_addstr(&b, i ? ",[" : "[");
+			kp_json_u64(&b, l->subs.v[i].token);
+			kp_buf_addstr(&b, ",\"");
+			kp_buf_addstr(&b, ks_mode_name(l->subs.v[i].mode));
+			kp_buf_addstr(&b, "\"]");
+		}
+		kp_buf_addstr(&b, "]}");
+	} else {
+		kp_buf_addstr(&b, "{\"ok\":true,\"a\":\"stats\",");
+		ks_emit_stats_json(l->e, &b);
+		/* its own '{' and '\n' go: one object, one line */
+		memmove(b.p + 23, b.p + 24, b.len - 24);
+		b.len -= 2;
+	}
+	ctl_answer(cc, &b);
+	kp_buf_free(&b);
+	return 1;
+}
+
+/*
  * One control line, in Kite's own shapes: {"a":"subscribe","v":[...]},
  * {"a":"unsubscribe","v":[...]}, {"a":"mode","v":["full",[...]]}, read
  * by the ticker-request parser kite-sim uses too (lib/tkreq.c, fuzzed).
@@ -139,6 +196,8 @@ ctl_line(struct ks *l, struct ks_ctl_client *cc, const char *line, size_t len)
 	unsigned mode = l->o->default_mode;
 	struct kp_buf b;
 
+	if (ctl_read_only(l, cc, line, len))
+		return;
 	if (kp_tkreq_parse(line, len, &rq, err) < 0) {
 		ctl_error(cc, err);
 		return;

@@ -234,8 +234,11 @@ ks_emit_status(struct ks_emit *e, const char *line, size_t len)
 	put_line(e, line, len);
 }
 
-void
-ks_emit_stats(struct ks_emit *e)
+/* Call fn with the stats table (built here so that the log line, the
+ * Prometheus file and the control socket's answer are one list). */
+static void
+with_stats(struct ks_emit *e, void (*fn)(struct ks_emit *,
+    const struct kp_stat *, size_t, void *), void *arg)
 {
 	const struct ks_stats *s = &e->st;
 	uint64_t dropped = kp_log_dropped();
@@ -288,10 +291,35 @@ ks_emit_stats(struct ks_emit *e)
 		{ "lag_ms", "exchange time to receive time, last tick",
 		    KP_STAT_GAUGE, &s->lag_ms, NULL },
 	};
-	size_t n = sizeof(v) / sizeof(v[0]);
 
+	fn(e, v, sizeof(v) / sizeof(v[0]), arg);
+}
+
+static void
+stats_out(struct ks_emit *e, const struct kp_stat *v, size_t n, void *arg)
+{
+	(void)arg;
 	kp_stats_log(KS_PROG, v, n);
 	if (e->opts->prom_path != NULL &&
 	    kp_stats_prom(e->opts->prom_path, KS_PROG, v, n) < 0)
 		kp_warn("unable to write %s:", e->opts->prom_path);
+}
+
+void
+ks_emit_stats(struct ks_emit *e)
+{
+	with_stats(e, stats_out, NULL);
+}
+
+static void
+stats_json(struct ks_emit *e, const struct kp_stat *v, size_t n, void *arg)
+{
+	(void)e;
+	kp_stats_json(arg, KS_PROG, v, n);
+}
+
+void
+ks_emit_stats_json(struct ks_emit *e, struct kp_buf *b)
+{
+	with_stats(e, stats_json, b);
 }

@@ -149,6 +149,8 @@ void ks_emit_status(struct ks_emit *e, const char *line, size_t len);
 void ks_emit_warn(struct ks_emit *e, const char *fmt, ...) KP_PRINTF(2, 3);
 /* Stats to stderr and the textfile. */
 void ks_emit_stats(struct ks_emit *e);
+/* The same stats as one JSON object and '\n', appended to b. */
+void ks_emit_stats_json(struct ks_emit *e, struct kp_buf *b);
 
 /*
  * Live conflation (conflate.c): a tick goes to the per-instrument table

@@ -133,17 +133,11 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 			    86400000);
 			break;
 		case 'P': o->prom_path = optarg; break;
-		case 'q': level--; break;
-		case 'v': level++; break;
-		case 'h': usage(stdout); exit(KP_EXIT_OK);
-		default: usage(stderr); exit(KP_EXIT_PERM);
+		default: kp_opt_common(c, &level, usage); break;
 		}
 	}
-	if (o->read_path != NULL && optind != argc) {
-		kp_log(KP_LOG_FATAL, "unexpected argument '%s'", argv[optind]);
-		usage(stderr);
-		exit(KP_EXIT_PERM);
-	}
+	/* tokens are operands, except with -r */
+	kp_opt_end(argc, argv, o->read_path == NULL, level, usage);
 	o->tokens = argv + optind;
 	o->ntokens = argc - optind;
 	if (o->read_path == NULL && o->subs_path == NULL && o->ntokens == 0) {

@@ -172,20 +172,14 @@ oe_parse_args(struct oe_opts *o, int argc, char **argv)
 			break;
 		case O_NOFSYNC: o->fsync_on = 0; break;
 		case O_STATUS: o->status = 1; break;
-		case 'q': level--; break;
-		case 'v': level++; break;
-		case 'h': usage(stdout); exit(KP_EXIT_OK);
-		default: usage(stderr); exit(KP_EXIT_PERM);
+		default: kp_opt_common(c, &level, usage); break;
 		}
 	}
-	if (optind != argc || o->journal_path == NULL) {
-		if (optind != argc)
-			kp_log(KP_LOG_FATAL, "unexpected argument '%s'",
-			    argv[optind]);
+	kp_opt_end(argc, argv, 0, level, usage);
+	if (o->journal_path == NULL) {
 		usage(stderr);
 		exit(KP_EXIT_PERM);
 	}
-	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
 }
 
 char *

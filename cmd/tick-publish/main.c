@@ -155,18 +155,10 @@ parse_args(struct tp_opts *o, int argc, char **argv)
 			o->ready_fd = (int)kp_opt_ll("-d", optarg, 3, 1 << 20);
 			break;
 		case 'V': o->strict = 1; break;
-		case 'q': level--; break;
-		case 'v': level++; break;
-		case 'h': usage(stdout); exit(KP_EXIT_OK);
-		default: usage(stderr); exit(KP_EXIT_PERM);
+		default: kp_opt_common(c, &level, usage); break;
 		}
 	}
-	if (optind != argc) {
-		kp_log(KP_LOG_FATAL, "unexpected argument '%s'", argv[optind]);
-		usage(stderr);
-		exit(KP_EXIT_PERM);
-	}
-	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+	kp_opt_end(argc, argv, 0, level, usage);
 }
 
 /* REDIS_URL (or -u), and a password from REDIS_PASSWORD[_FILE]. */

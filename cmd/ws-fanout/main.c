@@ -195,21 +195,14 @@ parse_args(struct wf_opts *o, int argc, char **argv)
 		case 'd':
 			o->ready_fd = (int)kp_opt_ll("-d", optarg, 3, 1 << 20);
 			break;
-		case 'q': level--; break;
-		case 'v': level++; break;
-		case 'h': usage(stdout); exit(KP_EXIT_OK);
 		default:
-			if (c < OPT_MAX_SUBS || c > OPT_SNDBUF) {
-				usage(stderr);
-				exit(KP_EXIT_PERM);
-			}
-			set_limit(o, c, optarg);
+			if (c < OPT_MAX_SUBS || c > OPT_SNDBUF)
+				kp_opt_common(c, &level, usage);
+			else
+				set_limit(o, c, optarg);
 		}
 	}
-	if (optind < argc)
-		kp_die(KP_EXIT_PERM, "unexpected argument '%s'; see -h",
-		    argv[optind]);
-	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
+	kp_opt_end(argc, argv, 0, level, usage);
 }
 
 static void
