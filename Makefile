@@ -129,6 +129,7 @@ BIN = \
 	tick-greeks \
 	tick-publish \
 	instr-sync \
+	book-sync \
 	order-exec \
 	ws-fanout \
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kp_dtoa.h"
 #include "restx.h"
 
 #define EQ_OPEN 100000000LL		/* paise */
@@ -36,12 +37,23 @@ struct pos {
 	double avg;			/* paise */
 };
 
-/* A price in paise, not always whole, as rupees (shortest decimal). */
+/* v in plain notation, the shortest that reads back (kp_json_double
+ * would write 1850 as 1.85e+03). */
+static void
+dbl(struct kp_buf *b, double v)
+{
+	char *p = kp_buf_room(b, KP_DTOA_ROOM);
+
+	if (p != NULL)
+		b->len += (size_t)(kp_dtoa(p, isfinite(v) ? v : 0) - p);
+}
+
+/* A price in paise, not always whole, as rupees. */
 static void
 kdbl(struct kp_buf *b, const char *k, double paise)
 {
 	rest_jkey(b, k);
-	kp_json_double(b, paise / 100.0);
+	dbl(b, paise / 100.0);
 	kp_buf_addc(b, ',');
 }
 
@@ -195,7 +207,7 @@ holding_json(struct kp_buf *b, const struct pos *x)
 	rest_jrupees(b, "pnl", x->unreal);
 	rest_jrupees(b, "day_change", x->close ? x->ltp - x->close : 0);
 	rest_jkey(b, "day_change_percentage");
-	kp_json_double(b, x->close ? (double)(x->ltp - x->close) * 100.0 /
+	dbl(b, x->close ? (double)(x->ltp - x->close) * 100.0 /
 	    (double)x->close : 0);
 	kp_buf_addstr(b, ",\"mtf\":{\"quantity\":0,\"used_quantity\":0,"
 	    "\"average_price\":0,\"value\":0,\"initial_margin\":0}");
