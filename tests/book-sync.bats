@@ -262,6 +262,7 @@ postback() {
 @test "examples/book-sync-paper.sh: paper orders, a sync, the positions from the table" {
 	sim_stop
 	run "$KP_ROOT/examples/book-sync-paper.sh"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "INFY|CNC|2" ]
 	[ "${lines[1]}" = "INFY|MIS|-1" ]

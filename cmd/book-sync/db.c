@@ -231,6 +231,13 @@ run_row(PGconn *c, const char *mode, long long started_us,
 	return exec1(c, sql, NULL, "book_runs", NULL);
 }
 
+static void
+no_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static PGconn *
 connect_db(const char *conninfo)
 {
@@ -243,7 +250,7 @@ connect_db(const char *conninfo)
 		PQfinish(c);
 		return NULL;
 	}
-	PQsetNoticeProcessor(c, NULL, NULL);
+	PQsetNoticeProcessor(c, no_notice, NULL);
 	return c;
 }
 
