@@ -125,7 +125,9 @@ put(struct kp_buf *b, json_t *v, int depth)
 		/* plain notation where it fits (not %g's 1.85e+03) */
 		if ((p = kp_buf_room(b, KP_DTOA_ROOM)) == NULL)
 			return -1;
-		b->len += (size_t)(kp_dtoa(p, json_real_value(v)) - p);
+		/* -0 as 0: "-0" would read back as the integer 0 */
+		b->len += (size_t)(kp_dtoa(p, json_real_value(v) == 0 ? 0 :
+		    json_real_value(v)) - p);
 		return 0;
 	case JSON_TRUE:
 		return kp_buf_addstr(b, "true");
