@@ -8,6 +8,7 @@ load helper
 load services
 load kite-sim
 load order-exec
+load kite-stream
 bats_require_minimum_version 1.5.0
 
 # A weekday in market hours; --speed 0.001 holds prices still for the
@@ -27,6 +28,8 @@ teardown_file() {
 
 setup() {
 	J=$T/journal
+	KS_PID=
+	TAIL=
 	PGOPTIONS=--client-min-messages=warning psql -X -q -c "DROP TABLE IF EXISTS book_orders, book_trades,
 		book_positions, book_holdings, book_margins, book_runs,
 		book_schema_version"
@@ -34,6 +37,8 @@ setup() {
 }
 
 teardown() {
+	[ -z "${TAIL:-}" ] || kill "$TAIL" 2>/dev/null || true
+	ks_reap
 	sim_stop
 }
 
@@ -256,6 +261,37 @@ postback() {
 	[[ $stderr == *"line 2: not JSON"* ]]
 	[ "$(q "SELECT status FROM book_orders WHERE order_id = '$id'")" = CANCELLED ]
 	[ "$(q "SELECT orders, rejected, inserted, updated FROM book_runs WHERE mode = 'follow' ORDER BY id DESC LIMIT 1")" = "2|1|0|1" ]
+	tables_match
+}
+
+# orders_match: book_orders holds exactly kite-sim's /orders
+orders_match() {
+	local a b
+	a=$(q "SELECT coalesce(jsonb_agg(data), '[]') FROM book_orders" | jq -S -c 'sort_by(.order_id)')
+	b=$(kite /orders | jq -S -c 'sort_by(.order_id)')
+	[ "$a" = "$b" ] || { echo "orders differ: $a / $b"; return 1; }
+}
+
+@test "kite-stream | book-sync --sync --follow: live order updates fill book_orders as /orders shows them" {
+	mkfifo "$T/f"
+	book-sync --sync --follow <"$T/f" 2>"$T/bs.err" & BS=$!
+	ks_start 408065:ltp
+	tail -n +1 -f "$T/out" >"$T/f" & TAIL=$!
+	eventually 20 has '.event=="subscribed"'
+	paper
+	eventually 20 has '.type=="order" and .data.status=="COMPLETE"' 4
+	eventually 20 test "$(q "SELECT count(*) FROM book_orders WHERE status = 'COMPLETE'")" = 4
+	kill "$TAIL"; TAIL=
+	wait "$BS"
+	ks_stop
+	orders_match
+	[ "$(q "SELECT count(*) FROM book_orders WHERE source = 'stream'")" = 4 ]
+	[ "$(q "SELECT mode, rejected FROM book_runs")" = "follow|0" ]
+	grep -q "followed orders=" "$T/bs.err"
+	# the sync that follows finds the orders current
+	run book-sync --sync
+	[ "$status" -eq 0 ]
+	[ "$(q "SELECT count(*) FROM book_orders WHERE source = 'stream'")" = 4 ]
 	tables_match
 }
 
