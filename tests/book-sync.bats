@@ -295,6 +295,77 @@ orders_match() {
 	tables_match
 }
 
+# fake_kite DIR: a loopback HTTP server (python3) answering GET /PATH with
+# DIR/PATH (slashes as _), 200; KITE_API_URL points at it; FAKE_PID
+fake_kite() {
+	require_cmd python3 python3
+	python3 -c '
+import http.server, sys, os
+d = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = open(os.path.join(d, self.path.strip("/").replace("/", "_")), "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(os.path.join(d, "port"), "w").write(str(s.server_port))
+s.serve_forever()' "$1" & FAKE_PID=$!
+	eventually 10 test -s "$1/port"
+	export KITE_API_URL=http://127.0.0.1:$(cat "$1/port")
+}
+
+@test "book-sync --sync: bad records are rejected one by one, the rest synced, exit 1" {
+	sim_stop
+	d=$T/fake
+	mkdir "$d"
+	M=$KP_TESTDATA/kiteconnect-mocks
+	# Kite's mock orders, then one without an order_id and one whose
+	# quantity is a string
+	jq -c '.data += [{"status": "OPEN"}, {"order_id": "x1", "quantity": "ten"}]' \
+		"$M/orders.json" >"$d/orders"
+	cp "$M/trades.json" "$d/trades"
+	echo '{"status":"success","data":{"net":[],"day":[{"exchange":"NSE"}]}}' >"$d/portfolio_positions"
+	echo '{"status":"success","data":[]}' >"$d/portfolio_holdings"
+	echo '{"status":"success","data":{"equity":{"net":1.5},"commodity":{"net":"a"}}}' >"$d/user_margins"
+	fake_kite "$d"
+	run --separate-stderr book-sync --sync
+	kill "$FAKE_PID"
+	[ "$status" -eq 1 ]
+	n=$(jq '.data | length' "$M/orders.json")
+	[[ $stderr == *"rejected order $((n + 1)) (?): order: order_id is not a string"* ]]
+	[[ $stderr == *"rejected order $((n + 2)) (x1): order: quantity is not a number"* ]]
+	[[ $stderr == *"rejected position 1 (NSE): position: tradingsymbol is not a string"* ]]
+	[[ $stderr == *"rejected margins 2"*"net is not a number"* ]]
+	[ "$(q 'SELECT count(*) FROM book_orders')" = "$n" ]
+	[ "$(q 'SELECT count(*) FROM book_trades')" = "$(jq '.data | length' "$M/trades.json")" ]
+	[ "$(q 'SELECT segment, net FROM book_margins')" = "equity|1.5" ]
+	[ "$(q 'SELECT rejected FROM book_runs')" = 4 ]
+	# the mock's orders stored as Kite sent them
+	[ "$(q "SELECT coalesce(jsonb_agg(data), '[]') FROM book_orders" | jq -S -c 'sort_by(.order_id)')" = \
+		"$(jq -S -c '.data | sort_by(.order_id)' "$M/orders.json")" ]
+}
+
+@test "book-sync --sync --follow: SIGTERM ends it cleanly (exit 0, its run recorded)" {
+	mkfifo "$T/f"
+	book-sync --sync --follow <"$T/f" 2>"$T/bs.err" & BS=$!
+	exec 7>"$T/f"
+	paper
+	id=$(kite /orders | jq -r '.[0].order_id')
+	postback "$id" >&7
+	eventually 10 test "$(q "SELECT count(*) FROM book_orders")" = 1
+	kill -TERM "$BS"
+	rc=0
+	wait "$BS" || rc=$?
+	exec 7>&-
+	[ "$rc" -eq 0 ]
+	[ "$(q "SELECT mode, orders, inserted FROM book_runs")" = "follow|1|1" ]
+}
+
 @test "examples/book-sync-paper.sh: paper orders, a sync, the positions from the table" {
 	sim_stop
 	run "$KP_ROOT/examples/book-sync-paper.sh"
