@@ -131,6 +131,7 @@ BIN = \
 	tick-greeks \
 	tick-publish \
 	instr-sync \
+	book-sync \
 	order-exec \
 	ws-fanout \
 	kite-ctl \

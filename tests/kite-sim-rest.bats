@@ -976,3 +976,110 @@ nifty_fut() {
 	run api /orders
 	[ "$(jq '[.data[] | select(.tag == "amblag")] | length' "$T/body")" -eq 1 ]
 }
+
+# The fields of Kite's Position, Holding and segment Margins (gokiteconnect
+# portfolio.go and user.go), sorted.
+POS_KEYS='["average_price","buy_m2m","buy_price","buy_quantity","buy_value","close_price","day_buy_price","day_buy_quantity","day_buy_value","day_sell_price","day_sell_quantity","day_sell_value","exchange","instrument_token","last_price","m2m","multiplier","overnight_quantity","pnl","product","quantity","realised","sell_m2m","sell_price","sell_quantity","sell_value","tradingsymbol","unrealised","value"]'
+HOLD_KEYS='["authorised_date","authorised_quantity","average_price","close_price","collateral_quantity","collateral_type","day_change","day_change_percentage","discrepancy","exchange","instrument_token","isin","last_price","mtf","opening_quantity","pnl","price","product","quantity","realised_quantity","t1_quantity","tradingsymbol","used_quantity"]'
+AVAIL_KEYS='["adhoc_margin","cash","collateral","intraday_payin","live_balance","opening_balance"]'
+USED_KEYS='["debits","delivery","exposure","holding_sales","liquid_collateral","m2m_realised","m2m_unrealised","option_premium","payout","span","stock_collateral","turnover"]'
+
+# fills: three INFY CNC buys and a MIS sell, a TCS MIS buy then a bigger
+# sell; /trades saved in $T/trades
+book_fills() {
+	local f
+	for f in "INFY BUY 3 CNC" "INFY BUY 2 CNC" "INFY SELL 1 MIS" \
+		"TCS BUY 2 MIS" "TCS SELL 5 MIS"; do
+		set -- $f
+		run place exchange=NSE tradingsymbol="$1" transaction_type="$2" \
+			quantity="$3" order_type=MARKET market_protection=-1 product="$4"
+		[ "$output" = 200 ] || { body; return 1; }
+	done
+	api /trades >/dev/null
+	cp "$T/body" "$T/trades"
+}
+
+@test "portfolio/positions: net and day from the fills, in Kite's Position shape" {
+	sim_start --start "$START"
+	book_fills
+	run api /portfolio/positions
+	[ "$output" = 200 ]
+	jq -e --argjson k "$POS_KEYS" '.status == "success" and
+		(.data | keys) == ["day","net"] and .data.day == .data.net and
+		(.data.net | length) == 3 and
+		all(.data.net[]; keys == $k)' "$T/body"
+	# quantities and values per (symbol, product) from /trades
+	jq -e --slurpfile t "$T/trades" '
+		def near(a; b): ((a - b) | fabs) < 0.001;
+		. as $b | [$t[0].data | group_by([.tradingsymbol, .product])[] | {
+			s: .[0].tradingsymbol, p: .[0].product,
+			bq: ([.[] | select(.transaction_type == "BUY") | .quantity] | add // 0),
+			bv: ([.[] | select(.transaction_type == "BUY") | .quantity * .average_price] | add // 0),
+			sq: ([.[] | select(.transaction_type == "SELL") | .quantity] | add // 0),
+			sv: ([.[] | select(.transaction_type == "SELL") | .quantity * .average_price] | add // 0)}] as $want |
+		all($want[]; . as $w | ($b.data.net[] | select(.tradingsymbol == $w.s and .product == $w.p)) as $x |
+			$x.buy_quantity == $w.bq and $x.sell_quantity == $w.sq and
+			$x.quantity == $w.bq - $w.sq and $x.overnight_quantity == 0 and
+			near($x.buy_value; $w.bv) and near($x.sell_value; $w.sv) and
+			near($x.value; $w.sv - $w.bv) and
+			near($x.pnl; $w.sv - $w.bv + $x.quantity * $x.last_price) and
+			near($x.m2m; $x.pnl) and near($x.realised + $x.unrealised; $x.pnl) and
+			(if $x.quantity > 0 then near($x.average_price; $w.bv / $w.bq)
+			 elif $x.quantity < 0 then near($x.average_price; $w.sv / $w.sq)
+			 else $x.average_price == 0 end) and
+			near($x.unrealised; $x.quantity * ($x.last_price - $x.average_price)) and
+			$x.last_price > 0 and $x.instrument_token > 0)' "$T/body"
+	# INFY CNC long 5, INFY MIS short 1, TCS MIS short 3
+	[ "$(jq -c '[.data.net[] | [.tradingsymbol, .product, .quantity]]' "$T/body")" = \
+		'[["INFY","CNC",5],["INFY","MIS",-1],["TCS","MIS",-3]]' ]
+}
+
+@test "portfolio/holdings: a long CNC equity position is held as t1_quantity" {
+	sim_start --start "$START"
+	run api /portfolio/holdings
+	[ "$output" = 200 ]
+	[ "$(jq -c .data "$T/body")" = '[]' ]
+	book_fills
+	run api /portfolio/holdings
+	[ "$output" = 200 ]
+	jq -e --argjson k "$HOLD_KEYS" '(.data | length) == 1 and
+		all(.data[]; keys == $k) and .data[0] as $h |
+		$h.tradingsymbol == "INFY" and $h.product == "CNC" and
+		$h.t1_quantity == 5 and $h.quantity == 0 and
+		((($h.pnl - 5 * ($h.last_price - $h.average_price)) | fabs) < 0.01) and
+		((($h.day_change - ($h.last_price - $h.close_price)) | fabs) < 0.001)' "$T/body"
+}
+
+@test "user/margins: equity and commodity segments; debits are the net buy value" {
+	sim_start --start "$START"
+	run api /user/margins
+	[ "$output" = 200 ]
+	jq -e '.data.equity.net == 1000000 and .data.commodity.net == 500000 and
+		.data.equity.utilised.debits == 0' "$T/body"
+	book_fills
+	run api /portfolio/positions
+	cp "$T/body" "$T/pos"
+	run api /user/margins
+	[ "$output" = 200 ]
+	jq -e --argjson a "$AVAIL_KEYS" --argjson u "$USED_KEYS" --slurpfile p "$T/pos" '
+		def near(a; b): ((a - b) | fabs) < 0.001;
+		(.data | keys) == ["commodity","equity"] and
+		all(.data[]; (keys == ["available","enabled","net","utilised"]) and
+			(.available | keys) == $a and (.utilised | keys) == $u and .enabled) and
+		([$p[0].data.net[] | .buy_value - .sell_value] | add) as $net |
+		near(.data.equity.utilised.debits; if $net > 0 then $net else 0 end) and
+		near(.data.equity.net; 1000000 - .data.equity.utilised.debits) and
+		near(.data.equity.available.live_balance; .data.equity.net) and
+		near(.data.equity.utilised.turnover;
+			[$p[0].data.net[] | .buy_value + .sell_value] | add) and
+		.data.commodity.utilised.debits == 0' "$T/body"
+	run api /user/margins/equity
+	[ "$output" = 200 ]
+	jq -e '.data.available.opening_balance == 1000000' "$T/body"
+	run api /user/margins/commodity
+	jq -e '.data.net == 500000' "$T/body"
+	run api /user/margins/nope
+	refused 400 InputException
+	run api -X POST /portfolio/positions
+	[ "$output" = 405 ]
+}

@@ -148,18 +148,18 @@ orders_count(const struct rest_orders *o)
 /* ---------------------------------------------------------------- */
 /* JSON */
 
-static void
-jkey(struct kp_buf *b, const char *k)
+void
+rest_jkey(struct kp_buf *b, const char *k)
 {
 	kp_buf_addc(b, '"');
 	kp_buf_addstr(b, k);
 	kp_buf_addstr(b, "\":");
 }
 
-static void
-jstr(struct kp_buf *b, const char *k, const char *v)
+void
+rest_jstr(struct kp_buf *b, const char *k, const char *v)
 {
-	jkey(b, k);
+	rest_jkey(b, k);
 	if (v && *v)
 		kp_json_cstr(b, v);
 	else
@@ -167,18 +167,18 @@ jstr(struct kp_buf *b, const char *k, const char *v)
 	kp_buf_addc(b, ',');
 }
 
-static void
-jint(struct kp_buf *b, const char *k, int64_t v)
+void
+rest_jint(struct kp_buf *b, const char *k, int64_t v)
 {
-	jkey(b, k);
+	rest_jkey(b, k);
 	kp_json_i64(b, v);
 	kp_buf_addc(b, ',');
 }
 
-static void
-jrupees(struct kp_buf *b, const char *k, int64_t paise)
+void
+rest_jrupees(struct kp_buf *b, const char *k, int64_t paise)
 {
-	jkey(b, k);
+	rest_jkey(b, k);
 	kp_json_fixed(b, paise, 2);
 	kp_buf_addc(b, ',');
 }
@@ -188,7 +188,7 @@ jtime(struct kp_buf *b, const char *k, int64_t epoch_s)
 {
 	char t[20];
 
-	jkey(b, k);
+	rest_jkey(b, k);
 	if (epoch_s > 0) {
 		rest_ist(t, epoch_s);
 		kp_json_cstr(b, t);
@@ -199,8 +199,8 @@ jtime(struct kp_buf *b, const char *k, int64_t epoch_s)
 }
 
 /* Replace the trailing ',' by '}' (or add '}'). */
-static void
-jclose(struct kp_buf *b)
+void
+rest_jclose(struct kp_buf *b)
 {
 	if (b->len > 0 && b->p[b->len - 1] == ',')
 		b->len--;
@@ -229,7 +229,7 @@ tags_json(struct kp_buf *b, const struct ord *d)
 	size_t at;
 	int64_t pct = d->mprot == MPROT_AUTO ? MPROT_AUTO_PCT : d->mprot;
 
-	jkey(b, "tags");
+	rest_jkey(b, "tags");
 	at = b->len;
 	kp_buf_addc(b, '[');
 	if (d->tag[0]) {
@@ -268,9 +268,9 @@ ord_json(struct kp_buf *b, const struct sim *s, const struct ord *d,
 		char t[20], sum[65];
 		struct kp_buf in;
 
-		jstr(b, "user_id", SIM_USER_ID);
-		jint(b, "unfilled_quantity", d->qty - d->filled);
-		jint(b, "app_id", 1234);
+		rest_jstr(b, "user_id", SIM_USER_ID);
+		rest_jint(b, "unfilled_quantity", d->qty - d->filled);
+		rest_jint(b, "app_id", 1234);
 		rest_ist(t, d->placed_s);
 		kp_buf_init(&in, 1024);
 		kp_buf_addstr(&in, d->id);
@@ -280,48 +280,48 @@ ord_json(struct kp_buf *b, const struct sim *s, const struct ord *d,
 		if (in.p == NULL || rest_sha256_hex(in.p, in.len, sum) < 0)
 			sum[0] = '\0';
 		kp_buf_free(&in);
-		jstr(b, "checksum", sum);
+		rest_jstr(b, "checksum", sum);
 	}
-	jstr(b, "account_id", SIM_USER_ID);
-	jstr(b, "placed_by", SIM_USER_ID);
-	jstr(b, "order_id", d->id);
-	jstr(b, "exchange_order_id", d->xid);
-	jstr(b, "parent_order_id", NULL);
-	jstr(b, "status", d->status);
-	jstr(b, "status_message", d->msg);
-	jstr(b, "status_message_raw", d->msg);
+	rest_jstr(b, "account_id", SIM_USER_ID);
+	rest_jstr(b, "placed_by", SIM_USER_ID);
+	rest_jstr(b, "order_id", d->id);
+	rest_jstr(b, "exchange_order_id", d->xid);
+	rest_jstr(b, "parent_order_id", NULL);
+	rest_jstr(b, "status", d->status);
+	rest_jstr(b, "status_message", d->msg);
+	rest_jstr(b, "status_message_raw", d->msg);
 	jtime(b, "order_timestamp", d->placed_s);
 	jtime(b, "exchange_update_timestamp", d->xid[0] ? d->upd_s : 0);
 	jtime(b, "exchange_timestamp", d->xid[0] ? d->xts_s : 0);
-	jstr(b, "variety", d->variety);
-	jkey(b, "modified");
+	rest_jstr(b, "variety", d->variety);
+	rest_jkey(b, "modified");
 	kp_buf_addstr(b, d->modified ? "true," : "false,");
-	jstr(b, "exchange", d->exchange);
-	jstr(b, "tradingsymbol", d->symbol);
-	jint(b, "instrument_token", d->token);
-	jstr(b, "order_type", d->otype);
-	jstr(b, "transaction_type", d->txn);
-	jstr(b, "validity", d->validity);
+	rest_jstr(b, "exchange", d->exchange);
+	rest_jstr(b, "tradingsymbol", d->symbol);
+	rest_jint(b, "instrument_token", d->token);
+	rest_jstr(b, "order_type", d->otype);
+	rest_jstr(b, "transaction_type", d->txn);
+	rest_jstr(b, "validity", d->validity);
 	if (strcmp(d->validity, "TTL") == 0)
-		jint(b, "validity_ttl", d->ttl);
-	jstr(b, "product", d->product);
-	jint(b, "quantity", d->qty);
-	jint(b, "disclosed_quantity", d->disclosed);
-	jrupees(b, "price", d->price);
-	jrupees(b, "trigger_price", d->trigger);
+		rest_jint(b, "validity_ttl", d->ttl);
+	rest_jstr(b, "product", d->product);
+	rest_jint(b, "quantity", d->qty);
+	rest_jint(b, "disclosed_quantity", d->disclosed);
+	rest_jrupees(b, "price", d->price);
+	rest_jrupees(b, "trigger_price", d->trigger);
 	if (d->auction[0])
-		jstr(b, "auction_number", d->auction);
-	jrupees(b, "average_price", d->avg);
-	jint(b, "filled_quantity", d->filled);
-	jint(b, "pending_quantity", pending(d));
-	jint(b, "cancelled_quantity", d->cancelled);
-	jkey(b, "market_protection");
+		rest_jstr(b, "auction_number", d->auction);
+	rest_jrupees(b, "average_price", d->avg);
+	rest_jint(b, "filled_quantity", d->filled);
+	rest_jint(b, "pending_quantity", pending(d));
+	rest_jint(b, "cancelled_quantity", d->cancelled);
+	rest_jkey(b, "market_protection");
 	kp_json_fixed(b, d->mprot, 2);
 	kp_buf_addstr(b, ",\"meta\":{},");
-	jstr(b, "tag", d->tag);
+	rest_jstr(b, "tag", d->tag);
 	tags_json(b, d);
-	jstr(b, "guid", d->id);
-	jclose(b);
+	rest_jstr(b, "guid", d->id);
+	rest_jclose(b);
 }
 
 static void
@@ -332,21 +332,43 @@ trade_json(struct kp_buf *b, const struct rest_orders *o,
 	char ts[20];
 
 	kp_buf_addc(b, '{');
-	jstr(b, "trade_id", t->id);
-	jstr(b, "order_id", d->id);
-	jstr(b, "exchange", d->exchange);
-	jstr(b, "tradingsymbol", d->symbol);
-	jint(b, "instrument_token", d->token);
-	jstr(b, "product", d->product);
-	jrupees(b, "average_price", t->price);
-	jint(b, "quantity", t->qty);
-	jstr(b, "exchange_order_id", d->xid);
-	jstr(b, "transaction_type", d->txn);
+	rest_jstr(b, "trade_id", t->id);
+	rest_jstr(b, "order_id", d->id);
+	rest_jstr(b, "exchange", d->exchange);
+	rest_jstr(b, "tradingsymbol", d->symbol);
+	rest_jint(b, "instrument_token", d->token);
+	rest_jstr(b, "product", d->product);
+	rest_jrupees(b, "average_price", t->price);
+	rest_jint(b, "quantity", t->qty);
+	rest_jstr(b, "exchange_order_id", d->xid);
+	rest_jstr(b, "transaction_type", d->txn);
 	jtime(b, "fill_timestamp", t->ts);
 	rest_ist(ts, d->placed_s);
-	jstr(b, "order_timestamp", ts + 11);
+	rest_jstr(b, "order_timestamp", ts + 11);
 	jtime(b, "exchange_timestamp", t->ts);
-	jclose(b);
+	rest_jclose(b);
+}
+
+size_t
+orders_nfills(const struct rest_orders *o)
+{
+	return o->nt;
+}
+
+void
+orders_fill(const struct rest_orders *o, size_t i, struct rest_fill *f)
+{
+	const struct trade *t = &o->t[i];
+	const struct ord *d = &o->o[t->ord];
+
+	f->ix = d->ix;
+	f->token = d->token;
+	f->exchange = d->exchange;
+	f->symbol = d->symbol;
+	f->product = d->product;
+	f->buy = d->txn[0] == 'B';
+	f->qty = t->qty;
+	f->price = t->price;
 }
 
 /* ---------------------------------------------------------------- */

@@ -608,6 +608,22 @@ route(struct sim *s, const struct sim_req *req, const struct kp_form *f,
 	} else if (n == 2 && strcmp(seg[0], "user") == 0 &&
 	    strcmp(seg[1], "profile") == 0 && is(req, "GET")) {
 		profile(s, r);
+	} else if (n == 2 && strcmp(seg[0], "portfolio") == 0 &&
+	    (strcmp(seg[1], "positions") == 0 ||
+	    strcmp(seg[1], "holdings") == 0)) {
+		if (!is(req, "GET"))
+			rest_err(r, 405, "InputException",
+			    "Method not allowed.");
+		else
+			book_handle(s, s->rest->orders, seg[1], NULL, r);
+	} else if (n >= 2 && n <= 3 && strcmp(seg[0], "user") == 0 &&
+	    strcmp(seg[1], "margins") == 0) {
+		if (!is(req, "GET"))
+			rest_err(r, 405, "InputException",
+			    "Method not allowed.");
+		else
+			book_handle(s, s->rest->orders, "margins",
+			    n == 3 ? seg[2] : NULL, r);
 	} else {
 		rest_err(r, 404, "GeneralException", "Route not found");
 	}

@@ -17,6 +17,16 @@
 void rest_ok(struct sim_resp *r, struct kp_buf *data);
 void rest_err(struct sim_resp *r, int status, const char *type,
     const char *fmt, ...) KP_PRINTF(4, 5);
+/*
+ * JSON members for orders.c and book.c: "k": then the value and ',';
+ * rest_jstr writes null for NULL or "", rest_jrupees paise as rupees;
+ * rest_jclose replaces a trailing ',' by '}'.
+ */
+void rest_jkey(struct kp_buf *b, const char *k);
+void rest_jstr(struct kp_buf *b, const char *k, const char *v);
+void rest_jint(struct kp_buf *b, const char *k, int64_t v);
+void rest_jrupees(struct kp_buf *b, const char *k, int64_t paise);
+void rest_jclose(struct kp_buf *b);
 /* "yyyy-mm-dd hh:mm:ss" IST of epoch seconds into out[20]. */
 void rest_ist(char out[20], int64_t epoch_s);
 /* Lowercase hex SHA-256 of s into out[65]; 0 or -1. */
@@ -42,6 +52,25 @@ void orders_handle(struct sim *s, struct rest_orders *o,
 void orders_on_market(struct sim *s, struct rest_orders *o);
 /* How many orders the book holds. */
 int64_t orders_count(const struct rest_orders *o);
+
+/* One paper fill (a row of /trades), for book.c. */
+struct rest_fill {
+	long ix;			/* into s->instr */
+	uint32_t token;
+	const char *exchange, *symbol, *product;
+	bool buy;
+	int64_t qty, price;		/* price in paise */
+};
+/* How many fills the book holds; fill i of them into *f. */
+size_t orders_nfills(const struct rest_orders *o);
+void orders_fill(const struct rest_orders *o, size_t i,
+    struct rest_fill *f);
+
+/* book.c: GET /portfolio/positions, /portfolio/holdings, /user/margins
+ * and /user/margins/{segment}, derived from the fills (what: "positions",
+ * "holdings", "margins"; segment NULL or "equity"/"commodity") */
+void book_handle(struct sim *s, struct rest_orders *o, const char *what,
+    const char *segment, struct sim_resp *r);
 
 /* quote.c: GET /quote (what NULL), /quote/ohlc, /quote/ltp */
 void quote_handle(struct sim *s, const char *what, const struct kp_form *q,
