@@ -146,6 +146,7 @@ instr-sync_LIBS = $(PC_CURL_LIBS) $(PC_PQ_LIBS) $(PC_ZLIB_LIBS) $(PC_CSV_LIBS)
 order-exec_LIBS = $(PC_CURL_LIBS) $(PC_JANSSON_LIBS) $(PC_ZLIB_LIBS)
 ws-fanout_LIBS = $(PC_LWS_LIBS) $(PC_HIREDIS_LIBS) $(PC_CJOSE_LIBS) $(PC_JANSSON_LIBS)
 kite-ctl_LIBS = $(PC_JANSSON_LIBS)
+book-sync_LIBS = $(PC_CURL_LIBS) $(PC_PQ_LIBS) $(PC_JANSSON_LIBS)
 
 # The unit tests (tests/unit/NAME.c), test tools (tests/tools/NAME.c) and
 # fuzz targets (fuzz/NAME.c) that test a program's own parts, one line per
@@ -155,14 +156,15 @@ kite-stream_UNIT = wsframe wsurl
 kite-stream_FUZZ = wsframe wsurl
 kite-sim_UNIT = form simctl
 kite-sim_FUZZ = form simctl
-tick-greeks_UNIT = dtoa greeks iv iv_aux iv_greeks iv_nblack tginst
+tick-greeks_UNIT = greeks iv iv_aux iv_greeks iv_nblack tginst
 tick-greeks_TOOLS = ivbench
-tick-greeks_FUZZ = dtoa isotime iv tginst tgmap
+tick-greeks_FUZZ = isotime iv tginst tgmap
 instr-sync_UNIT = is_input
 order-exec_UNIT = intent
 order-exec_FUZZ = intent
 ws-fanout_UNIT = jwt wsmsg wsmsg_diff
 ws-fanout_FUZZ = jwt wsmsg
+book-sync_FUZZ = bookrec
 
 LIB := $(B)/libkp.a
 LIB_SRC := $(sort $(wildcard lib/*.c))

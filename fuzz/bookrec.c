@@ -1,6 +1,6 @@
 /*
  * bookrec.c: libFuzzer target for book-sync's JSON-to-record mapping
- * (cmd/book-sync/rec.c, compiled in here).  Any bytes as an answer of
+ * (cmd/book-sync/rec.c, linked from build-fuzz/cmd/book-sync.a).  Any bytes as an answer of
  * each endpoint and as a kite-stream line: never crashes; every record
  * kept is JSON that parses back and writes back byte-identically (the
  * mapping is a fixed point), and the NDJSON lines parse.
@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cmd/book-sync/rec.c"
+#include <jansson.h>
+
+#include "bs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
