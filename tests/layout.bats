@@ -77,12 +77,12 @@ check() {
 
 @test "layout: a lib/ module that one program uses fails" {
 	mktree
-	mv "$T/r/cmd/tick-greeks/dtoa.c" "$T/r/lib/dtoa.c"
-	mv "$T/b/cmd/tick-greeks/dtoa.o" "$T/b/lib/dtoa.o"
+	mv "$T/r/cmd/tick-greeks/isotime.c" "$T/r/lib/isotime.c"
+	mv "$T/b/cmd/tick-greeks/isotime.o" "$T/b/lib/isotime.o"
 	check
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ $output == *"lib/dtoa.c:users used by 1 program(s) (tick-greeks)"* ]]
+	[[ $output == *"lib/isotime.c:users used by 1 program(s) (tick-greeks)"* ]]
 }
 
 @test "layout: a lib/ module used through another lib/ module counts" {
