@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bs.h"
+#include "kp_pg.h"
 
 /* Any constant: the key of the advisory lock every book-sync takes. */
 #define LOCK_KEY "4471002519376481029"
@@ -32,8 +33,7 @@
 	" updated_at timestamptz NOT NULL DEFAULT now()"
 
 /* Migrations, in order, each a few statements. */
-#define MIG_STMTS 8
-static const char *const migrations[][MIG_STMTS] = {
+static const char *const migrations[][KP_PG_STEPS] = {
 	/* 1 */ {
 	"CREATE TABLE book_orders ("
 	" order_id text PRIMARY KEY, data jsonb NOT NULL,"
@@ -114,71 +114,11 @@ static const struct tab tabs[] = {
 	    "jsonb_each($1::jsonb) x(k, e)", "", true },
 };
 
-/* Run a command with at most one text parameter; 0, or log and -1. */
-static int
-exec1(PGconn *c, const char *sql, const char *param, const char *what,
-    PGresult **out)
-{
-	PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, &param,
-	    NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		const char *m = PQresultErrorField(r,
-		    PG_DIAG_MESSAGE_PRIMARY);
-
-		kp_log(KP_LOG_FATAL, "%s: %s", what, m ? m :
-		    PQerrorMessage(c));
-		PQclear(r);
-		return -1;
-	}
-	if (out != NULL)
-		*out = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
-static long long
-val(PGresult *r, int col)
-{
-	return atoll(PQgetvalue(r, 0, col));
-}
-
 static int
 migrate(PGconn *c)
 {
-	PGresult *r;
-	long long have;
-	size_t i, j;
-	char sql[128];
-
-	if (exec1(c, "CREATE TABLE IF NOT EXISTS book_schema_version ("
-	    "version integer NOT NULL, applied_at timestamptz NOT NULL "
-	    "DEFAULT now())", NULL, "create book_schema_version", NULL) < 0 ||
-	    exec1(c, "SELECT coalesce(max(version), 0) FROM "
-	    "book_schema_version", NULL, "read book_schema_version", &r) < 0)
-		return KP_EXIT_TEMP;
-	have = val(r, 0);
-	PQclear(r);
-	if (have > (long long)NMIGRATIONS) {
-		kp_log(KP_LOG_FATAL, "the database schema is version %lld, "
-		    "newer than this book-sync knows (%zu)", have,
-		    NMIGRATIONS);
-		return KP_EXIT_PERM;
-	}
-	for (i = (size_t)have; i < NMIGRATIONS; i++) {
-		kp_debug("migrating the schema to version %zu", i + 1);
-		snprintf(sql, sizeof sql, "INSERT INTO book_schema_version "
-		    "(version) VALUES (%zu)", i + 1);
-		for (j = 0; j < MIG_STMTS && migrations[i][j]; j++)
-			if (exec1(c, migrations[i][j], NULL, "migration",
-			    NULL) < 0)
-				return KP_EXIT_TEMP;
-		if (exec1(c, sql, NULL, "record migration", NULL) < 0)
-			return KP_EXIT_TEMP;
-	}
-	return 0;
+	return kp_pg_migrate(c, "book_schema_version", "book-sync",
+	    migrations, NMIGRATIONS);
 }
 
 /* Upsert the records of one table, then delete what vanished. */
@@ -199,17 +139,17 @@ sync_tab(PGconn *c, const struct tab *t, const char *arr,
 	    " count(*) FILTER (WHERE NOT ins) FROM u",
 	    t->name, t->keys, t->ords, t->exprs, t->from, t->ords, t->keys,
 	    t->kind == BS_ORDER ? ", source = 'rest'" : "");
-	if (exec1(c, sql, arr, t->name, &r) < 0)
+	if (kp_pg_exec(c, sql, arr, t->name, &r) < 0)
 		return -1;
-	n->inserted += val(r, 0);
-	n->updated += val(r, 1);
+	n->inserted += kp_pg_val(r, 0);
+	n->updated += kp_pg_val(r, 1);
 	PQclear(r);
 	if (!t->snapshot)
 		return 0;
 	snprintf(sql, sizeof sql, "DELETE FROM %s t WHERE %s NOT EXISTS"
 	    " (SELECT 1 FROM %s WHERE (%s) = (%s))", t->name, t->scope,
 	    t->from, t->exprs, t->tkeys);
-	if (exec1(c, sql, arr, t->name, &r) < 0)
+	if (kp_pg_exec(c, sql, arr, t->name, &r) < 0)
 		return -1;
 	n->deleted += atoll(PQcmdTuples(r));
 	PQclear(r);
@@ -228,7 +168,7 @@ run_row(PGconn *c, const char *mode, long long started_us,
 	    " '%s', %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld, %lld)",
 	    started_us, mode, k[0], k[1], k[2], k[3], k[4], k[5], n->inserted,
 	    n->updated, n->deleted);
-	return exec1(c, sql, NULL, "book_runs", NULL);
+	return kp_pg_exec(c, sql, NULL, "book_runs", NULL);
 }
 
 static void
@@ -275,8 +215,8 @@ bs_db_sync(const char *conninfo, const struct bs_set *s,
 	if ((c = connect_db(conninfo)) == NULL)
 		return KP_EXIT_TEMP;
 	memset(n, 0, sizeof(*n));
-	if (exec1(c, "BEGIN", NULL, "begin", NULL) < 0 ||
-	    exec1(c, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")", NULL,
+	if (kp_pg_exec(c, "BEGIN", NULL, "begin", NULL) < 0 ||
+	    kp_pg_exec(c, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")", NULL,
 	    "lock", NULL) < 0) {
 		PQfinish(c);
 		return KP_EXIT_TEMP;
@@ -301,7 +241,7 @@ bs_db_sync(const char *conninfo, const struct bs_set *s,
 		return KP_EXIT_TEMP;
 	}
 	crash_at("commit");
-	rc = exec1(c, "COMMIT", NULL, "commit", NULL) < 0 ? KP_EXIT_TEMP : 0;
+	rc = kp_pg_exec(c, "COMMIT", NULL, "commit", NULL) < 0 ? KP_EXIT_TEMP : 0;
 	PQfinish(c);
 	return rc;
 }
@@ -323,10 +263,10 @@ bs_db_open(const char *conninfo, int *code)
 		*code = KP_EXIT_TEMP;
 		return NULL;
 	}
-	if (exec1(c, "BEGIN", NULL, "begin", NULL) < 0 ||
-	    exec1(c, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")", NULL,
+	if (kp_pg_exec(c, "BEGIN", NULL, "begin", NULL) < 0 ||
+	    kp_pg_exec(c, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")", NULL,
 	    "lock", NULL) < 0 || (*code = migrate(c)) != 0 ||
-	    exec1(c, "COMMIT", NULL, "commit", NULL) < 0) {
+	    kp_pg_exec(c, "COMMIT", NULL, "commit", NULL) < 0) {
 		if (*code == 0)
 			*code = KP_EXIT_TEMP;
 		PQfinish(c);

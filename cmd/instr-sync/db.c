@@ -20,13 +20,14 @@
 #include <string.h>
 
 #include "is.h"
+#include "kp_pg.h"
 
 /* Any constant: the key of the advisory lock every instr-sync takes. */
 #define LOCK_KEY "7311947602145260391"
 
 /* Migrations, in order; schema_version holds how many are applied. */
-static const char *const migrations[] = {
-	/* 1 */
+static const char *const migrations[][KP_PG_STEPS] = {
+	/* 1 */ {
 	"CREATE TABLE instruments ("
 	" instrument_token bigint PRIMARY KEY,"
 	" exchange_token bigint NOT NULL,"
@@ -57,10 +58,10 @@ static const char *const migrations[] = {
 	" added bigint NOT NULL, changed bigint NOT NULL,"
 	" reused bigint NOT NULL, deactivated bigint NOT NULL,"
 	" unchanged bigint NOT NULL, duration_ms bigint NOT NULL,"
-	" dry_run boolean NOT NULL);",
+	" dry_run boolean NOT NULL);" },
 	/* 2: why a run was refused ('rejected rows', 'deactivate'), or
 	 * NULL when it was applied */
-	"ALTER TABLE sync_runs ADD COLUMN refused text;",
+	{ "ALTER TABLE sync_runs ADD COLUMN refused text;" },
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -162,68 +163,6 @@ has_dups(struct is_sink *s)
 	return 0;
 }
 
-/* Run a command; return 0, or log and return -1. */
-static int
-exec_ok(PGconn *c, const char *sql, const char *what, PGresult **out)
-{
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		kp_log(KP_LOG_FATAL, "%s: %s", what,
-		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
-		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
-		    PQerrorMessage(c));
-		PQclear(r);
-		return -1;
-	}
-	if (out != NULL)
-		*out = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
-static long long
-val(PGresult *r, int col)
-{
-	return atoll(PQgetvalue(r, 0, col));
-}
-
-static int
-migrate(PGconn *c)
-{
-	PGresult *r;
-	long long have;
-	size_t i;
-	char sql[128];
-
-	if (exec_ok(c, "CREATE TABLE IF NOT EXISTS schema_version ("
-	    "version integer NOT NULL, applied_at timestamptz NOT NULL "
-	    "DEFAULT now())", "create schema_version", NULL) < 0)
-		return KP_EXIT_TEMP;
-	if (exec_ok(c, "SELECT coalesce(max(version), 0) FROM "
-	    "schema_version", "read schema_version", &r) < 0)
-		return KP_EXIT_TEMP;
-	have = val(r, 0);
-	PQclear(r);
-	if (have > (long long)NMIGRATIONS) {
-		kp_log(KP_LOG_FATAL, "the database schema is version %lld, "
-		    "newer than this instr-sync knows (%zu)", have,
-		    NMIGRATIONS);
-		return KP_EXIT_PERM;
-	}
-	for (i = (size_t)have; i < NMIGRATIONS; i++) {
-		kp_debug("migrating the schema to version %zu", i + 1);
-		snprintf(sql, sizeof sql, "INSERT INTO schema_version "
-		    "(version) VALUES (%zu)", i + 1);
-		if (exec_ok(c, migrations[i], "migration", NULL) < 0 ||
-		    exec_ok(c, sql, "record migration", NULL) < 0)
-			return KP_EXIT_TEMP;
-	}
-	return 0;
-}
-
 static int
 copy_in(PGconn *c, const struct kp_buf *b)
 {
@@ -322,15 +261,15 @@ dedup(PGconn *c, long long cnt[6])
 	PGresult *r;
 	int i;
 
-	if (exec_ok(c, "CREATE TEMP TABLE instr_uniq ON COMMIT DROP AS"
+	if (kp_pg_exec(c, "CREATE TEMP TABLE instr_uniq ON COMMIT DROP AS"
 	    " SELECT DISTINCT ON (instrument_token) * FROM instr_new"
-	    " ORDER BY instrument_token, line", "dedup", NULL) < 0 ||
-	    exec_ok(c, UNIQ_INDEX, "index", NULL) < 0 ||
-	    exec_ok(c, "ANALYZE instr_uniq", "analyze", NULL) < 0)
+	    " ORDER BY instrument_token, line", NULL, "dedup", NULL) < 0 ||
+	    kp_pg_exec(c, UNIQ_INDEX, NULL, "index", NULL) < 0 ||
+	    kp_pg_exec(c, "ANALYZE instr_uniq", NULL, "analyze", NULL) < 0)
 		return KP_EXIT_TEMP;
-	if (exec_ok(c, "SELECT n.line, n.instrument_token FROM instr_new n"
+	if (kp_pg_exec(c, "SELECT n.line, n.instrument_token FROM instr_new n"
 	    " JOIN instr_uniq u USING (instrument_token)"
-	    " WHERE n.line <> u.line ORDER BY n.line LIMIT 100",
+	    " WHERE n.line <> u.line ORDER BY n.line LIMIT 100", NULL,
 	    "duplicates", &r) < 0)
 		return KP_EXIT_TEMP;
 	for (i = 0; i < PQntuples(r); i++)
@@ -338,10 +277,10 @@ dedup(PGconn *c, long long cnt[6])
 		    "first row counts", PQgetvalue(r, i, 0),
 		    PQgetvalue(r, i, 1));
 	PQclear(r);
-	if (exec_ok(c, "SELECT (SELECT count(*) FROM instr_new) -"
-	    " (SELECT count(*) FROM instr_uniq)", "duplicates", &r) < 0)
+	if (kp_pg_exec(c, "SELECT (SELECT count(*) FROM instr_new) -"
+	    " (SELECT count(*) FROM instr_uniq)", NULL, "duplicates", &r) < 0)
 		return KP_EXIT_TEMP;
-	cnt[5] = val(r, 0);
+	cnt[5] = kp_pg_val(r, 0);
 	PQclear(r);
 	return 0;
 }
@@ -354,10 +293,10 @@ load(PGconn *c, struct is_sink *s, long long cnt[6])
 	PGresult *r;
 	int rc;
 
-	if (exec_ok(c, "BEGIN", "BEGIN", NULL) < 0)
+	if (kp_pg_exec(c, "BEGIN", NULL, "BEGIN", NULL) < 0)
 		return KP_EXIT_TEMP;
 	if (o->no_wait) {
-		if (exec_ok(c, "SELECT pg_try_advisory_xact_lock(" LOCK_KEY ")",
+		if (kp_pg_exec(c, "SELECT pg_try_advisory_xact_lock(" LOCK_KEY ")", NULL,
 		    "lock", &r) < 0)
 			return KP_EXIT_TEMP;
 		rc = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -367,28 +306,29 @@ load(PGconn *c, struct is_sink *s, long long cnt[6])
 			    "(--no-wait)");
 			return KP_EXIT_TEMP;
 		}
-	} else if (exec_ok(c, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")",
+	} else if (kp_pg_exec(c, "SELECT pg_advisory_xact_lock(" LOCK_KEY ")", NULL,
 	    "lock", NULL) < 0) {
 		return KP_EXIT_TEMP;
 	}
-	if ((rc = migrate(c)) != 0)
+	if ((rc = kp_pg_migrate(c, "schema_version", "instr-sync",
+	    migrations, NMIGRATIONS)) != 0)
 		return rc;
-	if (exec_ok(c, "CREATE TEMP TABLE instr_new ("
+	if (kp_pg_exec(c, "CREATE TEMP TABLE instr_new ("
 	    " instrument_token bigint, exchange_token bigint,"
 	    " tradingsymbol text, name text, last_price numeric(20,4),"
 	    " expiry date, strike numeric(20,4), tick_size numeric(20,4),"
 	    " lot_size bigint, instrument_type text, segment text,"
-	    " exchange text, line bigint) ON COMMIT DROP",
+	    " exchange text, line bigint) ON COMMIT DROP", NULL,
 	    "create temp table", NULL) < 0 || copy_in(c, &s->copy) < 0)
 		return KP_EXIT_TEMP;
 	if (has_dups(s))
 		return dedup(c, cnt);
 	/* the usual case: the list is its own set of tokens */
 	cnt[5] = 0;
-	if (exec_ok(c, "ALTER TABLE instr_new RENAME TO instr_uniq",
+	if (kp_pg_exec(c, "ALTER TABLE instr_new RENAME TO instr_uniq", NULL,
 	    "rename", NULL) < 0 ||
-	    exec_ok(c, UNIQ_INDEX, "index", NULL) < 0 ||
-	    exec_ok(c, "ANALYZE instr_uniq", "analyze", NULL) < 0)
+	    kp_pg_exec(c, UNIQ_INDEX, NULL, "index", NULL) < 0 ||
+	    kp_pg_exec(c, "ANALYZE instr_uniq", NULL, "analyze", NULL) < 0)
 		return KP_EXIT_TEMP;
 	return 0;
 }
@@ -427,20 +367,20 @@ bounds(PGconn *c, struct is_sink *s, uint64_t bad, long long cnt[6],
 	int i;
 
 	*rc = KP_EXIT_TEMP;
-	if (exec_ok(c, sql_counts, "count changes", &r) < 0)
+	if (kp_pg_exec(c, sql_counts, NULL, "count changes", &r) < 0)
 		return "";
 	for (i = 0; i < 4; i++)
-		cnt[i] = val(r, i);
+		cnt[i] = kp_pg_val(r, i);
 	PQclear(r);
 	snprintf(sql, sizeof sql, "SELECT count(*), count(*) FILTER (WHERE"
 	    " NOT EXISTS (SELECT 1 FROM instr_uniq n WHERE"
 	    " n.instrument_token = i.instrument_token))"
 	    " FROM instruments i WHERE active%s",
 	    scope(c, o, sc, sizeof sc));
-	if (exec_ok(c, sql, "count active rows", &r) < 0)
+	if (kp_pg_exec(c, sql, NULL, "count active rows", &r) < 0)
 		return "";
-	active = val(r, 0);
-	cnt[4] = bad > 0 ? 0 : val(r, 1);
+	active = kp_pg_val(r, 0);
+	cnt[4] = bad > 0 ? 0 : kp_pg_val(r, 1);
 	PQclear(r);
 	*rc = 0;
 	if (rejected > (uint64_t)o->allow_bad) {
@@ -469,7 +409,7 @@ apply(PGconn *c, const struct is_opts *o, uint64_t bad, long long cnt[6])
 	PGresult *r;
 	char sql[1024], sc[128];
 
-	if (exec_ok(c, sql_upsert, "upsert", NULL) < 0)
+	if (kp_pg_exec(c, sql_upsert, NULL, "upsert", NULL) < 0)
 		return KP_EXIT_TEMP;
 	if (bad > 0) {
 		kp_warn("%llu bad rows: nothing is marked inactive this run",
@@ -483,7 +423,7 @@ apply(PGconn *c, const struct is_opts *o, uint64_t bad, long long cnt[6])
 	    " WHERE active%s AND NOT EXISTS (SELECT 1 FROM"
 	    " instr_uniq n WHERE n.instrument_token ="
 	    " i.instrument_token)", scope(c, o, sc, sizeof sc));
-	if (exec_ok(c, sql, "deactivate", &r) < 0)
+	if (kp_pg_exec(c, sql, NULL, "deactivate", &r) < 0)
 		return KP_EXIT_TEMP;
 	cnt[4] = atoll(PQcmdTuples(r));
 	PQclear(r);
@@ -510,9 +450,9 @@ record(PGconn *c, struct is_sink *s, const char *source, uint64_t bad,
 	    o->dry_run ? "true" : "false", refused ? "'" : "",
 	    refused ? refused : "NULL", refused ? "'" : "");
 	PQfreemem(esc);
-	if (exec_ok(c, sql, "record the run", NULL) < 0)
+	if (kp_pg_exec(c, sql, NULL, "record the run", NULL) < 0)
 		return KP_EXIT_TEMP;
-	if (exec_ok(c, o->dry_run ? "ROLLBACK" : "COMMIT",
+	if (kp_pg_exec(c, o->dry_run ? "ROLLBACK" : "COMMIT", NULL,
 	    o->dry_run ? "ROLLBACK" : "COMMIT", NULL) < 0)
 		return KP_EXIT_TEMP;
 	return 0;
@@ -564,7 +504,7 @@ is_sync(struct is_sink *s, const char *source, uint64_t bad)
 		return KP_EXIT_TEMP;
 	}
 	PQsetNoticeProcessor(c, NULL, NULL);
-	exec_ok(c, "SET client_min_messages = warning", "set", NULL);
+	kp_pg_exec(c, "SET client_min_messages = warning", NULL, "set", NULL);
 	rc = txn(c, s, source, bad, cnt, t0, &refused);
 	PQfinish(c);
 	if (rc != 0)
