@@ -440,6 +440,18 @@ int kp_stats_json(struct kp_buf *b, const char *prog,
 void kp_stats_log(const char *prog, const struct kp_stat *st, size_t n);
 
 /*
+ * Raise SIGALRM every ms milliseconds (0: never), for a program's -s:
+ * its loop takes SIGALRM as it takes SIGUSR1 and writes its stats.
+ * Exits 111 when the timer cannot be set.
+ */
+void kp_stats_timer(long long ms);
+
+/* The Prometheus text of the stats, appended to b (for a /metrics
+ * endpoint); 0, or -1 when b is full. */
+int kp_stats_prom_text(struct kp_buf *b, const char *prog,
+    const struct kp_stat *st, size_t n);
+
+/*
  * Write the Prometheus text format to path atomically (a temporary file
  * in the same directory, then rename(2)), for node_exporter's textfile
  * collector.  Metrics are named kitepipe_<prog>_<name> with '-' turned

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "kp.h"
@@ -218,19 +219,29 @@ stats_replace(const char *path, char *tmp, const char *p, size_t n)
 }
 
 int
+kp_stats_prom_text(struct kp_buf *b, const char *prog,
+    const struct kp_stat *st, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (stats_prom_metric(b, prog, &st[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int
 kp_stats_prom(const char *path, const char *prog,
     const struct kp_stat *st, size_t n)
 {
 	char tmp[STATS_PATH_MAX];
 	struct kp_buf b;
-	size_t i;
 	int rc = 0, e;
 
 	if (stats_tmp_name(tmp, sizeof tmp, path) == -1)
 		return -1;
 	kp_buf_init(&b, STATS_PROM_MAX);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = stats_prom_metric(&b, prog, &st[i]);
+	rc = kp_stats_prom_text(&b, prog, st, n);
 	if (rc == 0)
 		rc = stats_replace(path, tmp, b.len > 0 ? b.p : "", b.len);
 	else
@@ -239,4 +250,18 @@ kp_stats_prom(const char *path, const char *prog,
 	kp_buf_free(&b);
 	errno = e;
 	return rc;
+}
+
+void
+kp_stats_timer(long long ms)
+{
+	struct itimerval it;
+
+	if (ms <= 0)
+		return;
+	it.it_interval.tv_sec = ms / 1000;
+	it.it_interval.tv_usec = (ms % 1000) * 1000;
+	it.it_value = it.it_interval;
+	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+		kp_die(KP_EXIT_TEMP, "unable to start the stats timer:");
 }

@@ -63,3 +63,34 @@ eventually() {
 	done
 	"$@"
 }
+
+# prom_check FILE: FILE is Prometheus' text exposition format as
+# conventions want it: every sample's metric has one # HELP and one
+# # TYPE before it, names match [a-zA-Z_:][a-zA-Z0-9_:]*, a counter's
+# name ends in one _total (never _total_total), a gauge's does not, and
+# every value is a number.  Prints what is wrong; fails on the first file
+# with a fault.
+prom_check() {
+	awk '
+	function bad(m) { print FILENAME ":" FNR ": " m; err = 1 }
+	/^# HELP / { help[$3] = 1; next }
+	/^# TYPE / {
+		type[$3] = $4
+		if ($4 != "counter" && $4 != "gauge") bad("type " $4)
+		if ($4 == "counter" && $3 !~ /[^_]_total$/) bad($3 ": a counter without _total")
+		if ($3 ~ /_total_total$/) bad($3 ": _total twice")
+		if ($4 == "gauge" && $3 ~ /_total$/) bad($3 ": a gauge named _total")
+		next
+	}
+	/^#/ { next }
+	NF == 0 { next }
+	{
+		name = $1; sub(/\{.*/, "", name)
+		if (name !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*$/) bad("name " name)
+		if (!(name in help)) bad(name ": no HELP")
+		if (!(name in type)) bad(name ": no TYPE")
+		if ($NF !~ /^[-+]?([0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|NaN|[-+]Inf)$/) bad(name ": value " $NF)
+		n++
+	}
+	END { if (n == 0) { print "no samples"; err = 1 } exit err }' "$@"
+}

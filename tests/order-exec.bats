@@ -449,3 +449,26 @@ s.handle_request()
 	[ -n "$version" ]
 	grep -qx "User-Agent: kitepipe-order-exec/$version" <(tr -d '\r' <"$T/headers")
 }
+
+@test "order-exec: -s writes the stats line on a timer, -P a Prometheus textfile that follows the conventions" {
+	sim_start
+	mkfifo "$T/in"
+	oe -s 200ms -P "$T/oe.prom" <"$T/in" >"$T/out" 2>"$T/err" 3>&- &
+	OE_PID=$!
+	exec 7>"$T/in"
+	place p1 >&7
+	eventually 20 grep -q '"id":"p1","result":"placed"' "$T/out"
+	eventually 20 grep -qx 'kitepipe_order_exec_placed_total 1' "$T/oe.prom"
+	n=$(grep -c '"type":"stats"' "$T/err")
+	sleep 0.5
+	[ "$(grep -c '"type":"stats"' "$T/err")" -gt "$n" ]
+	prom_check "$T/oe.prom"
+	# the checker itself fails on what it is there for
+	printf '# HELP x_total_total t\n# TYPE x_total_total counter\nx_total_total 1\n' >"$T/bad.prom"
+	run prom_check "$T/bad.prom"
+	[ "$status" -eq 1 ]
+	[[ $output == *"_total twice"* ]]
+	exec 7>&-
+	wait "$OE_PID"
+	OE_PID=
+}

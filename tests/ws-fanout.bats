@@ -182,6 +182,11 @@ msg() {
 	[ "$(jq .bad_lines <<<"$output")" = 1 ]
 	[ "$(jq .skipped <<<"$output")" = 1 ]
 	[ "$(jq .client_errors <<<"$output")" = 4 ]
+	# /metrics: the same counters, Prometheus' conventions (one _total)
+	curl -s "http://127.0.0.1:$WF_PORT/metrics" >"$T/metrics"
+	prom_check "$T/metrics"
+	grep -qx 'kitepipe_ws_fanout_client_errors_total 4' "$T/metrics"
+	grep -q '^kitepipe_ws_fanout_connections_total [0-9]' "$T/metrics"
 }
 
 @test "limits: subscriptions per client, message size, rate, per-IP" {

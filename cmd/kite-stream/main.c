@@ -147,20 +147,6 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 	kp_log_set_level(level < KP_LOG_FATAL ? KP_LOG_FATAL : level);
 }
 
-static void
-start_stats_timer(long long ms)
-{
-	struct itimerval it;
-
-	if (ms <= 0)
-		return;
-	it.it_interval.tv_sec = ms / 1000;
-	it.it_interval.tv_usec = (ms % 1000) * 1000;
-	it.it_value = it.it_interval;
-	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
-		kp_die(KP_EXIT_TEMP, "unable to start the stats timer:");
-}
-
 /* Flush stdout; a reader that went away (EPIPE) is not an error. */
 static int
 finish_output(struct ks_emit *e, int code)
@@ -205,7 +191,7 @@ main(int argc, char **argv)
 	parse_args(&o, argc, argv);
 	if (kp_sig_init() < 0)
 		kp_die(KP_EXIT_TEMP, "unable to set up signals:");
-	start_stats_timer(o.stats_ms);
+	kp_stats_timer(o.stats_ms);
 	ks_emit_init(&e, &o, 1);
 	if (o.read_path != NULL)
 		code = ks_replay(&e, o.read_path);

@@ -62,6 +62,9 @@ log_stats(const struct oe_ctx *oe)
 	};
 
 	kp_stats_log(OE_PROG, st, sizeof(st) / sizeof(st[0]));
+	if (oe->opt.prom_path != NULL && kp_stats_prom(oe->opt.prom_path,
+	    OE_PROG, st, sizeof(st) / sizeof(st[0])) < 0)
+		kp_warn("unable to write %s:", oe->opt.prom_path);
 }
 
 /* Open and replay the journal; queue what is unfinished. */
@@ -194,7 +197,7 @@ run(struct oe_ctx *oe, struct loop *l)
 	int64_t wait;
 
 	for (;;) {
-		if (kp_sig_take(SIGUSR1))
+		if (kp_sig_take(SIGUSR1) || kp_sig_take(SIGALRM))
 			log_stats(oe);
 		if (kp_sig_take(SIGHUP))
 			oe_reload_auth(oe, "SIGHUP");
@@ -249,6 +252,7 @@ main(int argc, char **argv)
 	if ((l.sigfd = kp_sig_init()) < 0)
 		kp_die(KP_EXIT_TEMP, "signals:");
 	open_journal(&oe);
+	kp_stats_timer(oe.opt.stats_ms);
 	oe_limits_init(&oe.limits, (long)oe.opt.per_s, (long)oe.opt.per_min,
 	    (long)oe.opt.per_day);
 	oe_breaker_init(&oe.breaker, (int)oe.opt.br_threshold,

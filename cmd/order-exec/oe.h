@@ -260,6 +260,8 @@ struct oe_opts {
 	long long timeout_ms, per_s, per_min, per_day, queue_max, attempts;
 	long long br_threshold, br_cooldown_ms, recon_window_ms;
 	long long backoff_base_ms, backoff_cap_ms, market_protection;
+	long long stats_ms;		/* -s: stats every, 0 off */
+	const char *prom_path;		/* -P: Prometheus textfile */
 };
 
 struct oe_stats {

@@ -23,6 +23,9 @@ oe_opts_default(struct oe_opts *o)
 	};
 
 	*o = def;
+	kp_env_duration_ms("KITEPIPE_STATS_INTERVAL", 0, 86400000,
+	    &o->stats_ms);
+	o->prom_path = kp_env("KITEPIPE_PROM_FILE");
 }
 
 static void
@@ -56,9 +59,13 @@ usage(FILE *f)
 	    "  --no-fsync     do not fsync the journal (tests only)\n"
 	    "  --status       print the journal's state and dead letters\n"
 	    "  -d FD          readiness notification fd\n"
+	    "  -s DURATION    write the stats line this often (default: at "
+	    "exit, SIGUSR1)\n"
+	    "  -P FILE        also write the stats as a Prometheus textfile\n"
 	    "  -q, -v, -h     quieter, louder, this help\n\n"
 	    "Environment: KITE_API_KEY, KITE_ACCESS_TOKEN or "
-	    "KITE_ACCESS_TOKEN_FILE, KITE_API_URL.\n"
+	    "KITE_ACCESS_TOKEN_FILE, KITE_API_URL,\n"
+	    "KITEPIPE_STATS_INTERVAL (-s), KITEPIPE_PROM_FILE (-P).\n"
 	    "Exit: 0 ok, 1 some intents invalid, 100 usage or "
 	    "configuration, 111 system error.\n"
 	    "See order-exec(1).\n", f);
@@ -70,6 +77,8 @@ enum { O_PS = 256, O_PM, O_PD, O_BR, O_BRC, O_RW, O_BB, O_BC, O_MP,
 static const struct option lopts[] = {
 	{ "journal", required_argument, NULL, 'j' },
 	{ "dead-letters", required_argument, NULL, 'D' },
+	{ "stats-interval", required_argument, NULL, 's' },
+	{ "prom-file", required_argument, NULL, 'P' },
 	{ "listen", required_argument, NULL, 'l' },
 	{ "mode", required_argument, NULL, 'm' },
 	{ "timeout", required_argument, NULL, 't' },
@@ -142,7 +151,7 @@ oe_parse_args(struct oe_opts *o, int argc, char **argv)
 	int c, level = KP_LOG_INFO;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "+j:D:l:m:t:a:Q:d:qvh", lopts,
+	while ((c = getopt_long(argc, argv, "+j:D:l:m:t:a:Q:d:s:P:qvh", lopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'j': o->journal_path = optarg; break;
@@ -166,6 +175,11 @@ oe_parse_args(struct oe_opts *o, int argc, char **argv)
 		case 'd':
 			o->notify_fd = (int)kp_opt_ll("-d", optarg, 3, 1024);
 			break;
+		case 's':
+			o->stats_ms = kp_opt_duration_ms("-s", optarg, 0,
+			    86400000);
+			break;
+		case 'P': o->prom_path = optarg; break;
 		case O_PS: case O_PM: case O_PD: case O_BR: case O_BRC:
 		case O_RW: case O_BB: case O_BC: case O_MP:
 			long_opt(o, c, optarg);

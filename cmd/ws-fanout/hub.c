@@ -754,25 +754,10 @@ int
 wf_stats_prom(struct wf *w, struct kp_buf *b)
 {
 	struct kp_stat t[32];
-	size_t i, n;
-	int r = 0;
+	size_t n;
 
 	gauges(w);
 	n = stat_table(w, t);
-	for (i = 0; i < n; i++) {
-		const char *sfx = t[i].type == KP_STAT_COUNTER ? "_total" : "";
-		const char *ty = t[i].type == KP_STAT_COUNTER ? "counter" :
-		    "gauge";
-		char line[512];
-		int len;
-
-		len = snprintf(line, sizeof(line), "# HELP kitepipe_ws_fanout_"
-		    "%s%s %s\n# TYPE kitepipe_ws_fanout_%s%s %s\n"
-		    "kitepipe_ws_fanout_%s%s %llu\n", t[i].name, sfx,
-		    t[i].help, t[i].name, sfx, ty, t[i].name, sfx,
-		    (unsigned long long)*t[i].u);
-		if (len > 0 && (size_t)len < sizeof(line))
-			r |= kp_buf_add(b, line, (size_t)len);
-	}
-	return r;
+	/* the library's names: one _total on a counter, never two */
+	return kp_stats_prom_text(b, WF_PROG, t, n);
 }
