@@ -155,7 +155,7 @@ IN
 	echo "$last" | jq -e '.tradingsymbol == "RELIANCE25DEC1500PE" and .iv > 0.1 and .iv < 1 and (has("delta") | not)' >/dev/null
 }
 
-@test "--model black76 prices on the future; --price mid uses the depth" {
+@test "--model black76 prices on the future of the same expiry; --price mid uses the depth" {
 	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
 	t=$((EXP - 86400 * 20))
 	dep='"depth":{"buy":[{"price":300,"quantity":1,"orders":1}],"sell":[{"price":310,"quantity":1,"orders":1}]}'
@@ -165,7 +165,8 @@ IN
 	run --separate-stderr tick-greeks -i "$T/instr.csv" --model black76 --price mid <"$T/in"
 	[ "$status" -eq 0 ]
 	last=$(printf '%s\n' "$output" | tail -n 1)
-	echo "$last" | jq -e '.underlying_price == 25100 and .iv > 0.05 and .iv < 0.5' >/dev/null
+	echo "$last" | jq -e '.underlying_price == 20000 and .forward == 25100 and
+		.forward_source == "future" and .iv > 0.05 and .iv < 0.5' >/dev/null
 }
 
 @test "historical candles: instrument_token, close and an ISO timestamp" {
