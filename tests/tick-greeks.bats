@@ -228,7 +228,7 @@ teardown() {
 	fi
 }
 
-@test "kite-sim's NIFTY chain: the filter recovers the configured smile within tick rounding" {
+@test "kite-sim's NIFTY chain: --model bsm with its r and q recovers the configured smile within tick rounding" {
 	sim_start --smile 0.14,-0.5,1.5,0.02
 	curl -fsS "$SIM_URL/sim/smile" >"$T/smile"
 	curl -fsS -H 'X-Kite-Version: 3' \
@@ -244,7 +244,7 @@ teardown() {
 	KITE_WS_URL=ws://127.0.0.1:$(cat "$T/port") timeout 60 kws -t 4 \
 		"{\"a\":\"subscribe\",\"v\":[256265,$toks]}" \
 		"{\"a\":\"mode\",\"v\":[\"full\",[256265,$toks]]}" >"$T/ticks" 2>"$T/kws.err" || true
-	tick-greeks -i "$T/sim.csv" -r "$r" -q "$q" <"$T/ticks" >"$T/out"
+	tick-greeks -i "$T/sim.csv" --model bsm -r "$r" -q "$q" <"$T/ticks" >"$T/out"
 	# sigma(k,T) = atm + term T + skew k + curv k^2, k = ln(K/F); allowed:
 	# what half a tick (0.025) of the option and of the index, and 1.5 s
 	# of time (whole-second exchange timestamps), move the IV by, to first
@@ -318,4 +318,138 @@ teardown() {
 	done
 	# the escaped key is read as last_price
 	[ "$(printf '%s\n' "$output" | sed -n 5p | jq -r '.last_price, (.iv > 0)' | tr '\n' ' ')" = "310 true " ]
+}
+
+# kite-sim's NIFTY chain, every expiry (weeklies without a future of their
+# own, monthlies with one), its futures and the index, in full mode, for
+# 4 s: $T/smile, $T/sim.csv and $T/ticks.
+sim_chain() {
+	sim_start --smile 0.14,-0.5,1.5,0.02
+	curl -fsS "$SIM_URL/sim/smile" >"$T/smile"
+	curl -fsS -H 'X-Kite-Version: 3' \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$SIM_URL/instruments" >"$T/sim.csv"
+	toks=$(awk -F, '$4 == "NIFTY" && ($10 == "CE" || $10 == "PE" ||
+		$10 == "FUT") { print $1 }' "$T/sim.csv" | paste -sd, -)
+	[ -n "$toks" ]
+	KITE_WS_URL=ws://127.0.0.1:$(cat "$T/port") timeout 60 kws -t 4 \
+		"{\"a\":\"subscribe\",\"v\":[256265,$toks]}" \
+		"{\"a\":\"mode\",\"v\":[\"full\",[256265,$toks]]}" >"$T/ticks" 2>"$T/kws.err" || true
+	[ "$(grep -c '"instrument_token"' "$T/ticks")" -ge 1000 ]
+}
+
+# check_parity OUT SOURCES: on tick-greeks' output OUT (--iv-from own),
+# after the capture's first second (the chain's rate is implied once a
+# second) and with a forward from one of SOURCES (comma-separated):
+# every call and put of one strike and second agree within 0.05 vol
+# points plus what half a tick (0.025) of each moves its IV by; every
+# option with 20 ticks of time value recovers kite-sim's smile within
+# what half a tick of the option and of the forward, and 1.5 s of time,
+# move the IV by (as the bsm test above); both weeklies and monthlies
+# are checked.  Prints the figures on stderr.
+check_parity() {
+	python3 - "$T/smile" "$1" "$2" <<'PY'
+import json, math, sys
+sm = json.load(open(sys.argv[1]))
+r = sm['r']
+q = [u['q'] for u in sm['underlyings'] if u['name'] == 'NIFTY'][0]
+ok_src = sys.argv[3].split(',')
+rows = [json.loads(l) for l in open(sys.argv[2])]
+opts = [t for t in rows if 'instrument_type' in t and 'exchange_timestamp' in t]
+t0 = min(t['exchange_timestamp'] for t in opts)
+last, worst_pair, worst_smile, bad, n_pair, n_smile = {}, 0, 0, [], 0, 0
+exps = set()
+def tval(t):
+    T, S = t['time_to_expiry'], t['underlying_price']
+    f = S * math.exp(-q * T) - t['strike'] * math.exp(-r * T)
+    return t['last_price'] - max(f if t['instrument_type'] == 'CE' else -f, 0)
+def tick(t):
+    return 0.025 / (t['vega'] * 100)
+for t in opts:
+    if t['exchange_timestamp'] == t0 or t['forward_source'] not in ok_src:
+        continue
+    if t['iv'] is None or t['iv_source'] != 'own':
+        continue
+    ts, k = t['exchange_timestamp'], (t['expiry'], t['strike'])
+    last[k, t['instrument_type']] = t
+    o = last.get((k, 'PE' if t['instrument_type'] == 'CE' else 'CE'))
+    if o is not None and o['exchange_timestamp'] == ts and \
+            tval(o) >= 1 and tval(t) >= 1:
+        n_pair += 1
+        d = abs(t['iv'] - o['iv'])
+        tol = 0.0005 + tick(t) + tick(o)
+        worst_pair = max(worst_pair, d * 100)
+        if d > tol:
+            bad.append('pair %s %s: %.5f vs %.5f' % (t['tradingsymbol'], ts, t['iv'], o['iv']))
+    if tval(t) < 1:
+        continue
+    T = t['time_to_expiry']
+    F = t['underlying_price'] * math.exp((r - q) * T)
+    x = math.log(t['strike'] / F)
+    want = max(sm['atm'] + sm['term'] * T + sm['skew'] * x + sm['curv'] * x * x, 0.01)
+    tol = (0.025 + 0.075 * abs(t['delta']) + abs(t['theta']) * 1.5 / 86400) / (t['vega'] * 100) + 1e-9
+    n_smile += 1
+    exps.add(t['expiry'])
+    worst_smile = max(worst_smile, abs(t['iv'] - want) / tol)
+    if abs(t['iv'] - want) > tol:
+        bad.append('smile %s %s: %.6f want %.6f tol %.6f' % (t['tradingsymbol'], ts, t['iv'], want, tol))
+print('pairs %d, widest %.4f vol points; smile %d ticks over %d expiries, worst %.2f of the allowance; %d outside'
+      % (n_pair, worst_pair, n_smile, len(exps), worst_smile, len(bad)), file=sys.stderr)
+for b in bad[:5]:
+    print(b, file=sys.stderr)
+sys.exit(0 if not bad and n_pair >= 200 and n_smile >= 500 and len(exps) >= 5 else 1)
+PY
+}
+
+@test "implied forward: with a wrong r and q, calls and puts agree and recover kite-sim's smile, weeklies and monthlies, by default and with --model black76" {
+	sim_chain
+	tick-greeks -i "$T/sim.csv" -r 0.03 -q 0.04 --iv-from own <"$T/ticks" >"$T/out"
+	check_parity "$T/out" parity
+	tick-greeks -i "$T/sim.csv" -r 0.03 -q 0.04 --iv-from own --model black76 <"$T/ticks" >"$T/out76"
+	check_parity "$T/out76" parity,future
+	# black76: the monthlies on their own future, the weeklies (no future
+	# of their own) never on a monthly's
+	awk -F, '$4 == "NIFTY" && $10 == "FUT" { print $6 }' "$T/sim.csv" | sort >"$T/monthly"
+	jq -r 'select(.forward_source == "future") | .expiry' "$T/out76" | sort -u >"$T/onfut"
+	diff "$T/monthly" "$T/onfut"
+	jq -r 'select(.forward_source == "future") | .expiry' "$T/out" | sort -u >"$T/onfut0"
+	# the default took the parity forward as soon as there was a pair
+	[ "$(jq -r 'select(.forward_source == "parity")' "$T/out" | grep -c .)" -ge 1000 ]
+	# the wrong rates given, bsm is off by far more (the old behaviour)
+	tick-greeks -i "$T/sim.csv" -r 0.03 -q 0.04 --model bsm <"$T/ticks" >"$T/outbsm"
+	run check_parity "$T/outbsm" null
+	[ "$status" -eq 1 ]
+}
+
+@test "--iv-from otm (the default): over 99.5% of kite-sim's option ticks carry an IV; in-the-money ones take the out-of-the-money IV" {
+	sim_chain
+	tick-greeks -i "$T/sim.csv" <"$T/ticks" >"$T/out"
+	tick-greeks -i "$T/sim.csv" --iv-from own <"$T/ticks" >"$T/own"
+	cov() {
+		jq -r 'select(has("instrument_type")) | (.iv != null)' "$1" |
+			awk '{ n++; y += ($1 == "true") } END { printf "%.4f %d %d\n", y / n, y, n }'
+	}
+	read -r c y n < <(cov "$T/out")
+	read -r c0 y0 n0 < <(cov "$T/own")
+	echo "otm: $y of $n option ticks ($c); own: $y0 of $n0 ($c0)" >&2
+	awk -v c="$c" 'BEGIN { exit !(c > 0.995) }'
+	# "otm" only in the money against its forward; "own" out of it
+	# (or at it), or without a fresh one at its strike
+	jq -e -s '[.[] | select(.iv_source == "otm") |
+		select((.instrument_type == "CE" and .strike >= .forward) or
+		    (.instrument_type == "PE" and .strike <= .forward))] | length == 0' "$T/out" >/dev/null
+	[ "$(jq -r 'select(.iv_source == "otm")' "$T/out" | grep -c .)" -ge 500 ]
+	# a put in the money quoted after the call of its strike in the same
+	# second (kite-sim sends each strike's call first): the call's IV,
+	# to what the forward's move between the two ticks allows
+	jq -r 'select(has("instrument_type") and .iv != null) |
+		"\(.expiry) \(.strike) \(.exchange_timestamp) \(.instrument_type) \(.iv_source) \(.iv)"' "$T/out" |
+		awk '$4 == "CE" { c[$1 " " $2 " " $3] = $6; next }
+		$4 == "PE" && $5 == "otm" && (($1 " " $2 " " $3) in c) { n++
+			d = c[$1 " " $2 " " $3] - $6
+			if (d > 1e-4 || d < -1e-4) { print "differ: " $0; bad++ } }
+		END { print n " puts checked" > "/dev/stderr"; exit bad > 0 || n < 100 }'
+	# theta per hour beside theta per day
+	jq -e -s '[.[] | select(.theta != null) |
+		select(((.theta_hour * 24 - .theta) | fabs) > 1e-12 * (.theta | fabs))] | length == 0' "$T/out" >/dev/null
 }

@@ -388,24 +388,6 @@ build_sfx(struct tg *g, struct inst *in)
 }
 
 /*
- * The number after key in a line (NUL-terminated) kp_tickscan accepted,
- * or NaN: for the chain line's open interest and volume, which only
- * a tick's top level carries.
- */
-static double
-key_num(const char *line, const char *key)
-{
-	const char *p = strstr(line, key);
-	char *e;
-	double v;
-
-	if (p == NULL)
-		return NAN;
-	v = strtod(p + strlen(key), &e);
-	return e == p + strlen(key) ? NAN : v;
-}
-
-/*
  * The option tick *ot of a line kp_tickscan accepted as js, for
  * instrument in, with S the underlying's price at its place.
  */
@@ -433,11 +415,8 @@ opt_fill(const struct tg *g, struct opt_tick *ot,
 	ot->pq = g->o.mid ? ot->px : mid_price(js);
 	if (isnan(ot->pq))
 		ot->pq = tick_price(js);
-	ot->oi = ot->vol = NAN;
-	if (g->o.chain_every > 0) {
-		ot->oi = key_num(line, "\"oi\":");
-		ot->vol = key_num(line, "\"volume_traded\":");
-	}
+	ot->oi = num(js, KP_TK_OI);
+	ot->vol = num(js, KP_TK_VOLUME);
 }
 
 /* The underlying's price for in at this point of the stream, or NaN. */

@@ -49,6 +49,9 @@ struct chain {
 	double S;		/* the spot at the latest tick */
 	int fsrc;
 	long sec;		/* the last chain line's period, -1: none */
+	size_t m;		/* the strike nearest the forward, last found */
+	double tnow, rnow;	/* the time and rate of ert and carry: */
+	double ert, carry;	/* e^{rT}, e^{(r - q)T} (-r, -q) */
 	double r;		/* the rate implied by the chain, else -r */
 	long rsec;		/* the feed second it was last sought in */
 	int rok, rtry;		/* found; tries in rsec while not found */
@@ -120,7 +123,7 @@ tg_chains_build(struct tg *g, struct table *t)
 			c->name = o[i]->name;
 			c->expiry_str = o[i]->expiry_str;
 			c->k = xcalloc(n - i, sizeof(*c->k));
-			c->F = c->now = c->S = NAN;
+			c->F = c->now = c->S = c->tnow = NAN;
 			c->sec = c->rsec = -1;
 			c->r = g->o.r;
 			chain_future(g, t, c);
@@ -165,12 +168,13 @@ pair_ok(const struct tg *g, const struct chain *c, const struct kslot *k)
 	    c->now - k->s[1].ts <= g->o.parity_age;
 }
 
-/* The slot nearest est; with est NaN, the usable pair of least |C - P|
- * (India VIX's choice), or -1. */
+/* The slot nearest est (walked to from the last one: the forward moves
+ * little from tick to tick); with est NaN, the usable pair of least
+ * |C - P| (India VIX's choice), or -1. */
 static long
-centre(const struct tg *g, const struct chain *c, double est)
+centre(const struct tg *g, struct chain *c, double est)
 {
-	size_t lo = 0, hi = c->nk, i;
+	size_t i;
 	long best = -1;
 	double d, bd = 0;
 
@@ -186,17 +190,17 @@ centre(const struct tg *g, const struct chain *c, double est)
 		}
 		return best;
 	}
-	while (lo < hi) {
-		i = lo + (hi - lo) / 2;
-		if (c->k[i].K < est)
-			lo = i + 1;
-		else
-			hi = i;
-	}
-	if (lo == c->nk || (lo > 0 && est - c->k[lo - 1].K < c->k[lo].K -
-	    est))
-		lo--;
-	return (long)lo;
+	if (c->nk == 0)
+		return -1;
+	i = c->m < c->nk ? c->m : 0;
+	while (i + 1 < c->nk && c->k[i + 1].K <= est)
+		i++;
+	while (i > 0 && c->k[i].K > est)
+		i--;
+	if (i + 1 < c->nk && c->k[i + 1].K - est <= est - c->k[i].K)
+		i++;
+	c->m = i;
+	return (long)i;
 }
 
 /* When the later of a pair's two quotes was made: the older one's time. */
@@ -216,41 +220,44 @@ pair_time(const struct kslot *k)
  * carried to now by the spot's move since (F/S holds over seconds).
  */
 static double
-parity(const struct tg *g, const struct chain *c, double T, double est,
-    double S)
+parity(const struct tg *g, struct chain *c, double est, double S)
 {
-	double f[PAR_PAIRS], v, ert = exp(c->r * T), ref, sync = -INFINITY;
+	double f[2 * PAR_WIN + 1], t[2 * PAR_WIN + 1], v, ref;
+	double sync = -INFINITY, tmin = c->now - g->o.parity_age;
 	long m = centre(g, c, est), lo, hi, i;
-	int n = 0, a, b;
+	int n = 0, u = 0, a, b;
 
 	if (m < 0)
 		return NAN;
 	ref = isnan(est) ? c->k[m].K : est;
-	lo = m - PAR_WIN < 0 ? 0 : m - PAR_WIN;
-	hi = m + PAR_WIN >= (long)c->nk ? (long)c->nk - 1 : m + PAR_WIN;
-	for (i = lo; i <= hi; i++)
-		if (pair_ok(g, c, &c->k[i]) && pair_time(&c->k[i]) > sync)
-			sync = pair_time(&c->k[i]);
-	lo = m;
-	hi = m + 1;
-	while (n < PAR_PAIRS && (lo >= m - PAR_WIN || hi <= m + PAR_WIN)) {
-		int take_lo = lo >= 0 && lo >= m - PAR_WIN;
+	/* the usable pairs, nearest est first */
+	for (lo = m, hi = m + 1; lo >= m - PAR_WIN || hi <= m + PAR_WIN;) {
+		const struct kslot *k;
 
-		if (hi < (long)c->nk && hi <= m + PAR_WIN && (!take_lo ||
-		    c->k[hi].K - ref < ref - c->k[lo].K))
+		if (hi < (long)c->nk && hi <= m + PAR_WIN && (lo < 0 ||
+		    lo < m - PAR_WIN || c->k[hi].K - ref < ref - c->k[lo].K))
 			i = hi++;
-		else if (take_lo)
+		else if (lo >= 0 && lo >= m - PAR_WIN)
 			i = lo--;
 		else
 			break;
-		if (!pair_ok(g, c, &c->k[i]) || pair_time(&c->k[i]) <= sync - 1)
+		k = &c->k[i];
+		if (!(k->s[0].pq > 0 && k->s[1].pq > 0 && k->s[0].ts >= tmin &&
+		    k->s[1].ts >= tmin))
 			continue;
-		f[n] = c->k[i].K + ert * (c->k[i].s[1].pq - c->k[i].s[0].pq);
-		v = 0.5 * (c->k[i].s[0].S + c->k[i].s[1].S);
+		f[u] = k->K + c->ert * (k->s[1].pq - k->s[0].pq);
+		v = 0.5 * (k->s[0].S + k->s[1].S);
 		if (S > 0 && v > 0)
-			f[n] *= S / v;
-		n++;
+			f[u] *= S / v;
+		t[u] = pair_time(k);
+		if (t[u] > sync)
+			sync = t[u];
+		u++;
 	}
+	/* the PAR_PAIRS nearest of the synchronous ones */
+	for (a = 0; a < u && n < PAR_PAIRS; a++)
+		if (t[a] > sync - 1)
+			f[n++] = f[a];
 	if (n == 0)
 		return NAN;
 	for (a = 1; a < n; a++)
@@ -324,8 +331,14 @@ forward(const struct tg *g, struct chain *c, double S, int pair)
 
 	if (fp != NULL && *fp > 0)
 		fut = *fp;
-	if (S > 0 && !isnan(T))
-		carry = S * exp((g->o.r - g->o.q) * T);
+	/* the exponentials once for each feed time and rate */
+	if (c->tnow != c->now) {
+		c->carry = exp((g->o.r - g->o.q) * T);
+		c->tnow = c->now;
+		c->rnow = NAN;
+	}
+	if (S > 0)
+		carry = S * c->carry;
 	est = !isnan(c->F) ? c->F : !isnan(fut) ? fut : carry;
 	if ((long)floor(c->now) != c->rsec) {
 		c->rsec = (long)floor(c->now);
@@ -340,7 +353,11 @@ forward(const struct tg *g, struct chain *c, double S, int pair)
 		c->fsrc = FSRC_FUTURE;
 		return;
 	}
-	par = isnan(T) ? NAN : parity(g, c, T, est, S);
+	if (c->rnow != c->r) {
+		c->ert = exp(c->r * T);
+		c->rnow = c->r;
+	}
+	par = isnan(T) ? NAN : parity(g, c, est, S);
 	if (!isnan(par) && par > 0) {
 		c->F = par;
 		c->fsrc = FSRC_PARITY;
@@ -386,7 +403,7 @@ struct smile {
 };
 
 static void
-smile(const struct tg *g, const struct chain *c, double T, struct smile *s)
+smile(const struct tg *g, struct chain *c, double T, struct smile *s)
 {
 	double df = exp(-c->r * T), iv, d1, dl;
 	long m = isnan(c->F) ? -1 : centre(g, c, c->F);
@@ -421,37 +438,45 @@ smile(const struct tg *g, const struct chain *c, double T, struct smile *s)
 	}
 }
 
-/* Max pain: the strike where the options' holders would be paid least
- * at expiry, by the latest open interest; NaN when none is known. */
+/*
+ * Max pain: the strike where the options' holders would be paid least
+ * at expiry, by the latest open interest; NaN when none is known.  The
+ * pain at K_i, sum over j of oc_j max(K_i - K_j, 0) + op_j max(K_j -
+ * K_i, 0), from running sums in one pass each way (the strikes sorted).
+ */
 static double
 max_pain(const struct chain *c)
 {
-	double best = NAN, bp = 0, pain, oc, op;
-	size_t i, j;
+	double best = NAN, bp = 0, pain, sc = 0, sck = 0, sp = 0, spk = 0;
+	double tp = 0, tpk = 0, oc, op;
+	size_t i;
 
-	for (i = 0; i < c->nk; i++) {
-		pain = 0;
-		for (j = 0; j < c->nk; j++) {
-			oc = c->k[j].s[1].oi;
-			op = c->k[j].s[0].oi;
-			if (oc > 0 && c->k[i].K > c->k[j].K)
-				pain += oc * (c->k[i].K - c->k[j].K);
-			if (op > 0 && c->k[j].K > c->k[i].K)
-				pain += op * (c->k[j].K - c->k[i].K);
+	for (i = 0; i < c->nk; i++)
+		if (c->k[i].s[0].oi > 0) {
+			tp += c->k[i].s[0].oi;
+			tpk += c->k[i].s[0].oi * c->k[i].K;
 		}
-		if (c->k[i].s[0].oi > 0 || c->k[i].s[1].oi > 0 ||
-		    !isnan(best))
-			if (isnan(best) || pain < bp) {
-				best = c->k[i].K;
-				bp = pain;
-			}
+	for (i = 0; i < c->nk; i++) {
+		oc = c->k[i].s[1].oi > 0 ? c->k[i].s[1].oi : 0;
+		op = c->k[i].s[0].oi > 0 ? c->k[i].s[0].oi : 0;
+		/* calls below K_i (sc, sck), puts at or below it (sp, spk) */
+		sp += op;
+		spk += op * c->k[i].K;
+		pain = c->k[i].K * sc - sck + (tpk - spk) - c->k[i].K *
+		    (tp - sp);
+		sc += oc;
+		sck += oc * c->k[i].K;
+		if (sc + tp > 0 && (isnan(best) || pain < bp)) {
+			best = c->k[i].K;
+			bp = pain;
+		}
 	}
 	return best;
 }
 
 /* The chain line of c as it stands (malloc'd, *len set). */
 static char *
-chain_line(const struct tg *g, const struct chain *c, size_t *len)
+chain_line(const struct tg *g, struct chain *c, size_t *len)
 {
 	double T = years(c->expiry, c->now), oi[2] = { 0, 0 },
 	    vol[2] = { 0, 0 };
