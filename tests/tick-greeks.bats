@@ -453,3 +453,133 @@ PY
 	jq -e -s '[.[] | select(.theta != null) |
 		select(((.theta_hour * 24 - .theta) | fabs) > 1e-12 * (.theta | fabs))] | length == 0' "$T/out" >/dev/null
 }
+
+# A fixed chain: 21 strikes of a NIFTY expiry (2025-12-30), Black-76
+# prices on a forward of 24020 at r 0.06 rounded to the 0.05 tick, the
+# 24000 strike quoted with depth (its mid for parity, its last price for
+# the IV); the same quotes 20 days before expiry and a second later,
+# then one more tick.  $T/fixed.csv, $T/fixed.in; $T/want.json: the
+# chain line's figures computed here from their definitions
+# (tick-greeks(1)) with the standard library alone.
+fixed_chain() {
+	python3 - "$T" "$EXP" <<'PY'
+import json, math, sys
+d, exp_ = sys.argv[1], int(sys.argv[2])
+F0, r0, S = 24020.0, 0.06, 24000.0
+t0 = exp_ - 20 * 86400
+ks = [23000 + 100 * i for i in range(21)]
+N = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))
+def b76(call, F, K, T, r, v):
+    s = v * math.sqrt(T); d1 = math.log(F / K) / s + s / 2; d2 = d1 - s
+    D = math.exp(-r * T)
+    return D * (F * N(d1) - K * N(d2)) if call else D * (K * N(-d2) - F * N(-d1))
+def iv(call, p, F, K, T, r):
+    lo, hi = 1e-6, 5.0
+    for _ in range(200):
+        m = (lo + hi) / 2
+        if b76(call, F, K, T, r, m) < p: lo = m
+        else: hi = m
+    return (lo + hi) / 2
+rnd = lambda x: round(round(x / 0.05) * 0.05, 2)
+with open(d + '/fixed.csv', 'w') as f:
+    f.write('instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n')
+    f.write('256265,1,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n')
+    for i, k in enumerate(ks):
+        for j, ty in enumerate(('CE', 'PE')):
+            f.write('%d,1,NIFTYF%d%s,NIFTY,0,2025-12-30,%d,0.05,75,%s,NFO-OPT,NFO\n' % (1000 + 2 * i + j, k, ty, k, ty))
+T0 = (exp_ - t0) / 31536000
+q = {}
+for i, k in enumerate(ks):
+    v = 0.15 - 0.3 * math.log(k / F0) + 2 * math.log(k / F0) ** 2
+    for j, ty in enumerate(('CE', 'PE')):
+        p = rnd(b76(ty == 'CE', F0, k, T0, r0, v))
+        oi, vol = 1000 * (7 + 3 * i + j * (2 + i * i % 5)), 500 + 37 * i + 11 * j * (i % 3)
+        q[k, ty] = dict(tok=1000 + 2 * i + j, last=p, oi=oi, vol=vol)
+        if k == 24000:
+            q[k, ty].update(last=rnd(p + 0.35), bid=rnd(p - 0.5), ask=rnd(p + 0.5))
+lines = []
+for ts in (t0, t0 + 1):
+    lines.append({'type': 'tick', 'instrument_token': 256265, 'last_price': S, 'exchange_timestamp': ts})
+    for k in ks:
+        for ty in ('CE', 'PE'):
+            o = q[k, ty]
+            t = {'type': 'tick', 'mode': 'full', 'instrument_token': o['tok'], 'last_price': o['last'],
+                 'volume_traded': o['vol'], 'oi': o['oi'], 'exchange_timestamp': ts}
+            if 'bid' in o:
+                t['depth'] = {'buy': [{'price': o['bid'], 'quantity': 75, 'orders': 1}],
+                              'sell': [{'price': o['ask'], 'quantity': 75, 'orders': 1}]}
+            lines.append(t)
+lines.append({'type': 'tick', 'instrument_token': 256265, 'last_price': S, 'exchange_timestamp': t0 + 2})
+lines.append({'type': 'tick', 'instrument_token': 1000, 'last_price': q[23000, 'CE']['last'], 'exchange_timestamp': t0 + 2})
+with open(d + '/fixed.in', 'w') as f:
+    for t in lines:
+        f.write(json.dumps(t, separators=(',', ':')) + '\n')
+# the chain line at t0 + 2 shows the chain as it stood after t0 + 1
+now = t0 + 1
+T = (exp_ - now) / 31536000
+pq = lambda k, ty: (q[k, ty]['bid'] + q[k, ty]['ask']) / 2 if 'bid' in q[k, ty] else q[k, ty]['last']
+y = {k: pq(k, 'CE') - pq(k, 'PE') for k in ks}
+sl = sorted((y[b] - y[a]) / (b - a) for i, a in enumerate(ks) for b in ks[i + 1:])
+D = -(sl[len(sl) // 2] if len(sl) % 2 else (sl[len(sl) // 2 - 1] + sl[len(sl) // 2]) / 2)
+r = -math.log(D) / T
+near = sorted(ks, key=lambda k: abs(k - F0))[:5]
+fs = sorted(k + (y[k]) / D for k in near)
+F = fs[2]
+ivs = {}
+for k in ks:
+    call = k >= F
+    ivs[k] = (call, iv(call, q[k, 'CE' if call else 'PE']['last'], F, k, T, r))
+atm_k = min(ks, key=lambda k: abs(k - F))
+def delta(call, k, v):
+    s = v * math.sqrt(T); d1 = math.log(F / k) / s + s / 2
+    return D * N(d1) if call else -D * N(-d1)
+c25 = min((k for k in ks if ivs[k][0]), key=lambda k: abs(delta(True, k, ivs[k][1]) - 0.25))
+p25 = min((k for k in ks if not ivs[k][0]), key=lambda k: abs(delta(False, k, ivs[k][1]) + 0.25))
+def pain(K):
+    return sum(q[k, 'CE']['oi'] * max(K - k, 0) + q[k, 'PE']['oi'] * max(k - K, 0) for k in ks)
+want = dict(type='chain', underlying='NIFTY', expiry='2025-12-30', timestamp=now, time_to_expiry=T,
+            forward=F, rate=r, forward_source='parity', atm_iv=ivs[atm_k][1],
+            rr25=ivs[c25][1] - ivs[p25][1], bf25=(ivs[c25][1] + ivs[p25][1]) / 2 - ivs[atm_k][1],
+            pcr_oi=sum(q[k, 'PE']['oi'] for k in ks) / sum(q[k, 'CE']['oi'] for k in ks),
+            pcr_volume=sum(q[k, 'PE']['vol'] for k in ks) / sum(q[k, 'CE']['vol'] for k in ks),
+            max_pain=min(ks, key=pain), fresh_iv=21, strikes=21)
+json.dump(want, open(d + '/want.json', 'w'))
+print('want: F %.4f r %.6f atm %d c25 %d p25 %d' % (F, r, atm_k, c25, p25), file=sys.stderr)
+PY
+}
+
+@test "chain lines: once a second of feed time per underlying and expiry, their figures as computed independently; -j 2 the same" {
+	fixed_chain
+	tick-greeks -i "$T/fixed.csv" <"$T/fixed.in" >"$T/out"
+	tick-greeks -j 2 -i "$T/fixed.csv" <"$T/fixed.in" >"$T/out2"
+	cmp "$T/out" "$T/out2"
+	# two chain lines: before the first option tick of each later second
+	[ "$(grep -c '"type":"chain"' "$T/out")" -eq 2 ]
+	[ "$(sed -n 45p "$T/out" | jq -r .type)" = chain ]
+	[ "$(grep -v '"type":"chain"' "$T/out" | wc -l)" -eq "$(wc -l <"$T/fixed.in")" ]
+	grep '"type":"chain"' "$T/out" | tail -n 1 >"$T/got.json"
+	cat "$T/got.json" >&2
+	python3 - "$T/got.json" "$T/want.json" <<'PY'
+import json, sys
+got, want = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = []
+for k, w in want.items():
+    g = got.get(k)
+    if isinstance(w, float):
+        tol = 1e-9 if k in ('atm_iv', 'rr25', 'bf25') else 1e-12 * max(1, abs(w))
+        if k == 'rate':
+            tol = 1e-9
+        if g is None or abs(g - w) > tol:
+            bad.append('%s: %r, want %r' % (k, g, w))
+    elif g != w:
+        bad.append('%s: %r, want %r' % (k, g, w))
+for b in bad:
+    print(b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+	# none with --chain 0, nor with --model bsm (its output as before)
+	tick-greeks --chain 0 -i "$T/fixed.csv" <"$T/fixed.in" >"$T/out0"
+	[ "$(grep -c '"type":"chain"' "$T/out0")" -eq 0 ]
+	tick-greeks --model bsm -i "$T/fixed.csv" <"$T/fixed.in" >"$T/outb"
+	[ "$(grep -c '"type":"chain"' "$T/outb")" -eq 0 ]
+}
