@@ -269,7 +269,7 @@ enrich_fwd(const struct tg *g, char *p, const struct opt_tick *ot,
 	p = put_num(g, p, F_RHO, gk.rho_pct);
 	p = put_num_cached(g, p, F_UNDERLYING, ot->S, &fc->under);
 	p = put_num_cached(g, p, F_TTE, isnan(ts) ? NAN : Tyr, &fc->tte);
-	p = put_num(g, p, F_FORWARD, F);
+	p = put_num_cached(g, p, F_FORWARD, F, &fc->fwd);
 	switch (ot->fsrc) {
 	case FSRC_PARITY:
 		p = put_lit(g, p, F_FSRC, LIT("\"parity\""));

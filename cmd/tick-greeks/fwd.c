@@ -24,7 +24,7 @@
 #define PAR_PAIRS 5
 /* Strikes either side for the implied rate (once a second), and the
  * rates believed (continuous, per year). */
-#define RATE_WIN 20
+#define RATE_WIN 10
 #define RATE_MIN (-0.05)
 #define RATE_MAX 0.30
 
@@ -269,12 +269,57 @@ parity(const struct tg *g, struct chain *c, double est, double S)
 	return n % 2 ? f[n / 2] : 0.5 * (f[n / 2 - 1] + f[n / 2]);
 }
 
-static int
-cmp_dbl(const void *a, const void *b)
+/* The k-th smallest of a[0, n) (a reordered): Hoare's selection. */
+static double
+select_kth(double *a, size_t n, size_t k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	size_t lo = 0, hi = n - 1, i, j;
+	double p, t;
 
-	return x < y ? -1 : x > y;
+	while (lo < hi) {
+		p = a[lo + (hi - lo) / 2];
+		i = lo;
+		j = hi;
+		while (i <= j) {
+			while (a[i] < p)
+				i++;
+			while (a[j] > p)
+				j--;
+			if (i <= j) {
+				t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[k];
+}
+
+/* The median of a[0, n), n > 0 (a reordered). */
+static double
+median(double *a, size_t n)
+{
+	double hi = select_kth(a, n, n / 2), lo;
+	size_t i;
+
+	if (n % 2)
+		return hi;
+	/* the largest below the upper middle, all of them now before it */
+	lo = a[0];
+	for (i = 1; i < n / 2; i++)
+		if (a[i] > lo)
+			lo = a[i];
+	return 0.5 * (lo + hi);
 }
 
 /*
@@ -309,8 +354,7 @@ implied_rate(const struct tg *g, struct chain *c, double T, double est)
 	for (a = 0; a < n; a++)
 		for (b = a + 1; b < n; b++)
 			sl[ns++] = (y[b] - y[a]) / (K[b] - K[a]);
-	qsort(sl, ns, sizeof(*sl), cmp_dbl);
-	D = -(ns % 2 ? sl[ns / 2] : 0.5 * (sl[ns / 2 - 1] + sl[ns / 2]));
+	D = -median(sl, ns);
 	r = D > 0 ? -log(D) / T : NAN;
 	if (r >= RATE_MIN && r <= RATE_MAX) {
 		c->r = r;
@@ -397,45 +441,68 @@ put_kv(char *p, const char *k, double v)
 }
 
 /* The chain's out-of-the-money IVs, the ATM IV and the 25-delta ones. */
+#define SMILE_DELTA 0.05
+
 struct smile {
-	double atm, c25, p25, dc, dp;
+	double atm, c25, p25, dc, dp, df;
 	long fresh;
 };
 
+/* One side of the smile's scan: the out-of-the-money option at slot i,
+ * its IV into the figures; its |delta|, or -1 when it has no IV. */
+static double
+smile_at(const struct tg *g, const struct chain *c, double T, long i,
+    long m, struct smile *s)
+{
+	int call = c->k[i].K >= c->F;
+	const struct side *o = &c->k[i].s[call];
+	double F = quote_fwd(c, o), iv, d1, dl;
+
+	if (!(o->px > 0) || c->now - o->ts > g->o.parity_age ||
+	    kp_iv_black76(call, o->px, F, c->k[i].K, T, c->r, &iv) !=
+	    KP_IV_OK)
+		return -1;
+	s->fresh++;
+	if (i == m)
+		s->atm = iv;
+	d1 = log(F / c->k[i].K) / (iv * sqrt(T)) + 0.5 * iv * sqrt(T);
+	dl = call ? s->df * 0.5 * erfc(-d1 / M_SQRT2) :
+	    -s->df * 0.5 * erfc(d1 / M_SQRT2);
+	if (call && fabs(dl - 0.25) < s->dc) {
+		s->dc = fabs(dl - 0.25);
+		s->c25 = iv;
+	} else if (!call && fabs(dl + 0.25) < s->dp) {
+		s->dp = fabs(dl + 0.25);
+		s->p25 = iv;
+	}
+	return fabs(dl);
+}
+
+/*
+ * The out-of-the-money IVs from the strike nearest the forward outwards,
+ * each way until the first below SMILE_DELTA (the wings beyond tell the
+ * figures nothing, and cost a solve each).
+ */
 static void
 smile(const struct tg *g, struct chain *c, double T, struct smile *s)
 {
-	double df = exp(-c->r * T), iv, d1, dl;
-	long m = isnan(c->F) ? -1 : centre(g, c, c->F);
-	size_t i;
+	long m = isnan(c->F) ? -1 : centre(g, c, c->F), i;
+	double d;
 
 	s->atm = s->c25 = s->p25 = NAN;
 	s->dc = s->dp = INFINITY;
 	s->fresh = 0;
-	for (i = 0; m >= 0 && T > 0 && i < c->nk; i++) {
-		int call = c->k[i].K >= c->F;
-		const struct side *o = &c->k[i].s[call];
-		double F = quote_fwd(c, o);
-
-		if (!(o->px > 0) || c->now - o->ts > g->o.parity_age ||
-		    kp_iv_black76(call, o->px, F, c->k[i].K, T, c->r,
-		    &iv) != KP_IV_OK)
-			continue;
-		s->fresh++;
-		if ((long)i == m)
-			s->atm = iv;
-		d1 = log(F / c->k[i].K) / (iv * sqrt(T)) +
-		    0.5 * iv * sqrt(T);
-		dl = call ? df * 0.5 * erfc(-d1 / M_SQRT2) :
-		    -df * 0.5 * erfc(d1 / M_SQRT2);
-		if (call && fabs(dl - 0.25) < s->dc) {
-			s->dc = fabs(dl - 0.25);
-			s->c25 = iv;
-		} else if (!call && fabs(dl + 0.25) < s->dp) {
-			s->dp = fabs(dl + 0.25);
-			s->p25 = iv;
-		}
-	}
+	s->df = exp(-c->r * T);
+	if (m < 0 || !(T > 0))
+		return;
+	for (i = m; i < (long)c->nk; i++)
+		if ((d = smile_at(g, c, T, i, m, s)) >= 0 && d < SMILE_DELTA &&
+		    c->k[i].K >= c->F)
+			break;
+	for (i = m - 1; i >= 0; i--)
+		if ((d = smile_at(g, c, T, i, m, s)) >= 0 && d < SMILE_DELTA &&
+		    c->k[i].K < c->F)
+			break;
 }
 
 /*

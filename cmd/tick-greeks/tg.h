@@ -239,7 +239,7 @@ struct num_cache {
  * (the main thread, or each worker of -j).
  */
 struct fmt_ctx {
-	struct num_cache under, tte;
+	struct num_cache under, tte, fwd;
 	struct iso_cache ic;
 	/* reasons as put_jstr writes them, by the address of the string */
 	struct { const char *s; size_t n; char j[128]; } reason[8];
