@@ -63,6 +63,15 @@ chain() {
 	[[ $output == *"colour"* ]]
 	run tick-greeks -i "$T/nonexistent.csv"
 	[ "$status" -eq 100 ]
+	run tick-greeks -i "$T/instr.csv" --iv-from itm
+	[ "$status" -eq 100 ]
+	[[ $output == *"--iv-from"* ]]
+	run tick-greeks -i "$T/instr.csv" --parity-age -1
+	[ "$status" -eq 100 ]
+	[[ $output == *"--parity-age"* ]]
+	run tick-greeks -i "$T/instr.csv" --chain 0.5
+	[ "$status" -eq 100 ]
+	[[ $output == *"--chain"* ]]
 }
 
 @test "recovers the volatility of bench_cases.csv prices (BSM, per row r)" {
