@@ -16,7 +16,8 @@
  * the members tick-greeks reads, without building a tree or allocating.
  *
  * Picked: the top-level object's instrument_token, last_price, close,
- * exchange_timestamp, receive_timestamp and timestamp, and
+ * exchange_timestamp, receive_timestamp, timestamp, oi and
+ * volume_traded, and
  * depth.buy[0].price and depth.sell[0].price.  A duplicate key is taken
  * as jansson takes it: the last one wins (a later "depth" replaces the
  * whole earlier one).  A picked member whose value is not a number (or,
@@ -26,7 +27,8 @@
 
 enum {
 	KP_TK_TOKEN, KP_TK_LAST_PRICE, KP_TK_CLOSE, KP_TK_EXCH_TS,
-	KP_TK_RECV_TS, KP_TK_TS, KP_TK_BID, KP_TK_ASK, KP_TK_N
+	KP_TK_RECV_TS, KP_TK_TS, KP_TK_BID, KP_TK_ASK, KP_TK_OI,
+	KP_TK_VOLUME, KP_TK_N
 };
 
 enum { KP_TV_NONE, KP_TV_INT, KP_TV_REAL, KP_TV_STR };

@@ -444,6 +444,8 @@ key_target(int ctx, const char *k, size_t n)
 	switch (ctx) {
 	case C_TOP:
 		switch (n) {
+		case 2:
+			return KEY(k, "oi") ? KP_TK_OI : T_NONE;
 		case 5:
 			return KEY(k, "close") ? KP_TK_CLOSE :
 			    KEY(k, "depth") ? T_DEPTH : T_NONE;
@@ -451,6 +453,8 @@ key_target(int ctx, const char *k, size_t n)
 			return KEY(k, "timestamp") ? KP_TK_TS : T_NONE;
 		case 10:
 			return KEY(k, "last_price") ? KP_TK_LAST_PRICE : T_NONE;
+		case 13:
+			return KEY(k, "volume_traded") ? KP_TK_VOLUME : T_NONE;
 		case 16:
 			return KEY(k, "instrument_token") ? KP_TK_TOKEN :
 			    T_NONE;
@@ -938,8 +942,8 @@ key:
 		return 1;
 	tgt = T_NONE;
 	/* the lengths of the top-level keys picked (see key_target) */
-#define TOP_LENS (1u << 5 | 1u << 9 | 1u << 10 | 1u << 16 | 1u << 17 | \
-	1u << 18)
+#define TOP_LENS (1u << 2 | 1u << 5 | 1u << 9 | 1u << 10 | 1u << 13 | \
+	1u << 16 | 1u << 17 | 1u << 18)
 	if (cur == C_TOP ? q - p - 1 < 32 && (TOP_LENS >> (q - p - 1) & 1) :
 	    cur != C_NONE) {
 		tgt = key_target(cur, p + 1, (size_t)(q - p - 1));

@@ -125,11 +125,15 @@ wait_lines() {
 	iv=$(jq -c 'select(.iv != null and .iv > 0.01 and .iv < 2)' "$T/got" | wc -l)
 	[ "$opts" -ge 100 ]
 	[ "$iv" -ge $((opts / 2)) ]
-	# black76 (forwards from the futures) too
+	# black76 (forwards from the futures) and bsm (the spot) too; the
+	# default (the chain's parity forward) is not bsm
 	tick-greeks -i "$F/sim.csv" --model black76 <"$F/ticks" >"$T/want76"
 	tick-greeks --db --model black76 <"$F/ticks" >"$T/got76"
 	diff "$T/want76" "$T/got76"
-	run ! diff -q "$T/got" "$T/got76"
+	tick-greeks -i "$F/sim.csv" --model bsm <"$F/ticks" >"$T/wantbsm"
+	tick-greeks --db --model bsm <"$F/ticks" >"$T/gotbsm"
+	diff "$T/wantbsm" "$T/gotbsm"
+	run ! diff -q "$T/got" "$T/gotbsm"
 }
 
 @test "--db=CONNINFO and PG* variables name the database; no table is exit 100" {

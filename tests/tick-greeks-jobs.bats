@@ -131,6 +131,10 @@ good() {
 		cmp "$T/err.1" "$T/err.$j"
 		cmp "$T/done.1" "$T/done.$j"
 	done
+	# the lines below are the input's: the chain lines set aside
+	grep -c '"type":"chain"' "$T/out.1"
+	grep -v '"type":"chain"' "$T/out.1" >"$T/o1"
+	mv "$T/o1" "$T/out.1"
 	# the bad lines, and only they, are reported, by their line numbers
 	sed -n 's/.*: line \([0-9]*\): .*/\1/p' "$T/err.1" >"$T/gotbad"
 	diff "$T/badlines" "$T/gotbad"

@@ -63,6 +63,15 @@ chain() {
 	[[ $output == *"colour"* ]]
 	run tick-greeks -i "$T/nonexistent.csv"
 	[ "$status" -eq 100 ]
+	run tick-greeks -i "$T/instr.csv" --iv-from itm
+	[ "$status" -eq 100 ]
+	[[ $output == *"--iv-from"* ]]
+	run tick-greeks -i "$T/instr.csv" --parity-age -1
+	[ "$status" -eq 100 ]
+	[[ $output == *"--parity-age"* ]]
+	run tick-greeks -i "$T/instr.csv" --chain 0.5
+	[ "$status" -eq 100 ]
+	[[ $output == *"--chain"* ]]
 }
 
 @test "recovers the volatility of bench_cases.csv prices (BSM, per row r)" {
@@ -155,7 +164,7 @@ IN
 	echo "$last" | jq -e '.tradingsymbol == "RELIANCE25DEC1500PE" and .iv > 0.1 and .iv < 1 and (has("delta") | not)' >/dev/null
 }
 
-@test "--model black76 prices on the future; --price mid uses the depth" {
+@test "--model black76 prices on the future of the same expiry; --price mid uses the depth" {
 	opt_row 777 NIFTY25DEC25000CE NIFTY 25000 CE
 	t=$((EXP - 86400 * 20))
 	dep='"depth":{"buy":[{"price":300,"quantity":1,"orders":1}],"sell":[{"price":310,"quantity":1,"orders":1}]}'
@@ -165,7 +174,8 @@ IN
 	run --separate-stderr tick-greeks -i "$T/instr.csv" --model black76 --price mid <"$T/in"
 	[ "$status" -eq 0 ]
 	last=$(printf '%s\n' "$output" | tail -n 1)
-	echo "$last" | jq -e '.underlying_price == 25100 and .iv > 0.05 and .iv < 0.5' >/dev/null
+	echo "$last" | jq -e '.underlying_price == 20000 and .forward == 25100 and
+		.forward_source == "future" and .iv > 0.05 and .iv < 0.5' >/dev/null
 }
 
 @test "historical candles: instrument_token, close and an ISO timestamp" {
@@ -227,7 +237,7 @@ teardown() {
 	fi
 }
 
-@test "kite-sim's NIFTY chain: the filter recovers the configured smile within tick rounding" {
+@test "kite-sim's NIFTY chain: --model bsm with its r and q recovers the configured smile within tick rounding" {
 	sim_start --smile 0.14,-0.5,1.5,0.02
 	curl -fsS "$SIM_URL/sim/smile" >"$T/smile"
 	curl -fsS -H 'X-Kite-Version: 3' \
@@ -243,7 +253,7 @@ teardown() {
 	KITE_WS_URL=ws://127.0.0.1:$(cat "$T/port") timeout 60 kws -t 4 \
 		"{\"a\":\"subscribe\",\"v\":[256265,$toks]}" \
 		"{\"a\":\"mode\",\"v\":[\"full\",[256265,$toks]]}" >"$T/ticks" 2>"$T/kws.err" || true
-	tick-greeks -i "$T/sim.csv" -r "$r" -q "$q" <"$T/ticks" >"$T/out"
+	tick-greeks -i "$T/sim.csv" --model bsm -r "$r" -q "$q" <"$T/ticks" >"$T/out"
 	# sigma(k,T) = atm + term T + skew k + curv k^2, k = ln(K/F); allowed:
 	# what half a tick (0.025) of the option and of the index, and 1.5 s
 	# of time (whole-second exchange timestamps), move the IV by, to first
@@ -317,4 +327,268 @@ teardown() {
 	done
 	# the escaped key is read as last_price
 	[ "$(printf '%s\n' "$output" | sed -n 5p | jq -r '.last_price, (.iv > 0)' | tr '\n' ' ')" = "310 true " ]
+}
+
+# kite-sim's NIFTY chain, every expiry (weeklies without a future of their
+# own, monthlies with one), its futures and the index, in full mode, for
+# 4 s: $T/smile, $T/sim.csv and $T/ticks.
+sim_chain() {
+	sim_start --smile 0.14,-0.5,1.5,0.02
+	curl -fsS "$SIM_URL/sim/smile" >"$T/smile"
+	curl -fsS -H 'X-Kite-Version: 3' \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"$SIM_URL/instruments" >"$T/sim.csv"
+	toks=$(awk -F, '$4 == "NIFTY" && ($10 == "CE" || $10 == "PE" ||
+		$10 == "FUT") { print $1 }' "$T/sim.csv" | paste -sd, -)
+	[ -n "$toks" ]
+	KITE_WS_URL=ws://127.0.0.1:$(cat "$T/port") timeout 60 kws -t 4 \
+		"{\"a\":\"subscribe\",\"v\":[256265,$toks]}" \
+		"{\"a\":\"mode\",\"v\":[\"full\",[256265,$toks]]}" >"$T/ticks" 2>"$T/kws.err" || true
+	[ "$(grep -c '"instrument_token"' "$T/ticks")" -ge 1000 ]
+}
+
+# check_parity OUT SOURCES: on tick-greeks' output OUT (--iv-from own),
+# after the capture's first second (the chain's rate is implied once a
+# second) and with a forward from one of SOURCES (comma-separated):
+# every call and put of one strike and second agree within 0.05 vol
+# points plus what half a tick (0.025) of each moves its IV by; every
+# option with 20 ticks of time value recovers kite-sim's smile within
+# what half a tick of the option and of the forward, and 1.5 s of time,
+# move the IV by (as the bsm test above); both weeklies and monthlies
+# are checked.  Prints the figures on stderr.
+check_parity() {
+	python3 - "$T/smile" "$1" "$2" <<'PY'
+import json, math, sys
+sm = json.load(open(sys.argv[1]))
+r = sm['r']
+q = [u['q'] for u in sm['underlyings'] if u['name'] == 'NIFTY'][0]
+ok_src = sys.argv[3].split(',')
+rows = [json.loads(l) for l in open(sys.argv[2])]
+opts = [t for t in rows if 'instrument_type' in t and 'exchange_timestamp' in t]
+t0 = min(t['exchange_timestamp'] for t in opts)
+last, worst_pair, worst_smile, bad, n_pair, n_smile = {}, 0, 0, [], 0, 0
+exps = set()
+def tval(t):
+    T, S = t['time_to_expiry'], t['underlying_price']
+    f = S * math.exp(-q * T) - t['strike'] * math.exp(-r * T)
+    return t['last_price'] - max(f if t['instrument_type'] == 'CE' else -f, 0)
+def tick(t):
+    return 0.025 / (t['vega'] * 100)
+for t in opts:
+    if t['exchange_timestamp'] == t0 or t['forward_source'] not in ok_src:
+        continue
+    if t['iv'] is None or t['iv_source'] != 'own':
+        continue
+    ts, k = t['exchange_timestamp'], (t['expiry'], t['strike'])
+    last[k, t['instrument_type']] = t
+    o = last.get((k, 'PE' if t['instrument_type'] == 'CE' else 'CE'))
+    if o is not None and o['exchange_timestamp'] == ts and \
+            tval(o) >= 1 and tval(t) >= 1:
+        n_pair += 1
+        d = abs(t['iv'] - o['iv'])
+        tol = 0.0005 + tick(t) + tick(o)
+        worst_pair = max(worst_pair, d * 100)
+        if d > tol:
+            bad.append('pair %s %s: %.5f vs %.5f' % (t['tradingsymbol'], ts, t['iv'], o['iv']))
+    if tval(t) < 1:
+        continue
+    T = t['time_to_expiry']
+    F = t['underlying_price'] * math.exp((r - q) * T)
+    x = math.log(t['strike'] / F)
+    want = max(sm['atm'] + sm['term'] * T + sm['skew'] * x + sm['curv'] * x * x, 0.01)
+    tol = (0.025 + 0.075 * abs(t['delta']) + abs(t['theta']) * 1.5 / 86400) / (t['vega'] * 100) + 1e-9
+    n_smile += 1
+    exps.add(t['expiry'])
+    worst_smile = max(worst_smile, abs(t['iv'] - want) / tol)
+    if abs(t['iv'] - want) > tol:
+        bad.append('smile %s %s: %.6f want %.6f tol %.6f' % (t['tradingsymbol'], ts, t['iv'], want, tol))
+print('pairs %d, widest %.4f vol points; smile %d ticks over %d expiries, worst %.2f of the allowance; %d outside'
+      % (n_pair, worst_pair, n_smile, len(exps), worst_smile, len(bad)), file=sys.stderr)
+for b in bad[:5]:
+    print(b, file=sys.stderr)
+sys.exit(0 if not bad and n_pair >= 200 and n_smile >= 500 and len(exps) >= 5 else 1)
+PY
+}
+
+@test "implied forward: with a wrong r and q, calls and puts agree and recover kite-sim's smile, weeklies and monthlies, by default and with --model black76" {
+	sim_chain
+	tick-greeks -i "$T/sim.csv" -r 0.03 -q 0.04 --iv-from own <"$T/ticks" >"$T/out"
+	check_parity "$T/out" parity
+	tick-greeks -i "$T/sim.csv" -r 0.03 -q 0.04 --iv-from own --model black76 <"$T/ticks" >"$T/out76"
+	check_parity "$T/out76" parity,future
+	# black76: the monthlies on their own future, the weeklies (no future
+	# of their own) never on a monthly's
+	awk -F, '$4 == "NIFTY" && $10 == "FUT" { print $6 }' "$T/sim.csv" | sort >"$T/monthly"
+	jq -r 'select(.forward_source == "future") | .expiry' "$T/out76" | sort -u >"$T/onfut"
+	diff "$T/monthly" "$T/onfut"
+	jq -r 'select(.forward_source == "future") | .expiry' "$T/out" | sort -u >"$T/onfut0"
+	# the default took the parity forward as soon as there was a pair
+	[ "$(jq -r 'select(.forward_source == "parity")' "$T/out" | grep -c .)" -ge 1000 ]
+	# the wrong rates given, bsm is off by far more (the old behaviour)
+	tick-greeks -i "$T/sim.csv" -r 0.03 -q 0.04 --model bsm <"$T/ticks" >"$T/outbsm"
+	run check_parity "$T/outbsm" null
+	[ "$status" -eq 1 ]
+}
+
+@test "--iv-from otm (the default): over 99.5% of kite-sim's option ticks carry an IV; in-the-money ones take the out-of-the-money IV" {
+	sim_chain
+	tick-greeks -i "$T/sim.csv" <"$T/ticks" >"$T/out"
+	tick-greeks -i "$T/sim.csv" --iv-from own <"$T/ticks" >"$T/own"
+	cov() {
+		jq -r 'select(has("instrument_type")) | (.iv != null)' "$1" |
+			awk '{ n++; y += ($1 == "true") } END { printf "%.4f %d %d\n", y / n, y, n }'
+	}
+	read -r c y n < <(cov "$T/out")
+	read -r c0 y0 n0 < <(cov "$T/own")
+	echo "otm: $y of $n option ticks ($c); own: $y0 of $n0 ($c0)" >&2
+	awk -v c="$c" 'BEGIN { exit !(c > 0.995) }'
+	# "otm" only in the money against its forward; "own" out of it
+	# (or at it), or without a fresh one at its strike
+	jq -e -s '[.[] | select(.iv_source == "otm") |
+		select((.instrument_type == "CE" and .strike >= .forward) or
+		    (.instrument_type == "PE" and .strike <= .forward))] | length == 0' "$T/out" >/dev/null
+	[ "$(jq -r 'select(.iv_source == "otm")' "$T/out" | grep -c .)" -ge 500 ]
+	# a put in the money quoted after the call of its strike in the same
+	# second (kite-sim sends each strike's call first): the call's IV,
+	# to what the forward's move between the two ticks allows
+	jq -r 'select(has("instrument_type") and .iv != null) |
+		"\(.expiry) \(.strike) \(.exchange_timestamp) \(.instrument_type) \(.iv_source) \(.iv)"' "$T/out" |
+		awk '$4 == "CE" { c[$1 " " $2 " " $3] = $6; next }
+		$4 == "PE" && $5 == "otm" && (($1 " " $2 " " $3) in c) { n++
+			d = c[$1 " " $2 " " $3] - $6
+			if (d > 1e-4 || d < -1e-4) { print "differ: " $0; bad++ } }
+		END { print n " puts checked" > "/dev/stderr"; exit bad > 0 || n < 100 }'
+	# theta per hour beside theta per day
+	jq -e -s '[.[] | select(.theta != null) |
+		select(((.theta_hour * 24 - .theta) | fabs) > 1e-12 * (.theta | fabs))] | length == 0' "$T/out" >/dev/null
+}
+
+# A fixed chain: 21 strikes of a NIFTY expiry (2025-12-30), Black-76
+# prices on a forward of 24020 at r 0.06 rounded to the 0.05 tick, the
+# 24000 strike quoted with depth (its mid for parity, its last price for
+# the IV); the same quotes 20 days before expiry and a second later,
+# then one more tick.  $T/fixed.csv, $T/fixed.in; $T/want.json: the
+# chain line's figures computed here from their definitions
+# (tick-greeks(1)) with the standard library alone.
+fixed_chain() {
+	python3 - "$T" "$EXP" <<'PY'
+import json, math, sys
+d, exp_ = sys.argv[1], int(sys.argv[2])
+F0, r0, S = 24020.0, 0.06, 24000.0
+t0 = exp_ - 20 * 86400
+ks = [23000 + 100 * i for i in range(21)]
+N = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))
+def b76(call, F, K, T, r, v):
+    s = v * math.sqrt(T); d1 = math.log(F / K) / s + s / 2; d2 = d1 - s
+    D = math.exp(-r * T)
+    return D * (F * N(d1) - K * N(d2)) if call else D * (K * N(-d2) - F * N(-d1))
+def iv(call, p, F, K, T, r):
+    lo, hi = 1e-6, 5.0
+    for _ in range(200):
+        m = (lo + hi) / 2
+        if b76(call, F, K, T, r, m) < p: lo = m
+        else: hi = m
+    return (lo + hi) / 2
+rnd = lambda x: round(round(x / 0.05) * 0.05, 2)
+with open(d + '/fixed.csv', 'w') as f:
+    f.write('instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n')
+    f.write('256265,1,NIFTY 50,NIFTY 50,0,,0,0,0,EQ,INDICES,NSE\n')
+    for i, k in enumerate(ks):
+        for j, ty in enumerate(('CE', 'PE')):
+            f.write('%d,1,NIFTYF%d%s,NIFTY,0,2025-12-30,%d,0.05,75,%s,NFO-OPT,NFO\n' % (1000 + 2 * i + j, k, ty, k, ty))
+T0 = (exp_ - t0) / 31536000
+q = {}
+for i, k in enumerate(ks):
+    v = 0.15 - 0.3 * math.log(k / F0) + 2 * math.log(k / F0) ** 2
+    for j, ty in enumerate(('CE', 'PE')):
+        p = rnd(b76(ty == 'CE', F0, k, T0, r0, v))
+        oi, vol = 1000 * (7 + 3 * i + j * (2 + i * i % 5)), 500 + 37 * i + 11 * j * (i % 3)
+        q[k, ty] = dict(tok=1000 + 2 * i + j, last=p, oi=oi, vol=vol)
+        if k == 24000:
+            q[k, ty].update(last=rnd(p + 0.35), bid=rnd(p - 0.5), ask=rnd(p + 0.5))
+lines = []
+for ts in (t0, t0 + 1):
+    lines.append({'type': 'tick', 'instrument_token': 256265, 'last_price': S, 'exchange_timestamp': ts})
+    for k in ks:
+        for ty in ('CE', 'PE'):
+            o = q[k, ty]
+            t = {'type': 'tick', 'mode': 'full', 'instrument_token': o['tok'], 'last_price': o['last'],
+                 'volume_traded': o['vol'], 'oi': o['oi'], 'exchange_timestamp': ts}
+            if 'bid' in o:
+                t['depth'] = {'buy': [{'price': o['bid'], 'quantity': 75, 'orders': 1}],
+                              'sell': [{'price': o['ask'], 'quantity': 75, 'orders': 1}]}
+            lines.append(t)
+lines.append({'type': 'tick', 'instrument_token': 256265, 'last_price': S, 'exchange_timestamp': t0 + 2})
+lines.append({'type': 'tick', 'instrument_token': 1000, 'last_price': q[23000, 'CE']['last'], 'exchange_timestamp': t0 + 2})
+with open(d + '/fixed.in', 'w') as f:
+    for t in lines:
+        f.write(json.dumps(t, separators=(',', ':')) + '\n')
+# the chain line at t0 + 2 shows the chain as it stood after t0 + 1
+now = t0 + 1
+T = (exp_ - now) / 31536000
+pq = lambda k, ty: (q[k, ty]['bid'] + q[k, ty]['ask']) / 2 if 'bid' in q[k, ty] else q[k, ty]['last']
+y = {k: pq(k, 'CE') - pq(k, 'PE') for k in ks}
+sl = sorted((y[b] - y[a]) / (b - a) for i, a in enumerate(ks) for b in ks[i + 1:])
+D = -(sl[len(sl) // 2] if len(sl) % 2 else (sl[len(sl) // 2 - 1] + sl[len(sl) // 2]) / 2)
+r = -math.log(D) / T
+near = sorted(ks, key=lambda k: abs(k - F0))[:5]
+fs = sorted(k + (y[k]) / D for k in near)
+F = fs[2]
+ivs = {}
+for k in ks:
+    call = k >= F
+    ivs[k] = (call, iv(call, q[k, 'CE' if call else 'PE']['last'], F, k, T, r))
+atm_k = min(ks, key=lambda k: abs(k - F))
+def delta(call, k, v):
+    s = v * math.sqrt(T); d1 = math.log(F / k) / s + s / 2
+    return D * N(d1) if call else -D * N(-d1)
+c25 = min((k for k in ks if ivs[k][0]), key=lambda k: abs(delta(True, k, ivs[k][1]) - 0.25))
+p25 = min((k for k in ks if not ivs[k][0]), key=lambda k: abs(delta(False, k, ivs[k][1]) + 0.25))
+def pain(K):
+    return sum(q[k, 'CE']['oi'] * max(K - k, 0) + q[k, 'PE']['oi'] * max(k - K, 0) for k in ks)
+want = dict(type='chain', underlying='NIFTY', expiry='2025-12-30', timestamp=now, time_to_expiry=T,
+            forward=F, rate=r, forward_source='parity', atm_iv=ivs[atm_k][1],
+            rr25=ivs[c25][1] - ivs[p25][1], bf25=(ivs[c25][1] + ivs[p25][1]) / 2 - ivs[atm_k][1],
+            pcr_oi=sum(q[k, 'PE']['oi'] for k in ks) / sum(q[k, 'CE']['oi'] for k in ks),
+            pcr_volume=sum(q[k, 'PE']['vol'] for k in ks) / sum(q[k, 'CE']['vol'] for k in ks),
+            max_pain=min(ks, key=pain), fresh_iv=21, strikes=21)
+json.dump(want, open(d + '/want.json', 'w'))
+print('want: F %.4f r %.6f atm %d c25 %d p25 %d' % (F, r, atm_k, c25, p25), file=sys.stderr)
+PY
+}
+
+@test "chain lines: once a second of feed time per underlying and expiry, their figures as computed independently; -j 2 the same" {
+	fixed_chain
+	tick-greeks -i "$T/fixed.csv" <"$T/fixed.in" >"$T/out"
+	tick-greeks -j 2 -i "$T/fixed.csv" <"$T/fixed.in" >"$T/out2"
+	cmp "$T/out" "$T/out2"
+	# two chain lines: before the first option tick of each later second
+	[ "$(grep -c '"type":"chain"' "$T/out")" -eq 2 ]
+	[ "$(sed -n 45p "$T/out" | jq -r .type)" = chain ]
+	[ "$(grep -v '"type":"chain"' "$T/out" | wc -l)" -eq "$(wc -l <"$T/fixed.in")" ]
+	grep '"type":"chain"' "$T/out" | tail -n 1 >"$T/got.json"
+	cat "$T/got.json" >&2
+	python3 - "$T/got.json" "$T/want.json" <<'PY'
+import json, sys
+got, want = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad = []
+for k, w in want.items():
+    g = got.get(k)
+    if isinstance(w, float):
+        tol = 1e-9 if k in ('atm_iv', 'rr25', 'bf25') else 1e-12 * max(1, abs(w))
+        if k == 'rate':
+            tol = 1e-9
+        if g is None or abs(g - w) > tol:
+            bad.append('%s: %r, want %r' % (k, g, w))
+    elif g != w:
+        bad.append('%s: %r, want %r' % (k, g, w))
+for b in bad:
+    print(b, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+	# none with --chain 0, nor with --model bsm (its output as before)
+	tick-greeks --chain 0 -i "$T/fixed.csv" <"$T/fixed.in" >"$T/out0"
+	[ "$(grep -c '"type":"chain"' "$T/out0")" -eq 0 ]
+	tick-greeks --model bsm -i "$T/fixed.csv" <"$T/fixed.in" >"$T/outb"
+	[ "$(grep -c '"type":"chain"' "$T/outb")" -eq 0 ]
 }

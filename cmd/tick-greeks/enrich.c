@@ -20,7 +20,8 @@
 const char *const tg_field_names[F_N] = {
 	"iv", "delta", "gamma", "theta", "vega", "rho", "underlying_price",
 	"time_to_expiry", "tradingsymbol", "name", "strike", "expiry",
-	"instrument_type"
+	"instrument_type", "iv_source", "theta_hour", "forward",
+	"forward_source"
 };
 
 static double
@@ -202,6 +203,90 @@ put_reason(char *p, const char *reason, struct fmt_ctx *fc)
 	return p + fc->reason[i].n;
 }
 
+/* ,"name":"text" (text a constant without escapes), when f is wanted. */
+static char *
+put_lit(const struct tg *g, char *p, int f, const char *text, size_t n)
+{
+	if (!g->o.fields[f])
+		return p;
+	memcpy(p, g->field_pre[f], g->field_pre_len[f]);
+	p += g->field_pre_len[f];
+	memcpy(p, text, n);
+	return p + n;
+}
+
+#define LIT(s) s, sizeof(s) - 1
+
+/*
+ * The forward models: Black-76 on the chain's forward (fwd.c); an
+ * in-the-money option with a fresh out-of-the-money one at its strike
+ * takes that one's IV (--iv-from otm).
+ */
+static char *
+enrich_fwd(const struct tg *g, char *p, const struct opt_tick *ot,
+    struct fmt_ctx *fc)
+{
+	const struct tg_opts *o = &g->o;
+	const struct inst *in = ot->in;
+	double ts = ot->ts, F = ot->F, Tyr, iv = NAN;
+	const char *reason = NULL;
+	struct kp_greeks gk;
+	int call = in->type == KP_INSTR_CE, st, otm = 0;
+
+	Tyr = ((double)in->expiry * 86400 + 36000 - ts) / (365.0 * 86400);
+	if (in->expiry == KP_INSTR_NOEXP || isnan(ts))
+		reason = "no_time";
+	else if (isnan(F))
+		reason = "no_underlying_price";
+	else if (!isnan(ot->opx) && kp_iv_black76(!call, ot->opx, ot->oF,
+	    in->strike, Tyr, ot->r, &iv) == KP_IV_OK) {
+		kp_greeks_black76(call, F, in->strike, Tyr, ot->r, iv, &gk);
+		otm = 1;
+	} else if (isnan(ot->px))
+		reason = "no_price";
+	else if ((st = kp_iv_greeks_black76(call, ot->px, F, in->strike,
+	    Tyr, ot->r, &iv, &gk)) != KP_IV_OK)
+		reason = kp_iv_reason(st);
+	if (reason != NULL) {
+		fc->noiv++;
+		iv = NAN;
+		gk.delta = gk.gamma = gk.theta = gk.theta_day = gk.vega_pt =
+		    gk.rho_pct = NAN;
+	}
+	p = put_num(g, p, F_IV, iv);
+	if (reason != NULL && o->fields[F_IV]) {
+		memcpy(p, ",\"iv_reason\":", 13);
+		p = put_reason(p + 13, reason, fc);
+	}
+	p = reason != NULL ? put_lit(g, p, F_IVSRC, LIT("null")) : otm ?
+	    put_lit(g, p, F_IVSRC, LIT("\"otm\"")) :
+	    put_lit(g, p, F_IVSRC, LIT("\"own\""));
+	p = put_num(g, p, F_DELTA, gk.delta);
+	p = put_num(g, p, F_GAMMA, gk.gamma);
+	p = put_num(g, p, F_THETA, gk.theta_day);
+	p = put_num(g, p, F_THETA_HOUR, gk.theta / (365.0 * 24));
+	p = put_num(g, p, F_VEGA, gk.vega_pt);
+	p = put_num(g, p, F_RHO, gk.rho_pct);
+	p = put_num_cached(g, p, F_UNDERLYING, ot->S, &fc->under);
+	p = put_num_cached(g, p, F_TTE, isnan(ts) ? NAN : Tyr, &fc->tte);
+	p = put_num_cached(g, p, F_FORWARD, F, &fc->fwd);
+	switch (ot->fsrc) {
+	case FSRC_PARITY:
+		p = put_lit(g, p, F_FSRC, LIT("\"parity\""));
+		break;
+	case FSRC_FUTURE:
+		p = put_lit(g, p, F_FSRC, LIT("\"future\""));
+		break;
+	case FSRC_CARRY:
+		p = put_lit(g, p, F_FSRC, LIT("\"carry\""));
+		break;
+	default:
+		p = put_lit(g, p, F_FSRC, LIT("null"));
+	}
+	memcpy(p, in->sfx, in->sfx_len);
+	return p + in->sfx_len;
+}
+
 char *
 tg_enrich(const struct tg *g, char *p, const struct opt_tick *ot,
     struct fmt_ctx *fc)
@@ -213,6 +298,9 @@ tg_enrich(const struct tg *g, char *p, const struct opt_tick *ot,
 	struct kp_greeks gk;
 	int call = in->type == KP_INSTR_CE, st;
 
+	if (o->model != MODEL_BSM)
+		return enrich_fwd(g, p, ot, fc);
+	/* --model bsm: Black-Scholes-Merton on the spot, as before */
 	Tyr = ((double)in->expiry * 86400 + 36000 - ts) / (365.0 * 86400);
 	if (in->expiry == KP_INSTR_NOEXP || isnan(ts))
 		reason = "no_time";
@@ -222,9 +310,8 @@ tg_enrich(const struct tg *g, char *p, const struct opt_tick *ot,
 		reason = "no_underlying_price";
 	else {
 		/* the Greeks from the solver's own d1 and discounting */
-		st = o->black76 ? kp_iv_greeks_black76(call, px, S,
-		    in->strike, Tyr, o->r, &iv, &gk) : kp_iv_greeks_bsm(call,
-		    px, S, in->strike, Tyr, o->r, o->q, &iv, &gk);
+		st = kp_iv_greeks_bsm(call, px, S, in->strike, Tyr, o->r,
+		    o->q, &iv, &gk);
 		if (st != KP_IV_OK)
 			reason = kp_iv_reason(st);
 	}
@@ -323,6 +410,13 @@ opt_fill(const struct tg *g, struct opt_tick *ot,
 	if (isnan(ot->px))
 		ot->px = tick_price(js);
 	ot->S = S;
+	if (g->o.model == MODEL_BSM)
+		return;
+	ot->pq = g->o.mid ? ot->px : mid_price(js);
+	if (isnan(ot->pq))
+		ot->pq = tick_price(js);
+	ot->oi = num(js, KP_TK_OI);
+	ot->vol = num(js, KP_TK_VOLUME);
 }
 
 /* The underlying's price for in at this point of the stream, or NaN. */
@@ -401,6 +495,8 @@ tg_settle(struct tg *g, struct job *j, struct counts *c)
 		    (struct inst *)j->ot.in) < 0)
 			kp_die(KP_EXIT_TEMP, "out of memory");
 		j->ot.S = under_price(g, j->ot.in);
+		if (g->o.model != MODEL_BSM)
+			tg_fwd_settle(g, j);
 		c->options++;
 		break;
 	}

@@ -79,6 +79,7 @@ tg_table_free(struct table *t)
 	free(t->chunk);
 	free(t->raw);
 	free(t->slot);
+	tg_chains_free(t);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -305,32 +306,9 @@ cmp_eq(const void *a, const void *b)
 	    (*(const struct inst *const *)b)->tsym);
 }
 
-/* --model black76: the future of o's name with the nearest expiry. */
-static void
-under_future(const struct table *t, const size_t *fut, size_t nfut,
-    struct inst *o)
-{
-	long best = -1, bestd = 0;
-	size_t k;
-
-	for (k = 0; k < nfut; k++) {
-		const struct inst *f = &t->v[fut[k]];
-		long d;
-
-		if (strcmp(f->name, o->name) != 0)
-			continue;
-		d = labs((long)f->expiry - o->expiry);
-		if (best < 0 || d < bestd) {
-			best = (long)fut[k];
-			bestd = d;
-		}
-	}
-	if (best >= 0)
-		o->under = t->v[best].token;
-}
-
-/* bsm: o's name in the underlying map, else the NSE equity of that
- * symbol (eq sorted by symbol). */
+/* o's name in the underlying map, else the NSE equity of that symbol
+ * (eq sorted by symbol).  The forward models find the future of the
+ * same expiry (fwd.c); the future of another expiry is never used. */
 static void
 under_spot(const struct tg *g, const struct inst *const *eq, size_t neq,
     struct inst *o)
@@ -355,39 +333,32 @@ under_spot(const struct tg *g, const struct inst *const *eq, size_t neq,
 }
 
 /*
- * Resolve each option's underlying (or forward) token: the NSE equities
- * sorted by symbol for a binary search, the futures in a short list.
+ * Resolve each option's underlying token (the NSE equities sorted by
+ * symbol for a binary search), and the chains of the forward models.
  */
 static void
 resolve(struct tg *g, struct table *t)
 {
 	const struct inst **eq;
-	size_t i, neq = 0, nfut = 0, *fut;
+	size_t i, neq = 0;
 
 	eq = calloc(t->n + 1, sizeof(*eq));
-	fut = calloc(t->n + 1, sizeof(*fut));
-	if (eq == NULL || fut == NULL)
+	if (eq == NULL)
 		kp_die(KP_EXIT_TEMP, "out of memory");
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; i < t->n; i++)
 		if (t->v[i].type == KP_INSTR_EQ &&
 		    strcmp(t->v[i].exch, "NSE") == 0)
 			eq[neq++] = &t->v[i];
-		else if (t->v[i].type == KP_INSTR_FUT)
-			fut[nfut++] = i;
-	}
 	qsort(eq, neq, sizeof(*eq), cmp_eq);
 	for (i = 0; i < t->n; i++) {
 		struct inst *o = &t->v[i];
 
-		if (o->type != KP_INSTR_CE && o->type != KP_INSTR_PE)
-			continue;
-		if (g->o.black76)
-			under_future(t, fut, nfut, o);
-		else
+		if (o->type == KP_INSTR_CE || o->type == KP_INSTR_PE)
 			under_spot(g, eq, neq, o);
 	}
 	free(eq);
-	free(fut);
+	if (g->o.model != MODEL_BSM)
+		tg_chains_build(g, t);
 	/* mark the underlyings so their prices are recorded */
 	for (i = 0; i < t->n; i++)
 		if (t->v[i].under != 0)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kp.h"
@@ -48,8 +49,13 @@ process(struct tg *g, struct kp_out *out, struct kp_buf *b, char *line,
 	size_t need;
 	char *p0, *p;
 
+	j.pre = NULL;
 	tg_classify(g, line, len, &j, &fc->ic);
 	tg_settle(g, &j, c);
+	if (j.pre != NULL) {
+		kp_out_write(out, j.pre, j.prelen);
+		free(j.pre);
+	}
 	if (j.kind == J_BAD) {
 		kp_warn("line %llu: bad JSON: %s (column %zu)",
 		    (unsigned long long)lineno, j.err, j.col);

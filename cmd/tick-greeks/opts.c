@@ -12,10 +12,12 @@
 #include "tg.h"
 
 #define USAGE "usage: tick-greeks -i FILE | --db[=CONNINFO] [-m MAP] " \
-	"[-r RATE] [-q YIELD]\n       [--model bsm|black76] " \
-	"[--price last|mid] [--fields LIST] [-j N]"
+	"[-r RATE] [-q YIELD]\n       [--model parity|black76|bsm] " \
+	"[--price last|mid] [--iv-from otm|own]\n       " \
+	"[--parity-age SECS] [--chain SECS] [--fields LIST] [-j N]"
 #define DEF_R 0.0525
 #define DEF_Q 0.013
+#define DEF_AGE 5.0
 
 /* -j 0: the online CPUs, at most JOBS_AUTO_MAX. */
 #define JOBS_AUTO_MAX 4
@@ -43,8 +45,17 @@ usage(FILE *f)
 	    "  -m FILE          underlying map lines \"NAME TOKEN\"\n"
 	    "  -r RATE          risk-free rate, continuous (default 0.0525)\n"
 	    "  -q YIELD         dividend yield, continuous (default 0.013)\n"
-	    "  --model M        bsm (spot, default) or black76 (future)\n"
+	    "  --model M        parity (default): Black-76 on the forward of\n"
+	    "                   put-call parity, else the future of the same\n"
+	    "                   expiry, else the spot carried at r and q;\n"
+	    "                   black76: the future first; bsm: BSM on spot\n"
 	    "  --price P        last (default) or mid (depth's best bid/ask)\n"
+	    "  --iv-from F      otm (default): an in-the-money option takes\n"
+	    "                   the IV of the out-of-the-money one; own\n"
+	    "  --parity-age S   quotes older than S seconds of feed time are\n"
+	    "                   stale for parity and otm (default 5)\n"
+	    "  --chain S        a chain line every S seconds of feed time\n"
+	    "                   per underlying and expiry (default 1; 0 none)\n"
 	    "  --fields LIST    comma-separated fields to add (default all)\n"
 	    "  -j N             N threads (the main one counted), same output\n"
 	    "                   (default 1; 0: the online CPUs, at most 4)\n"
@@ -87,6 +98,9 @@ tg_opts_parse(struct tg_opts *o, int argc, char **argv)
 		{ "model", required_argument, NULL, 'M' },
 		{ "price", required_argument, NULL, 'p' },
 		{ "fields", required_argument, NULL, 'f' },
+		{ "iv-from", required_argument, NULL, 'O' },
+		{ "parity-age", required_argument, NULL, 'A' },
+		{ "chain", required_argument, NULL, 'C' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'Q' },
@@ -99,6 +113,9 @@ tg_opts_parse(struct tg_opts *o, int argc, char **argv)
 	o->r = DEF_R;
 	o->q = DEF_Q;
 	o->jobs = 1;
+	o->iv_otm = 1;
+	o->parity_age = DEF_AGE;
+	o->chain_every = 1;
 	for (i = 0; i < F_N; i++)
 		o->fields[i] = 1;
 	while ((c = getopt_long(argc, argv, "+i:m:r:q:j:vQh", lopts, NULL)) !=
@@ -115,10 +132,33 @@ tg_opts_parse(struct tg_opts *o, int argc, char **argv)
 				    optarg);
 			break;
 		case 'M':
-			if (strcmp(optarg, "bsm") != 0 &&
-			    strcmp(optarg, "black76") != 0)
-				kp_die(KP_EXIT_PERM, "--model: bsm or black76");
-			o->black76 = strcmp(optarg, "black76") == 0;
+			if (strcmp(optarg, "parity") == 0)
+				o->model = MODEL_PARITY;
+			else if (strcmp(optarg, "black76") == 0)
+				o->model = MODEL_BLACK76;
+			else if (strcmp(optarg, "bsm") == 0)
+				o->model = MODEL_BSM;
+			else
+				kp_die(KP_EXIT_PERM, "--model: parity, black76 "
+				    "or bsm");
+			break;
+		case 'O':
+			if (strcmp(optarg, "otm") != 0 &&
+			    strcmp(optarg, "own") != 0)
+				kp_die(KP_EXIT_PERM, "--iv-from: otm or own");
+			o->iv_otm = strcmp(optarg, "otm") == 0;
+			break;
+		case 'A':
+			if (kp_num_double(optarg, 0, 86400, &o->parity_age) <
+			    0)
+				kp_die(KP_EXIT_PERM, "--parity-age: 0 to 86400 "
+				    "seconds, not '%s'", optarg);
+			break;
+		case 'C':
+			if (kp_num_ll(optarg, 0, 86400, &n) < 0)
+				kp_die(KP_EXIT_PERM, "--chain: 0 to 86400 "
+				    "seconds, not '%s'", optarg);
+			o->chain_every = (long)n;
 			break;
 		case 'p':
 			if (strcmp(optarg, "last") != 0 &&

@@ -50,6 +50,7 @@ struct batch {
 	struct job *job;
 	size_t njob, nopt;
 	size_t nmsg;		/* J_BAD and J_LONG jobs */
+	size_t npre;		/* bytes of chain lines (step B) */
 	uint64_t no;		/* its place in the stream (fill) */
 	struct kp_buf out;	/* the batch's output, from its worker */
 };
@@ -97,8 +98,10 @@ sequence(struct tg_pipe *pp, struct batch *b)
 	size_t i;
 
 	for (i = 0; i < b->njob; i++)
-		if (b->job[i].kind != J_LONG)
+		if (b->job[i].kind != J_LONG) {
 			tg_settle(pp->g, &b->job[i], &pp->c);
+			b->npre += b->job[i].prelen;
+		}
 }
 
 /* Steps A to C for a whole batch, into its out; called unlocked. */
@@ -124,7 +127,7 @@ compute(struct tg_pipe *pp, struct batch *b, struct fmt_ctx *fc)
 	pp->seq++;
 	pthread_cond_broadcast(&pp->cv_seq);
 	unlock(pp);
-	need = b->in.len + b->njob + b->nopt * (ENRICH_ROOM + 2);
+	need = b->in.len + b->njob + b->nopt * (ENRICH_ROOM + 2) + b->npre;
 	kp_buf_reset(&b->out);
 	if ((p0 = kp_buf_room(&b->out, need)) == NULL)
 		kp_die(KP_EXIT_TEMP, "out of memory");
@@ -133,6 +136,12 @@ compute(struct tg_pipe *pp, struct batch *b, struct fmt_ctx *fc)
 		struct job *j = &b->job[i];
 		const char *line = b->in.p + j->off;
 
+		if (j->pre != NULL) {
+			memcpy(p, j->pre, j->prelen);
+			p += j->prelen;
+			free(j->pre);
+			j->pre = NULL;
+		}
 		if (j->kind == J_PASS || j->kind == J_PRICE) {
 			memcpy(p, line, j->len);
 			p += j->len;
@@ -343,7 +352,7 @@ pipe_cur(struct tg_pipe *pp)
 		}
 		unlock(pp);
 		kp_buf_reset(&b->in);
-		b->njob = b->nopt = b->nmsg = 0;
+		b->njob = b->nopt = b->nmsg = b->npre = 0;
 		pp->cur = b;
 	}
 	return b;
@@ -364,6 +373,8 @@ tg_pipe_line(struct tg_pipe *pp, const char *line, size_t len,
 	j->off = b->in.len;
 	j->len = len;
 	j->kind = J_NEW;
+	j->pre = NULL;
+	j->prelen = 0;
 	/* the line and a NUL (kp_tickscan's end) */
 	if (kp_buf_add(&b->in, line, len) < 0 ||
 	    kp_buf_addc(&b->in, '\0') < 0)
@@ -382,6 +393,8 @@ tg_pipe_long(struct tg_pipe *pp, uint64_t lineno)
 
 	j->lineno = lineno;
 	j->kind = J_LONG;
+	j->pre = NULL;
+	j->prelen = 0;
 	j->off = b->in.len;
 	j->len = 0;
 	b->nmsg++;

@@ -11,6 +11,8 @@
  *   db.c        the instrument list from PostgreSQL (tg_db.h)
  *   enrich.c    one tick: classify (scan, look up), settle (in stream
  *               order: prices, counts), enrich (solve, format)
+ *   fwd.c       the chains (underlying and expiry): the forward implied
+ *               by put-call parity, each option's forward, the chain lines
  *   pipeline.c  -j N: the batches, their ring, the workers, the writer
  *
  * Calls go one way, nothing calls back up: main.c calls the others,
@@ -32,14 +34,25 @@
 #define JOBS_MAX 64
 
 enum { F_IV, F_DELTA, F_GAMMA, F_THETA, F_VEGA, F_RHO, F_UNDERLYING,
-	F_TTE, F_TSYM, F_NAME, F_STRIKE, F_EXPIRY, F_TYPE, F_N };
+	F_TTE, F_TSYM, F_NAME, F_STRIKE, F_EXPIRY, F_TYPE, F_IVSRC,
+	F_THETA_HOUR, F_FORWARD, F_FSRC, F_N };
+
+/* --model: Black-76 on the chain's forward (parity first, or the future
+ * first), or Black-Scholes-Merton on the spot. */
+enum { MODEL_PARITY, MODEL_BLACK76, MODEL_BSM };
+
+/* Where an option's forward came from (forward_source). */
+enum { FSRC_NONE, FSRC_PARITY, FSRC_FUTURE, FSRC_CARRY };
 
 struct tg_opts {
 	const char *instr_path, *map_path;
 	const char *db;		/* --db's CONNINFO, or NULL */
 	int use_db;
 	double r, q;
-	int black76, mid;
+	int model, mid;		/* MODEL_*, --price mid */
+	int iv_otm;		/* --iv-from otm */
+	double parity_age;	/* --parity-age: seconds of feed time */
+	long chain_every;	/* --chain: seconds of feed time, 0: none */
 	int fields[F_N];
 	int jobs;		/* -j: 1, or the worker threads */
 };
@@ -99,6 +112,11 @@ struct table {
 	 */
 	char **chunk;
 	size_t nchunk, used;	/* bytes used in the last chunk */
+	/* fwd.c: the chains, and each instrument's place in them (by its
+	 * index in v; chain 0: none) */
+	struct chain *ch;
+	size_t nch;
+	struct optref { uint32_t ch, k; } *ref;
 };
 
 /* token -> latest price, kept across reloads */
@@ -221,7 +239,7 @@ struct num_cache {
  * (the main thread, or each worker of -j).
  */
 struct fmt_ctx {
-	struct num_cache under, tte;
+	struct num_cache under, tte, fwd;
 	struct iso_cache ic;
 	/* reasons as put_jstr writes them, by the address of the string */
 	struct { const char *s; size_t n; char j[128]; } reason[8];
@@ -242,6 +260,13 @@ struct opt_tick {
 	const struct inst *in;
 	double px, ts, S;
 	size_t end;
+	/* fwd.c: the quote for parity (mid, else last), oi, volume_traded
+	 * (classify); the forward and its source, the out-of-the-money
+	 * option's price at the strike or NaN, the chain's rate (settle) */
+	double pq, oi, vol;
+	double F, opx, r;	/* r: the rate to discount at */
+	double oF;		/* the forward when opx was quoted */
+	int fsrc;
 };
 
 /*
@@ -261,6 +286,8 @@ struct job {
 	int known;		/* in the instrument list or not, */
 	double px;		/* and its price */
 	struct opt_tick ot;	/* J_OPT (ot.S from step B) */
+	char *pre;		/* a chain line to write first (malloc'd), */
+	size_t prelen;		/* or NULL (step B) */
 };
 
 /* ,"name": of each field, once, before any tick. */
@@ -274,6 +301,16 @@ void tg_settle(struct tg *g, struct job *j, struct counts *c);
  * its closing brace), at most ENRICH_ROOM bytes; return the end. */
 char *tg_enrich(const struct tg *g, char *p, const struct opt_tick *ot,
     struct fmt_ctx *fc);
+
+/* fwd.c ------------------------------------------------------------- */
+
+/* Build t's chains (the forward models); exits 111 out of memory. */
+void tg_chains_build(struct tg *g, struct table *t);
+void tg_chains_free(struct table *t);
+/* In stream order, an option tick of the forward models: update its
+ * chain, give it its forward and the out-of-the-money price, and maybe
+ * a chain line to write before it (j->pre). */
+void tg_fwd_settle(struct tg *g, struct job *j);
 
 /* pipeline.c -------------------------------------------------------- */
 
