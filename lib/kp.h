@@ -714,6 +714,22 @@ int kp_cap_parse(const uint8_t *buf, size_t len, size_t *pos,
 double kp_norm_cdf(double x);
 double kp_norm_pdf(double x);
 
+/*
+ * Normalised Black call b(x, s) = Phi(x/s + s/2) e^{x/2} - Phi(x/s - s/2)
+ * e^{-x/2} for x <= 0, accurate in relative terms everywhere.  For x > 0
+ * it is the intrinsic value 2 sinh(x/2) plus b(-x, s).
+ */
+double kp_normalised_black(double x, double s);
+
+/*
+ * The undiscounted Black price of a call (call != 0) or put on forward F
+ * from the normalised Black function: the out-of-the-money part without
+ * cancellation plus the intrinsic value.  x = ln(F/K) and F - K (FmK)
+ * come accurately from the caller, s = sigma sqrt(T) > 0.
+ */
+double kp_black_price(int call, double F, double K, double FmK, double x,
+    double s);
+
 /* BSM price of a European call (call != 0) or put on spot S. */
 double kp_bsm_price(int call, double S, double K, double T, double r,
     double q, double sigma);

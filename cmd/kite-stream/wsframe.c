@@ -346,6 +346,135 @@ ws_control(struct kp_ws_dec *d, const uint8_t *p, unsigned op, int fin,
 	return 0;
 }
 
+/* A frame's header, as read by ws_head. */
+struct ws_fh {
+	int fin;
+	unsigned op;
+	size_t hl;		/* header length: 2, 4 or 10 */
+	uint64_t plen;		/* payload length */
+};
+
+/* More bytes needed: buf must be n long for the next call; 0. */
+static int
+ws_more(size_t *need, size_t n)
+{
+	if (need != NULL)
+		*need = n;
+	return 0;
+}
+
+/*
+ * The header of the frame at p[0, avail), byte off of the input, into
+ * *f: 1, 0 when more bytes are needed, or -1.
+ */
+static int
+ws_head(const uint8_t *p, size_t avail, size_t off, struct ws_fh *f,
+    size_t *need, char err[KP_ERRLEN])
+{
+	if (avail < 2)
+		return ws_more(need, 2);
+	f->hl = 2;
+	f->fin = p[0] & 0x80;
+	f->op = p[0] & 0x0f;
+	f->plen = p[1] & 0x7f;
+	if (p[0] & 0x70)
+		return ws_fail(err, off, "reserved bits 0x%x set (no "
+		    "extension was negotiated)", p[0] & 0x70u);
+	if (p[1] & 0x80)
+		return ws_fail(err, off, "a masked frame from the server");
+	if (f->plen == 126) {
+		f->hl = 4;
+		if (avail < f->hl)
+			return ws_more(need, f->hl);
+		f->plen = (uint64_t)p[2] << 8 | p[3];
+	} else if (f->plen == 127) {
+		f->hl = 10;
+		if (avail < f->hl)
+			return ws_more(need, f->hl);
+		f->plen = 0;
+		for (size_t k = 2; k < 10; k++)
+			f->plen = f->plen << 8 | p[k];
+		if (f->plen >> 63)
+			return ws_fail(err, off, "a 64-bit length with the "
+			    "high bit set");
+	}
+	return 1;
+}
+
+/* A data frame's checks against the message open in d; 0 or -1. */
+static int
+ws_data_check(struct kp_ws_dec *d, const struct ws_fh *f, size_t off,
+    char err[KP_ERRLEN])
+{
+	unsigned op = f->op;
+
+	if (op == KP_WS_CONT && d->frag_op == 0)
+		return ws_fail(err, off, "a continuation frame without "
+		    "a message to continue");
+	if (op != KP_WS_CONT && op != KP_WS_TEXT && op != KP_WS_BINARY)
+		return ws_fail(err, off, "unknown opcode 0x%x", op);
+	if (op != KP_WS_CONT && d->frag_op != 0)
+		return ws_fail(err, off, "a new message (opcode 0x%x) "
+		    "inside a fragmented one", op);
+	if (f->plen > d->max || (op == KP_WS_CONT && f->plen > d->max -
+	    d->frag.len)) {
+		d->fail_code = KP_WS_CLOSE_TOO_BIG;
+		return ws_fail(err, off, "a message over %llu bytes",
+		    (unsigned long long)d->max);
+	}
+	return 0;
+}
+
+/*
+ * A text message's bytes in this frame, p[0, f->plen), checked after
+ * the earlier ones (and the message's end with the last); 0 or -1.
+ */
+static int
+ws_text(struct kp_ws_dec *d, const struct ws_fh *f, const uint8_t *p,
+    char err[KP_ERRLEN])
+{
+	if (f->op != KP_WS_TEXT && (f->op != KP_WS_CONT ||
+	    d->frag_op != KP_WS_TEXT))
+		return 0;
+	if (f->op == KP_WS_TEXT)
+		kp_utf8_init(&d->utf8);
+	if (kp_utf8_feed(&d->utf8, p, (size_t)f->plen) < 0 ||
+	    (f->fin && kp_utf8_end(&d->utf8) < 0))
+		return ws_bad_utf8(d, &d->utf8, "a text message", err);
+	return 0;
+}
+
+/*
+ * A fragment, p[0, f->plen), added to the message being assembled (the
+ * first one opens it); 0, or -1 when the message grows too big.
+ */
+static int
+ws_fragment(struct kp_ws_dec *d, const struct ws_fh *f, const uint8_t *p,
+    size_t off, char err[KP_ERRLEN])
+{
+	if (f->op != KP_WS_CONT) {
+		kp_buf_reset(&d->frag);
+		d->frag_op = (int)f->op;
+	}
+	if (kp_buf_add(&d->frag, p, (size_t)f->plen) < 0) {
+		d->fail_code = KP_WS_CLOSE_TOO_BIG;
+		return ws_fail(err, off, "a message over %llu bytes",
+		    (unsigned long long)d->max);
+	}
+	return 0;
+}
+
+/* The message assembled in d, into *m; d is ready for the next one. */
+static void
+ws_assembled(struct kp_ws_dec *d, struct kp_ws_msg *m)
+{
+	m->op = d->frag_op;
+	m->data = (const uint8_t *)(d->frag.len ? d->frag.p : "");
+	m->len = d->frag.len;
+	m->close_code = 0;
+	d->frag_op = 0;
+}
+
 int
 kp_ws_decode(struct kp_ws_dec *d, const uint8_t *buf, size_t len,
     size_t *used, size_t *need, struct kp_ws_msg *m, char err[KP_ERRLEN])
@@ -357,115 +486,43 @@ kp_ws_decode(struct kp_ws_dec *d, const uint8_t *buf, size_t len,
 	d->fail_code = KP_WS_CLOSE_PROTOCOL;
 	for (;;) {
 		const uint8_t *p = buf + off;
-		size_t avail = len - off, hl = 2;
-		unsigned op;
-		uint64_t plen;
-		int fin;
+		size_t avail = len - off;
+		struct ws_fh f;
+		int rc;
 
 		*used = off;
-		if (avail < 2) {
-			if (need != NULL)
-				*need = 2;
-			return 0;
-		}
-		fin = p[0] & 0x80;
-		op = p[0] & 0x0f;
-		if (p[0] & 0x70)
-			return ws_fail(err, off, "reserved bits 0x%x set (no "
-			    "extension was negotiated)", p[0] & 0x70u);
-		if (p[1] & 0x80)
-			return ws_fail(err, off, "a masked frame from the "
-			    "server");
-		plen = p[1] & 0x7f;
-		if (plen == 126) {
-			hl = 4;
-			if (avail < hl) {
-				if (need != NULL)
-					*need = hl;
-				return 0;
-			}
-			plen = (uint64_t)p[2] << 8 | p[3];
-		} else if (plen == 127) {
-			hl = 10;
-			if (avail < hl) {
-				if (need != NULL)
-					*need = hl;
-				return 0;
-			}
-			plen = 0;
-			for (size_t k = 2; k < 10; k++)
-				plen = plen << 8 | p[k];
-			if (plen >> 63)
-				return ws_fail(err, off, "a 64-bit length with "
-				    "the high bit set");
-		}
-		if (op >= 8) {
+		rc = ws_head(p, avail, off, &f, need, err);
+		if (rc <= 0)
+			return rc;
+		if (f.op >= 8) {
 			/* the checks that need no payload come first */
-			if (plen <= KP_WS_CONTROL_MAX && avail - hl < plen) {
-				if (need != NULL)
-					*need = hl + (size_t)plen;
-				return 0;
-			}
-			if (ws_control(d, p + hl, op, fin, plen, off, m, err) <
-			    0)
+			if (f.plen <= KP_WS_CONTROL_MAX && avail - f.hl < f.plen)
+				return ws_more(need, f.hl + (size_t)f.plen);
+			if (ws_control(d, p + f.hl, f.op, f.fin, f.plen, off, m,
+			    err) < 0)
 				return -1;
-			*used = off + hl + (size_t)plen;
+			*used = off + f.hl + (size_t)f.plen;
 			return 1;
 		}
-		if (op == KP_WS_CONT && d->frag_op == 0)
-			return ws_fail(err, off, "a continuation frame without "
-			    "a message to continue");
-		if (op != KP_WS_CONT && op != KP_WS_TEXT && op != KP_WS_BINARY)
-			return ws_fail(err, off, "unknown opcode 0x%x", op);
-		if (op != KP_WS_CONT && d->frag_op != 0)
-			return ws_fail(err, off, "a new message (opcode 0x%x) "
-			    "inside a fragmented one", op);
-		if (plen > d->max || (op == KP_WS_CONT && plen > d->max -
-		    d->frag.len)) {
-			d->fail_code = KP_WS_CLOSE_TOO_BIG;
-			return ws_fail(err, off, "a message over %llu bytes",
-			    (unsigned long long)d->max);
-		}
-		if (avail - hl < plen) {
-			if (need != NULL)
-				*need = hl + (size_t)plen;
-			return 0;
-		}
-		/* text: this frame's bytes checked after the earlier ones */
-		if (op == KP_WS_TEXT || (op == KP_WS_CONT && d->frag_op ==
-		    KP_WS_TEXT)) {
-			if (op == KP_WS_TEXT)
-				kp_utf8_init(&d->utf8);
-			if (kp_utf8_feed(&d->utf8, p + hl, (size_t)plen) < 0 ||
-			    (fin && kp_utf8_end(&d->utf8) < 0))
-				return ws_bad_utf8(d, &d->utf8, "a text message",
-				    err);
-		}
-		if (op != KP_WS_CONT && fin) {
-			m->op = (int)op;
-			m->data = p + hl;
-			m->len = (size_t)plen;
+		if (ws_data_check(d, &f, off, err) < 0)
+			return -1;
+		if (avail - f.hl < f.plen)
+			return ws_more(need, f.hl + (size_t)f.plen);
+		if (ws_text(d, &f, p + f.hl, err) < 0)
+			return -1;
+		if (f.op != KP_WS_CONT && f.fin) {
+			m->op = (int)f.op;
+			m->data = p + f.hl;
+			m->len = (size_t)f.plen;
 			m->close_code = 0;
-			*used = off + hl + (size_t)plen;
+			*used = off + f.hl + (size_t)f.plen;
 			return 1;
 		}
-		if (op != KP_WS_CONT) {
-			kp_buf_reset(&d->frag);
-			d->frag_op = (int)op;
-		}
-		if (kp_buf_add(&d->frag, p + hl, (size_t)plen) < 0) {
-			d->fail_code = KP_WS_CLOSE_TOO_BIG;
-			return ws_fail(err, off, "a message over %llu bytes",
-			    (unsigned long long)d->max);
-		}
-		off += hl + (size_t)plen;
-		if (fin) {
-			m->op = d->frag_op;
-			m->data = (const uint8_t *)(d->frag.len ? d->frag.p :
-			    "");
-			m->len = d->frag.len;
-			m->close_code = 0;
-			d->frag_op = 0;
+		if (ws_fragment(d, &f, p + f.hl, off, err) < 0)
+			return -1;
+		off += f.hl + (size_t)f.plen;
+		if (f.fin) {
+			ws_assembled(d, m);
 			*used = off;
 			return 1;
 		}

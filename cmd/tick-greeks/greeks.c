@@ -37,21 +37,6 @@ degenerate(int call, double S, double K, double T, double sigma,
 	return 1;
 }
 
-/*
- * Undiscounted Black price from the normalised Black function: the out-
- * of-the-money part without cancellation, plus the intrinsic value.
- * x = ln(F/K) and F - K come accurately from the caller.
- */
-static double
-black_price(int call, double F, double K, double FmK, double x, double sT)
-{
-	double otm = sqrt(F * K) * kp_normalised_black(-fabs(x), sT);
-
-	if (call)
-		return x > 0 ? FmK + otm : otm;
-	return x < 0 ? -FmK + otm : otm;
-}
-
 void
 kp_greeks_bsm(int call, double S, double K, double T, double r, double q,
     double sigma, struct kp_greeks *g)
@@ -64,7 +49,7 @@ kp_greeks_bsm(int call, double S, double K, double T, double r, double q,
 	x = log1p((S - K) / K) + mu;
 	d1 = x / sT + 0.5 * sT;
 	nd1 = kp_norm_pdf(d1);
-	g->price = df * black_price(call, S * exp(mu), K,
+	g->price = df * kp_black_price(call, S * exp(mu), K,
 	    (S - K) + S * expm1(mu), x, sT);
 	g->gamma = dq * nd1 / (S * sT);
 	g->vega = S * dq * nd1 * sq;
@@ -106,7 +91,7 @@ kp_greeks_black76(int call, double F, double K, double T, double r,
 	x = log1p((F - K) / K);
 	d1 = x / sT + 0.5 * sT;
 	nd1 = kp_norm_pdf(d1);
-	g->price = df * black_price(call, F, K, F - K, x, sT);
+	g->price = df * kp_black_price(call, F, K, F - K, x, sT);
 	g->delta = call ? df * kp_norm_cdf(d1) : -df * kp_norm_cdf(-d1);
 	g->gamma = df * nd1 / (F * sT);
 	g->vega = F * df * nd1 * sq;

@@ -17,13 +17,6 @@ enum kp_iv_status {
 const char *kp_iv_reason(int status);
 
 /*
- * Normalised Black call b(x, s) = Phi(x/s + s/2) e^{x/2} - Phi(x/s - s/2)
- * e^{-x/2} for x <= 0, accurate in relative terms everywhere.  For x > 0
- * it is the intrinsic value 2 sinh(x/2) plus b(-x, s).
- */
-double kp_normalised_black(double x, double s);
-
-/*
  * The implied total volatility s = sigma sqrt(T) of a normalised
  * out-of-the-money call price beta (0 < beta < e^{x/2}, x <= 0), by
  * Jaeckel's "Let's Be Rational".  Returns NaN outside the bounds.
