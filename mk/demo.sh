@@ -11,8 +11,14 @@
 #   ws-fanout with a demo HS256 key
 #
 # It prints the URL of the live option-chain page (with a demo token) and
-# a redis-cli line to watch the ticks.  Ctrl-C (or SIGTERM) stops
-# everything and leaves no process behind.
+# a redis-cli line to watch the ticks.  Ctrl-C, SIGTERM or SIGHUP (the
+# terminal closing), to this script or to the make running it, stop
+# everything, at any point of the start: every process it started is
+# stopped (SIGTERM, then SIGKILL after 5 s) and the scratch dir removed.
+# GNU make passes SIGTERM on to its recipe but keeps SIGINT and SIGHUP to
+# itself (it expects the terminal to have sent them to the whole process
+# group) and waits for the recipe: a watcher notices that make has
+# stopped catching them (its SigCgt in /proc) and stops the demo.
 #
 # Environment: B (build dir, default build); KP_DEMO_SECONDS: stop by
 # itself after that many seconds (the test uses it); KP_DEMO_PORT: the
@@ -30,22 +36,68 @@ export PATH=$B/bin:$PATH LC_ALL=C
 dir=$(mktemp -d /tmp/kitepipe-demo.XXXXXX)
 pids=()
 
+# descendants PID: PID's descendants, one a line, children first
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# stop: every process this script started (the watcher's too), then the
+# scratch dir; quiet when the terminal is gone (writes fail, never stop it)
 stop() {
-	local p
-	trap - EXIT INT TERM
-	echo "demo: stopping" >&2
-	for p in "${pids[@]}"; do
-		pkill -TERM -P "$p" 2>/dev/null || true
-		kill -TERM "$p" 2>/dev/null || true
+	local p all i
+	set +e
+	trap '' INT TERM HUP
+	trap - EXIT
+	echo "demo: stopping" >&2 2>/dev/null
+	all=$(descendants $$)
+	# the pipeline's members first (kite-stream drains, tick-publish
+	# flushes at EOF), then the rest
+	for p in $all; do
+		kill -TERM "$p" 2>/dev/null
 	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(for p in $all; do kill -0 "$p" 2>/dev/null && echo "$p"; done)" ] &&
+			break
+		sleep 0.1
 	done
-	echo "demo: stopped; logs were in $dir" >&2
+	for p in $all; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	echo "demo: stopped; logs were in $dir (removed)" >&2 2>/dev/null
 	rm -rf "$dir"
 }
 trap stop EXIT
-trap 'exit 0' INT TERM
+trap 'exit 0' INT TERM HUP
+
+# watch_make: when this script runs under make (its parent), stop it
+# (SIGTERM to $$) once make handles SIGINT, SIGTERM or SIGHUP, which it
+# shows by no longer catching that signal; or once make is gone.
+watch_make() {
+	local mk=$1 want now
+	want=$(sigcgt "$mk") || return 0
+	while sleep 0.3; do
+		now=$(sigcgt "$mk") || break
+		# SIGHUP, SIGINT, SIGTERM: bits 0, 1 and 14
+		(((want & 0x4003) == (now & 0x4003))) || break
+	done
+	kill -TERM $$ 2>/dev/null
+}
+
+# sigcgt PID: PID's caught signals (hex, as a shell number)
+sigcgt() {
+	local v
+	v=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$v" ] && echo "0x$v"
+}
+if [ "$(cat "/proc/$PPID/comm" 2>/dev/null)" = make ]; then
+	watch_make "$PPID" </dev/null >/dev/null 2>&1 &
+	pids+=($!)
+fi
 
 die() {
 	echo "demo: $*" >&2

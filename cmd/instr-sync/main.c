@@ -80,6 +80,8 @@ today_ist(void)
 	return (int32_t)(((long long)time(NULL) + 19800) / 86400);
 }
 
+static void check_args(struct is_opts *o, int sync, int bounds);
+
 static void
 parse_args(struct is_opts *o, int argc, char **argv)
 {
@@ -169,6 +171,13 @@ parse_args(struct is_opts *o, int argc, char **argv)
 		}
 	}
 	kp_opt_end(argc, argv, 0, level, usage);
+	check_args(o, sync, bounds);
+}
+
+/* The options that do not go together; then the mode. */
+static void
+check_args(struct is_opts *o, int sync, int bounds)
+{
 	if (sync && o->chain != NULL)
 		kp_die(KP_EXIT_PERM, "--chain and --sync do not go together");
 	if (sync && (o->segment || o->name || o->type ||
