@@ -34,7 +34,7 @@ case $B in /*) ;; *) B=$root/$B ;; esac
 export PATH=$B/bin:$PATH LC_ALL=C
 
 dir=$(mktemp -d /tmp/kitepipe-demo.XXXXXX)
-pids=()
+watcher=
 
 # descendants PID: PID's descendants, one a line, children first
 descendants() {
@@ -45,7 +45,14 @@ descendants() {
 	done
 }
 
-# stop: every process this script started (the watcher's too), then the
+# running PID: PID exists and is not a zombie
+running() {
+	local st=
+	read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# stop: every process this script started (the watcher first), then the
 # scratch dir; quiet when the terminal is gone (writes fail, never stop it)
 stop() {
 	local p all i
@@ -53,14 +60,16 @@ stop() {
 	trap '' INT TERM HUP
 	trap - EXIT
 	echo "demo: stopping" >&2 2>/dev/null
+	# (no "wait PID" in a trap: bash may wait there for any child)
+	[ -z "$watcher" ] || kill -TERM "$watcher" 2>/dev/null
 	all=$(descendants $$)
-	# the pipeline's members first (kite-stream drains, tick-publish
-	# flushes at EOF), then the rest
+	# all at once: kite-stream drains, tick-publish flushes, and
+	# nothing depends on the order
 	for p in $all; do
 		kill -TERM "$p" 2>/dev/null
 	done
 	for ((i = 0; i < 50; i++)); do
-		[ -z "$(for p in $all; do kill -0 "$p" 2>/dev/null && echo "$p"; done)" ] &&
+		[ -z "$(for p in $all; do running "$p" && echo "$p"; done)" ] &&
 			break
 		sleep 0.1
 	done
@@ -68,6 +77,12 @@ stop() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	# and until the grandchildren init inherited are reaped
+	for ((i = 0; i < 30; i++)); do
+		[ -z "$(for p in $all; do [ -e "/proc/$p" ] && echo "$p"; done)" ] &&
+			break
+		sleep 0.1
+	done
 	echo "demo: stopped; logs were in $dir (removed)" >&2 2>/dev/null
 	rm -rf "$dir"
 }
@@ -76,27 +91,35 @@ trap 'exit 0' INT TERM HUP
 
 # watch_make: when this script runs under make (its parent), stop it
 # (SIGTERM to $$) once make handles SIGINT, SIGTERM or SIGHUP, which it
-# shows by no longer catching that signal; or once make is gone.
+# shows by no longer catching that signal; or once make is gone.  Only
+# builtins (it sleeps by reading a FIFO nobody writes), so that it never
+# leaves a child behind when it is killed.
 watch_make() {
-	local mk=$1 want now
-	want=$(sigcgt "$mk") || return 0
-	while sleep 0.3; do
-		now=$(sigcgt "$mk") || break
+	local want
+	exec 9<>"$dir/watch.fifo"
+	sigcgt "$1" || return 0
+	want=$cgt
+	while ! read -r -t 0.3 -u 9 _; do
+		sigcgt "$1" || break
 		# SIGHUP, SIGINT, SIGTERM: bits 0, 1 and 14
-		(((want & 0x4003) == (now & 0x4003))) || break
+		(((want & 0x4003) == (cgt & 0x4003))) || break
 	done
 	kill -TERM $$ 2>/dev/null
 }
 
-# sigcgt PID: PID's caught signals (hex, as a shell number)
+# sigcgt PID: cgt=PID's caught signals (as a shell number); 1 when gone
 sigcgt() {
-	local v
-	v=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
-	[ -n "$v" ] && echo "0x$v"
+	local k v
+	cgt=
+	while read -r k v; do
+		[ "$k" = SigCgt: ] && cgt=0x$v
+	done <"/proc/$1/status" 2>/dev/null
+	[ -n "$cgt" ]
 }
 if [ "$(cat "/proc/$PPID/comm" 2>/dev/null)" = make ]; then
+	mkfifo "$dir/watch.fifo"
 	watch_make "$PPID" </dev/null >/dev/null 2>&1 &
-	pids+=($!)
+	watcher=$!
 fi
 
 die() {
@@ -132,7 +155,6 @@ command -v curl >/dev/null || die "curl missing (make deps)"
 # Redis -----------------------------------------------------------------
 redis-server --port 0 --unixsocket "$dir/redis.sock" --save '' \
 	--appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
-pids+=($!)
 for _ in $(seq 50); do
 	redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && break
 	sleep 0.1
@@ -145,7 +167,6 @@ export KITE_API_SECRET=kitesim-secret
 read -r -a sim_args <<<"${KP_DEMO_SIM_ARGS:-}"
 kite-sim -q -p 0 --port-file "$dir/sim.port" ${sim_args[@]+"${sim_args[@]}"} \
 	>"$dir/sim.out" 2>"$dir/sim.log" &
-pids+=($!)
 wait_for "$dir/sim.port" 10 kite-sim
 sim=$(cat "$dir/sim.port")
 export KITE_API_URL=http://127.0.0.1:$sim KITE_WS_URL=ws://127.0.0.1:$sim
@@ -182,7 +203,6 @@ exec 7>"$dir/stream.ready"
 (kite-stream -d 7 -f "$dir/subs" 2>"$dir/kite-stream.log" |
 	"${greeks[@]}" 2>"$dir/tick-greeks.log" |
 	tick-publish -H ticks:last 7>&- 2>"$dir/tick-publish.log") &
-pids+=($!)
 exec 7>&-
 wait_for "$dir/stream.ready" 20 "the kite-stream pipeline"
 
@@ -192,7 +212,6 @@ port=${KP_DEMO_PORT:-$(free_port 8080)}
 exec 8>"$dir/fanout.ready"
 ws-fanout -K "$dir/jwt.secret" -p "$port" --chain "$dir/chain.ndjson" \
 	-d 8 2>"$dir/ws-fanout.log" &
-pids+=($!)
 exec 8>&-
 wait_for "$dir/fanout.ready" 10 ws-fanout
 token=$("$root/examples/ws-fanout-token.sh" "$dir/jwt.secret" demo 480)
@@ -211,5 +230,4 @@ EOF
 
 # wait (not a foreground sleep) so that a signal is handled at once
 sleep "${KP_DEMO_SECONDS:-2147483647}" &
-pids+=($!)
 wait $!

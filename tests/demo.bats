@@ -17,12 +17,14 @@ setup() {
 
 teardown() {
 	[ -n "${DEMO:-}" ] && kill -TERM "$DEMO" 2>/dev/null || true
-	if [ -n "${MK:-}" ]; then
-		# a make demo that did not stop: its whole group goes
+	# a make demo that did not stop: its whole process group goes (never
+	# a pattern: an empty one would match every process)
+	if [[ ${MK:-} =~ ^[0-9]+$ ]] && [ "$MK" -gt 1 ]; then
 		kill -KILL -- "-$MK" 2>/dev/null || true
-		pkill -KILL -f "$DIR" 2>/dev/null || true
-		rm -rf "$DIR"
 	fi
+	case ${DIR:-} in
+	/tmp/kitepipe-demo.?*) rm -rf "$DIR" ;;
+	esac
 	[ -n "${DEMO:-}" ] && wait "$DEMO" 2>/dev/null || true
 }
 
@@ -128,7 +130,7 @@ demo_start() {
 # in_group: the names of the processes in make's group, and of any that
 # names the scratch dir
 in_group() {
-	ps -eo pid=,pgid=,comm=,args= | G=$MK D=$DIR awk \
+	ps -eo pid=,pgid=,comm=,args= | G=$MK D=${DIR:-/nonexistent} awk \
 		'$2 == ENVIRON["G"] || index($0, ENVIRON["D"]) { print $3 }'
 }
 
