@@ -241,9 +241,10 @@ check-threads: deps
 deps:
 	sh mk/deps.sh
 
-# The whole toolchain against kite-sim, until Ctrl-C (mk/demo.sh).
+# The whole toolchain against kite-sim, until Ctrl-C (mk/demo.sh; exec, so
+# that the SIGTERM make passes on reaches the script).
 demo: deps all
-	B='$(B)' bash mk/demo.sh
+	B='$(B)' exec bash mk/demo.sh
 
 bench: all
 	@if [ -e bench/run ]; then \

@@ -11,8 +11,14 @@
 #   ws-fanout with a demo HS256 key
 #
 # It prints the URL of the live option-chain page (with a demo token) and
-# a redis-cli line to watch the ticks.  Ctrl-C (or SIGTERM) stops
-# everything and leaves no process behind.
+# a redis-cli line to watch the ticks.  Ctrl-C, SIGTERM or SIGHUP (the
+# terminal closing), to this script or to the make running it, stop
+# everything, at any point of the start: every process it started is
+# stopped (SIGTERM, then SIGKILL after 5 s) and the scratch dir removed.
+# GNU make passes SIGTERM on to its recipe but keeps SIGINT and SIGHUP to
+# itself (it expects the terminal to have sent them to the whole process
+# group) and waits for the recipe: a watcher notices that make has
+# stopped catching them (its SigCgt in /proc) and stops the demo.
 #
 # Environment: B (build dir, default build); KP_DEMO_SECONDS: stop by
 # itself after that many seconds (the test uses it); KP_DEMO_PORT: the
@@ -28,24 +34,93 @@ case $B in /*) ;; *) B=$root/$B ;; esac
 export PATH=$B/bin:$PATH LC_ALL=C
 
 dir=$(mktemp -d /tmp/kitepipe-demo.XXXXXX)
-pids=()
+watcher=
 
+# descendants PID: PID's descendants, one a line, children first
+descendants() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# running PID: PID exists and is not a zombie
+running() {
+	local st=
+	read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+# stop: every process this script started (the watcher first), then the
+# scratch dir; quiet when the terminal is gone (writes fail, never stop it)
 stop() {
-	local p
-	trap - EXIT INT TERM
-	echo "demo: stopping" >&2
-	for p in "${pids[@]}"; do
-		pkill -TERM -P "$p" 2>/dev/null || true
-		kill -TERM "$p" 2>/dev/null || true
+	local p all i
+	set +e
+	trap '' INT TERM HUP
+	trap - EXIT
+	echo "demo: stopping" >&2 2>/dev/null
+	# (no "wait PID" in a trap: bash may wait there for any child)
+	[ -z "$watcher" ] || kill -TERM "$watcher" 2>/dev/null
+	all=$(descendants $$)
+	# all at once: kite-stream drains, tick-publish flushes, and
+	# nothing depends on the order
+	for p in $all; do
+		kill -TERM "$p" 2>/dev/null
 	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(for p in $all; do running "$p" && echo "$p"; done)" ] &&
+			break
+		sleep 0.1
 	done
-	echo "demo: stopped; logs were in $dir" >&2
+	for p in $all; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	# and until the grandchildren init inherited are reaped
+	for ((i = 0; i < 30; i++)); do
+		[ -z "$(for p in $all; do [ -e "/proc/$p" ] && echo "$p"; done)" ] &&
+			break
+		sleep 0.1
+	done
+	echo "demo: stopped; logs were in $dir (removed)" >&2 2>/dev/null
 	rm -rf "$dir"
 }
 trap stop EXIT
-trap 'exit 0' INT TERM
+trap 'exit 0' INT TERM HUP
+
+# watch_make: when this script runs under make (its parent), stop it
+# (SIGTERM to $$) once make handles SIGINT, SIGTERM or SIGHUP, which it
+# shows by no longer catching that signal; or once make is gone.  Only
+# builtins (it sleeps by reading a FIFO nobody writes), so that it never
+# leaves a child behind when it is killed.
+watch_make() {
+	local want
+	exec 9<>"$dir/watch.fifo"
+	sigcgt "$1" || return 0
+	want=$cgt
+	while ! read -r -t 0.3 -u 9 _; do
+		sigcgt "$1" || break
+		# SIGHUP, SIGINT, SIGTERM: bits 0, 1 and 14
+		(((want & 0x4003) == (cgt & 0x4003))) || break
+	done
+	kill -TERM $$ 2>/dev/null
+}
+
+# sigcgt PID: cgt=PID's caught signals (as a shell number); 1 when gone
+sigcgt() {
+	local k v
+	cgt=
+	while read -r k v; do
+		[ "$k" = SigCgt: ] && cgt=0x$v
+	done <"/proc/$1/status" 2>/dev/null
+	[ -n "$cgt" ]
+}
+if [ "$(cat "/proc/$PPID/comm" 2>/dev/null)" = make ]; then
+	mkfifo "$dir/watch.fifo"
+	watch_make "$PPID" </dev/null >/dev/null 2>&1 &
+	watcher=$!
+fi
 
 die() {
 	echo "demo: $*" >&2
@@ -80,7 +155,6 @@ command -v curl >/dev/null || die "curl missing (make deps)"
 # Redis -----------------------------------------------------------------
 redis-server --port 0 --unixsocket "$dir/redis.sock" --save '' \
 	--appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
-pids+=($!)
 for _ in $(seq 50); do
 	redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && break
 	sleep 0.1
@@ -93,7 +167,6 @@ export KITE_API_SECRET=kitesim-secret
 read -r -a sim_args <<<"${KP_DEMO_SIM_ARGS:-}"
 kite-sim -q -p 0 --port-file "$dir/sim.port" ${sim_args[@]+"${sim_args[@]}"} \
 	>"$dir/sim.out" 2>"$dir/sim.log" &
-pids+=($!)
 wait_for "$dir/sim.port" 10 kite-sim
 sim=$(cat "$dir/sim.port")
 export KITE_API_URL=http://127.0.0.1:$sim KITE_WS_URL=ws://127.0.0.1:$sim
@@ -130,7 +203,6 @@ exec 7>"$dir/stream.ready"
 (kite-stream -d 7 -f "$dir/subs" 2>"$dir/kite-stream.log" |
 	"${greeks[@]}" 2>"$dir/tick-greeks.log" |
 	tick-publish -H ticks:last 7>&- 2>"$dir/tick-publish.log") &
-pids+=($!)
 exec 7>&-
 wait_for "$dir/stream.ready" 20 "the kite-stream pipeline"
 
@@ -140,7 +212,6 @@ port=${KP_DEMO_PORT:-$(free_port 8080)}
 exec 8>"$dir/fanout.ready"
 ws-fanout -K "$dir/jwt.secret" -p "$port" --chain "$dir/chain.ndjson" \
 	-d 8 2>"$dir/ws-fanout.log" &
-pids+=($!)
 exec 8>&-
 wait_for "$dir/fanout.ready" 10 ws-fanout
 token=$("$root/examples/ws-fanout-token.sh" "$dir/jwt.secret" demo 480)
@@ -159,5 +230,4 @@ EOF
 
 # wait (not a foreground sleep) so that a signal is handled at once
 sleep "${KP_DEMO_SECONDS:-2147483647}" &
-pids+=($!)
 wait $!

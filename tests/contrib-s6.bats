@@ -1,12 +1,13 @@
 #!/usr/bin/env bats
 # contrib/s6 under a real s6-svscan: kite-sim, the ingest pipeline
-# (kite-stream | tick-publish into a private redis-server) and ws-fanout
-# come up and signal readiness, a killed kite-stream is restarted, and a
+# (kite-stream | tick-publish into a private redis-server), ws-fanout and
+# order-exec come up and signal readiness, a killed kite-stream is restarted, and a
 # clean shutdown leaves no process behind.
 
 load helper
 load services
 load kite-sim
+load order-exec
 bats_require_minimum_version 1.5.0
 
 setup() {
@@ -29,6 +30,8 @@ setup() {
 	printf '%s' "$REDIS_URL" >"$E/REDIS_URL"
 	printf '%s' "$wsport" >"$E/KITEPIPE_WS_PORT"
 	printf '%s' "$T/subs" >"$E/KITEPIPE_SUBS"
+	printf '%s' "http://127.0.0.1:$simport" >"$E/KITE_API_URL"
+	printf '%s' "$T/state" >"$E/KITEPIPE_STATE"
 	head -c 48 /dev/urandom | base64 >"$T/jwt.secret"
 	printf '%s' "$T/jwt.secret" >"$E/KITEPIPE_JWT_SECRET_FILE"
 	printf '256265 full\n408065 quote\n' >"$T/subs"
@@ -59,6 +62,7 @@ teardown() {
 	# the services' own command lines do not name $SVC
 	pkill -9 -f "kite-sim -d 3 -p $simport\$" 2>/dev/null || true
 	pkill -9 -f "kite-stream -d 3 -f $T/subs" 2>/dev/null || true
+	pkill -9 -f "order-exec -d 3 -j $T/state/" 2>/dev/null || true
 	kp_services_stop
 }
 
@@ -101,6 +105,14 @@ gone() {
 	up kite-sim
 	up kitepipe-stream
 	up ws-fanout
+	up order-exec
+	# order-exec takes an intent on its socket and places it with the
+	# supervised kite-sim; its journal is in the state directory
+	place s6o1 | timeout 30 oe-uclient "$T/state/order-exec.sock" >"$T/answers"
+	jq -e -s 'length == 1 and .[0].result == "placed"' "$T/answers"
+	KITE_API_URL=http://127.0.0.1:$simport KITE_API_KEY=s6key \
+		KITE_ACCESS_TOKEN=s6-access-token one_order_each "$T/answers" s6o1
+	[ -s "$T/state/orders.journal" ]
 	# ticks reach Redis through the supervised pipeline
 	timeout 20 redis-cli -s "${REDIS_URL#unix://}" --raw \
 		SUBSCRIBE ticks:256265 | head -n 6 >"$T/sub" || true
@@ -131,9 +143,9 @@ gone() {
 	[ "$(cat "/proc/$new/comm")" = kite-stream ]
 	tp=$(desc "$new")
 	# clean shutdown: everything exits, nothing is left
-	pids="$(pid_of kite-sim) $new $(pid_of ws-fanout)"
+	pids="$(pid_of kite-sim) $new $(pid_of ws-fanout) $(pid_of order-exec)"
 	pids="$pids $tp"
-	[ "$(wc -w <<<"$pids")" -ge 5 ]
+	[ "$(wc -w <<<"$pids")" -ge 6 ]
 	s6-svscanctl -t "$SVC"
 	gone "$SCAN_PID"
 	SCAN_PID=
@@ -142,6 +154,9 @@ gone() {
 	[ -z "$(pgrep -f "kite-sim -d 3 -p $simport\$")" ]
 	[ -z "$(pgrep -f "kite-stream -d 3 -f $T/subs")" ]
 	[ -z "$(pgrep -f "s6-log .*$SVC")" ]
+	[ -z "$(pgrep -f "order-exec -d 3 -j $T/state/")" ]
+	# order-exec drained and removed its socket
+	[ ! -e "$T/state/order-exec.sock" ]
 	# tick-publish drained: the last line in its log is not an error
 	run ! grep -q 'tick-publish: fatal' "$SVC/kitepipe-stream/log/main/current"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # make demo (mk/demo.sh): everything comes up, ticks flow from kite-sim
 # through the pipeline into Redis and out of ws-fanout, the printed URL
-# and redis-cli line work, and stopping leaves no process behind.
+# and redis-cli line work, and stopping leaves no process behind: SIGINT,
+# SIGTERM and SIGHUP to make or to mk/demo.sh, and the terminal closing.
 
 load helper
 bats_require_minimum_version 1.5.0
@@ -16,6 +17,14 @@ setup() {
 
 teardown() {
 	[ -n "${DEMO:-}" ] && kill -TERM "$DEMO" 2>/dev/null || true
+	# a make demo that did not stop: its whole process group goes (never
+	# a pattern: an empty one would match every process)
+	if [[ ${MK:-} =~ ^[0-9]+$ ]] && [ "$MK" -gt 1 ]; then
+		kill -KILL -- "-$MK" 2>/dev/null || true
+	fi
+	case ${DIR:-} in
+	/tmp/kitepipe-demo.?*) rm -rf "$DIR" ;;
+	esac
 	[ -n "${DEMO:-}" ] && wait "$DEMO" 2>/dev/null || true
 }
 
@@ -88,4 +97,126 @@ teardown() {
 			false
 		fi
 	done
+}
+
+# demo_start: make demo in a process group of its own (job control: make
+# is its leader, and SIGINT is not ignored as in a plain background job),
+# until it prints its banner; sets MK (make's pid = the group), DIR (the
+# scratch dir) and SCRIPT (mk/demo.sh's pid).
+demo_start() {
+	set -m
+	KP_DEMO_SECONDS=600 KP_DEMO_PORT=$(( 10000 + RANDOM % 20000 )) \
+		make -s -C "$KP_ROOT" demo B="$B" >"$T/out" 2>"$T/err" 3>&- &
+	MK=$!
+	DIR=/nonexistent
+	set +m
+	DEMO=$MK
+	for _ in $(seq 600); do
+		grep -q 'Ctrl-C stops everything' "$T/out" && break
+		kill -0 "$MK" 2>/dev/null || { cat "$T/err" >&2; return 1; }
+		sleep 0.1
+	done
+	grep -q 'Ctrl-C stops everything' "$T/out" || { cat "$T/err" >&2; return 1; }
+	DIR=$(sed -n 's/^kitepipe demo is running (scratch dir \(.*\))\.$/\1/p' "$T/out")
+	[ -d "$DIR" ]
+	SCRIPT=$(pgrep -P "$MK" -f 'mk/demo.sh')
+	# every part runs in make's process group
+	for p in kite-sim redis-server kite-stream tick-greeks tick-publish \
+		ws-fanout; do
+		in_group | grep -q "^$p\$" || { echo "$p not running" >&2; return 1; }
+	done
+}
+
+# in_group: the names of the processes in make's group, and of any that
+# names the scratch dir
+in_group() {
+	ps -eo pid=,pgid=,comm=,args= | G=$MK D=${DIR:-/nonexistent} awk \
+		'$2 == ENVIRON["G"] || index($0, ENVIRON["D"]) { print $3 }'
+}
+
+# demo_stopped: make exits within 20 s; nothing of the demo is left and
+# its scratch dir is gone
+demo_stopped() {
+	local left
+	for _ in $(seq 200); do
+		kill -0 "$MK" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$MK" 2>/dev/null; then
+		echo "make demo still running after 20 s: $(in_group | tr '\n' ' ')" >&2
+		return 1
+	fi
+	wait "$MK" || true
+	DEMO=
+	left=$(in_group)
+	[ -z "$left" ] || { echo "left behind: $left" >&2; return 1; }
+	[ ! -e "$DIR" ] || { echo "$DIR is still there" >&2; return 1; }
+	# (no terminal, no message: demo_stopped_quiet)
+	[ -n "${QUIET:-}" ] || grep -q 'demo: stopped' "$T/err"
+}
+
+@test "demo: SIGINT to make, then to the script, stops everything" {
+	demo_start
+	kill -INT "$MK"
+	demo_stopped
+	demo_start
+	kill -INT "$SCRIPT"
+	demo_stopped
+}
+
+@test "demo: SIGTERM to make, then to the script, stops everything" {
+	demo_start
+	kill -TERM "$MK"
+	demo_stopped
+	demo_start
+	kill -TERM "$SCRIPT"
+	demo_stopped
+}
+
+@test "demo: SIGHUP to make, then to the script, stops everything" {
+	demo_start
+	kill -HUP "$MK"
+	demo_stopped
+	demo_start
+	kill -HUP "$SCRIPT"
+	demo_stopped
+}
+
+@test "demo: the terminal closing stops everything" {
+	require_cmd python3 python3
+	# make demo on a pseudo-terminal of its own (make leads its session);
+	# closing the master hangs the terminal up: SIGHUP to the foreground
+	# group and to make
+	python3 - "$KP_ROOT" "$B" "$T/tty" >"$T/mk.pid" 2>"$T/py.err" <<'PY' &
+import os, pty, sys, time
+root, b, log = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["KP_DEMO_SECONDS"] = "600"
+    os.execvp("make", ["make", "-s", "-C", root, "demo", "B=" + b])
+print(pid, flush=True)
+out, end = b"", time.time() + 60
+while b"Ctrl-C stops everything" not in out and time.time() < end:
+    try:
+        out += os.read(fd, 4096)
+    except OSError:
+        break
+open(log, "wb").write(out)
+time.sleep(0.5)
+os.close(fd)
+os.waitpid(pid, 0)
+PY
+	PY=$!
+	for _ in $(seq 600); do
+		[ -s "$T/tty" ] && break
+		sleep 0.1
+	done
+	MK=$(cat "$T/mk.pid")
+	DIR=$(tr -d '\r' <"$T/tty" |
+		sed -n 's/^kitepipe demo is running (scratch dir \(.*\))\.$/\1/p')
+	[ -n "$DIR" ] || { cat "$T/tty" "$T/py.err" >&2; false; }
+	in_group | grep -qx ws-fanout
+	in_group | grep -qx kite-stream
+	QUIET=1 demo_stopped
+	wait "$PY"
 }

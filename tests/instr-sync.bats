@@ -471,3 +471,56 @@ synced() {
 	[[ "$output" == *"--max-deactivate PCT"* ]]
 	[[ "$output" == *"--allow-bad N"* ]]
 }
+
+# pv FILE NAME: the value of kitepipe_instr_sync_NAME in a textfile
+pv() {
+	awk -v m="kitepipe_instr_sync_$2" '$1 == m { print $2 }' "$1"
+}
+
+# prom_is_last_run FILE: FILE's counts are the newest sync_runs row's
+prom_is_last_run() {
+	local row
+	row=$(q "SELECT rows||' '||bad||' '||added||' '||changed||' '||reused||' '||deactivated||' '||unchanged FROM sync_runs ORDER BY id DESC LIMIT 1")
+	[ "$(pv "$1" rows) $(pv "$1" bad) $(pv "$1" added) $(pv "$1" changed) $(pv "$1" reused) $(pv "$1" deactivated) $(pv "$1" unchanged)" = "$row" ] ||
+		{ echo "textfile: $(grep -v '^#' "$1" | tr '\n' ' ') db: $row" >&2; return 1; }
+}
+
+@test "-P and KITEPIPE_PROM_FILE: the last run's time, exit code and counts as a Prometheus textfile" {
+	fresh_db
+	instr_gen 500 >"$T/d1.csv"
+	t0=$(date +%s)
+	instr-sync --sync -f "$T/d1.csv" -P "$T/is.prom"
+	prom_check "$T/is.prom"
+	prom_is_last_run "$T/is.prom"
+	[ "$(pv "$T/is.prom" last_exit_code)" = 0 ]
+	[ "$(pv "$T/is.prom" added)" = 500 ]
+	ts=$(pv "$T/is.prom" last_run_timestamp_seconds)
+	awk -v ts="$ts" -v t0="$t0" -v t1="$(date +%s)" \
+		'BEGIN { exit !(ts >= t0 && ts <= t1 + 1) }'
+	# day 2, through the environment: changes and a vanished row
+	instr_gen 500 1 | grep -v '^20000005,' >"$T/d2.csv"
+	KITEPIPE_PROM_FILE=$T/is.prom instr-sync --sync -f "$T/d2.csv"
+	prom_check "$T/is.prom"
+	prom_is_last_run "$T/is.prom"
+	[ "$(pv "$T/is.prom" deactivated)" = 1 ]
+	[ "$(pv "$T/is.prom" changed)" -gt 0 ]
+	# a refused run (a rejected row): exit 1 and its counts
+	{ cat "$T/d1.csv"; sed -n 5p "$T/d1.csv"; } >"$T/dup.csv"
+	run instr-sync --sync -f "$T/dup.csv" -P "$T/is.prom"
+	[ "$status" -eq 1 ]
+	[ "$(pv "$T/is.prom" last_exit_code)" = 1 ]
+	[ "$(pv "$T/is.prom" bad)" = 1 ]
+	prom_is_last_run "$T/is.prom"
+	# no database: exit 111, recorded; the flag wins over the environment
+	KITEPIPE_PROM_FILE=$T/other.prom \
+		run instr-sync --sync --db "postgresql:///nodb?host=$T/none" \
+		-f "$T/d1.csv" -P "$T/is.prom"
+	[ "$status" -eq 111 ]
+	[ "$(pv "$T/is.prom" last_exit_code)" = 111 ]
+	[ ! -e "$T/other.prom" ]
+	prom_check "$T/is.prom"
+	# not a sync: rows written, no sync counts
+	instr-sync -f "$T/d1.csv" -P "$T/list.prom" >/dev/null
+	[ "$(pv "$T/list.prom" rows)" = 500 ]
+	[ "$(pv "$T/list.prom" added)" = 0 ]
+}

@@ -507,6 +507,7 @@ is_sync(struct is_sink *s, const char *source, uint64_t bad)
 	kp_pg_exec(c, "SET client_min_messages = warning", NULL, "set", NULL);
 	rc = txn(c, s, source, bad, cnt, t0, &refused);
 	PQfinish(c);
+	memcpy(s->cnt, cnt, sizeof s->cnt);
 	if (rc != 0)
 		return rc;
 	if (refused)

@@ -31,6 +31,7 @@ struct is_opts {
 	int dry_run, no_wait;
 	double max_deactivate;		/* --max-deactivate, % of active */
 	long long allow_bad;		/* --allow-bad N rejected rows */
+	const char *prom;		/* -P FILE: the run's metrics */
 };
 
 /* input.c: the dump's bytes (plain or gzip) into the parser. */
@@ -76,6 +77,10 @@ struct is_sink {
 	uint32_t *toks;
 	size_t ntoks, captoks;
 	int feeding;			/* the parser has had bytes */
+	/* the run, for -P: sync counts (added, reused, changed, unchanged,
+	 * deactivated, repeated tokens) and a 304 */
+	long long cnt[6];
+	int not_modified;
 };
 
 /* Whether a row passes the filters of o. */
@@ -103,5 +108,10 @@ int is_sync_row(struct is_sink *s, const struct kp_instr *in);
  * active rows to deactivate than --max-deactivate, and nothing changes
  * (the run is recorded as refused).  Return an exit code. */
 int is_sync(struct is_sink *s, const char *source, uint64_t bad);
+
+/* prom.c: write the run's metrics to o->prom (when set); t0 is the
+ * run's start (Unix time, seconds). */
+void is_prom(const struct is_sink *s, const struct kp_instr_counts *n,
+    int code, double t0);
 
 #endif

@@ -56,9 +56,13 @@ usage(FILE *f)
 	    "  --allow-bad N      commit despite up to N rejected rows (bad,\n"
 	    "                     repeated, or a last row cut short); more:\n"
 	    "                     refuse, exit 1 (default 0)\n"
+	    "  -P, --prom-file FILE\n"
+	    "                     write the run's time, exit code and counts\n"
+	    "                     as a Prometheus textfile\n"
 	    "  -q, -v             quieter, louder; -h this help\n\n"
 	    "Environment: KITE_API_URL, KITE_API_KEY, KITE_ACCESS_TOKEN(_FILE),\n"
-	    "DATABASE_URL, PG*, INSTR_SYNC_TIMEOUT, INSTR_SYNC_RETRIES.\n"
+	    "DATABASE_URL, PG*, INSTR_SYNC_TIMEOUT, INSTR_SYNC_RETRIES,\n"
+	    "KITEPIPE_PROM_FILE (-P).\n"
 	    "Exit: 0 ok (or nothing new), 1 some rows rejected, 100 usage or\n"
 	    "permanent error, 111 temporary error (network, HTTP, database).\n"
 	    "See instr-sync(1).\n", f);
@@ -75,6 +79,8 @@ today_ist(void)
 {
 	return (int32_t)(((long long)time(NULL) + 19800) / 86400);
 }
+
+static void check_args(struct is_opts *o, int sync, int bounds);
 
 static void
 parse_args(struct is_opts *o, int argc, char **argv)
@@ -100,6 +106,7 @@ parse_args(struct is_opts *o, int argc, char **argv)
 		{ "no-wait", no_argument, NULL, O_NOWAIT },
 		{ "max-deactivate", required_argument, NULL, O_MAXDEACT },
 		{ "allow-bad", required_argument, NULL, O_ALLOWBAD },
+		{ "prom-file", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,10 +114,11 @@ parse_args(struct is_opts *o, int argc, char **argv)
 	};
 	int c, level = KP_LOG_INFO, sync = 0, bounds = 0;
 
-	while ((c = getopt_long(argc, argv, "+f:x:qvh", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:x:P:qvh", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
 		case 'x': o->exchange = optarg; break;
+		case 'P': o->prom = optarg; break;
 		case O_SEGMENT: o->segment = optarg; break;
 		case O_NAME: o->name = optarg; break;
 		case O_TYPE: o->type = optarg; break;
@@ -163,6 +171,13 @@ parse_args(struct is_opts *o, int argc, char **argv)
 		}
 	}
 	kp_opt_end(argc, argv, 0, level, usage);
+	check_args(o, sync, bounds);
+}
+
+/* The options that do not go together; then the mode. */
+static void
+check_args(struct is_opts *o, int sync, int bounds)
+{
 	if (sync && o->chain != NULL)
 		kp_die(KP_EXIT_PERM, "--chain and --sync do not go together");
 	if (sync && (o->segment || o->name || o->type ||
@@ -280,10 +295,14 @@ main(int argc, char **argv)
 	struct is_fetch *f = NULL;
 	struct is_in in;
 	char source[512];
+	struct timespec t0;
 	int code = 0, rc;
 
 	kp_log_init(IS_PROG);
 	kp_fds_ensure();
+	clock_gettime(CLOCK_REALTIME, &t0);
+	memset(&n, 0, sizeof n);
+	o.prom = kp_env("KITEPIPE_PROM_FILE");
 	o.today = today_ist();
 	o.api_url = kp_env("KITE_API_URL");
 	if (o.api_url == NULL)
@@ -327,6 +346,7 @@ main(int argc, char **argv)
 		if (rc == 1) {
 			kp_debug("%s: not modified since the cached copy; "
 			    "nothing to do", source);
+			s.not_modified = 1;
 			code = finish_output(&s, KP_EXIT_OK);
 			goto done;
 		}
@@ -361,6 +381,7 @@ main(int argc, char **argv)
 	if (f != NULL && (code == KP_EXIT_OK || code == KP_EXIT_REJECTED))
 		is_fetch_commit(f);
 done:
+	is_prom(&s, &n, code, (double)t0.tv_sec + (double)t0.tv_nsec / 1e9);
 	is_fetch_free(f);
 	is_in_free(&in);
 	kp_out_free(&s.out);
