@@ -64,6 +64,8 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
 		{ "dump-cut", KP_SIMCTL_DUMP_CUT },
 		{ "dump-corrupt", KP_SIMCTL_DUMP_CORRUPT },
+		{ "revoke", KP_SIMCTL_REVOKE },
+		{ "restore", KP_SIMCTL_RESTORE },
 	};
 	char buf[256], *w[WORDS] = { NULL }, *save = NULL;
 	size_t i, n = strlen(line);
@@ -128,8 +130,15 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		break;
 	case KP_SIMCTL_FREEZE_QTY:
 		want = 2;
-		if (w[1] == NULL || strlen(w[1]) >= sizeof(c->word) ||
+		if (w[1] == NULL || strlen(w[1]) >= 48 ||
 		    count(w[2], 0, &c->n) < 0 || c->n > INT32_MAX)
+			return -1;
+		memcpy(c->word, w[1], strlen(w[1]) + 1);
+		break;
+	case KP_SIMCTL_REVOKE:
+	case KP_SIMCTL_RESTORE:
+		want = 1;
+		if (w[1] == NULL || strlen(w[1]) >= sizeof(c->word))
 			return -1;
 		memcpy(c->word, w[1], strlen(w[1]) + 1);
 		break;
