@@ -156,6 +156,28 @@ no_secrets() {
 	no_secrets
 }
 
+@test "accounts: a revoked account comes back on SIGHUP, with -S fill taking its instruments back" {
+	start_sim
+	ks_start -A "$T/accounts" -N 8 -f "$T/toks"
+	eventually 20 has '.type=="status" and .event=="subscribed"' 6
+	sim_ctl "revoke $KITE_API_KEY"
+	eventually 10 has '.event=="account" and .account=="a1" and .state=="failed"'
+	# fill: a2 full (24), the rest on a3
+	eventually 10 subs_eq key2 24
+	eventually 10 subs_eq key3 16
+	sim_ctl "restore $KITE_API_KEY"
+	sleep 1
+	run has '.event=="account" and .state=="restored"'
+	[ "$status" -ne 0 ]
+	kill -HUP "$KS_PID"
+	eventually 15 has '.event=="account" and .account=="a1" and .state=="restored"'
+	eventually 10 subs_eq "$KITE_API_KEY" 24
+	eventually 10 subs_eq key2 16
+	eventually 10 subs_eq key3 0
+	ks_stop
+	no_secrets
+}
+
 @test "accounts: a connection failing past -F fails its account over" {
 	# one connection a key at kite-sim: a1's second one is refused (429)
 	start_sim --max-conns 1
