@@ -1,30 +1,25 @@
 #!/bin/sh
 # two-keys.sh: more instruments than one API key may stream (3 x 3000):
-# two API keys, each with its own kite-stream and half of the
-# subscriptions, each feeding its own tick-greeks | tick-publish into the
-# same Redis (Redis is where they meet; consumers never know there were
-# two).  Index underlyings (tokens 256265 and 260105, when listed) go to
-# both halves, since tick-greeks needs an option's underlying in its own
-# stream.  Each ENVFILE sets KITE_API_KEY and KITE_ACCESS_TOKEN_FILE (and
-# KITE_WS_URL); SIGTERM stops everything.
+# one kite-stream over several accounts (kite-stream -A), the
+# instruments balanced over them, into tick-greeks | tick-publish and
+# Redis.  When an account fails (its token refused, its connections
+# down), its instruments move to the others within seconds, each move a
+# "moved" status line (published on kitepipe:status); those that fit
+# nowhere are named in an "unplaced" one.  Rewriting an account's token
+# file brings it back, and it takes its share again without a gap.
+# ACCOUNTS has one "NAME API_KEY TOKEN_FILE" a line (kite-stream(1));
+# KITE_WS_URL and REDIS_URL as usual.  SIGTERM stops everything.
 #
-# usage: examples/two-keys.sh ENVFILE1 ENVFILE2 SUBSCRIPTIONS INSTRUMENTS
-# Uses REDIS_URL.
+# usage: examples/two-keys.sh ACCOUNTS SUBSCRIPTIONS INSTRUMENTS
 set -eu
-[ $# -eq 4 ] || { echo "usage: $0 ENV1 ENV2 SUBSCRIPTIONS INSTRUMENTS" >&2; exit 100; }
+[ $# -eq 3 ] || { echo "usage: $0 ACCOUNTS SUBSCRIPTIONS INSTRUMENTS" >&2; exit 100; }
 dir=$(mktemp -d)
-# stopping kite-stream stops the rest: EOF flows down each pipeline
-trap 'pkill -TERM -f "kite-stream -q -f $dir/subs"; wait; rm -rf "$dir"' EXIT
+mkfifo "$dir/ticks"
+kite-stream -q -A "$1" -S balance -f "$2" >"$dir/ticks" &
+ks=$!
+# stopping kite-stream stops the rest: EOF flows down the pipeline
+trap 'kill -TERM $ks 2>/dev/null || true; wait; rm -rf "$dir"' EXIT
 trap 'exit 0' TERM INT
-sed 's/#.*//' "$3" | awk -v d="$dir" 'NF {
-	if ($1 == 256265 || $1 == 260105) { print > (d "/subs1"); print > (d "/subs2") }
-	else print > (d "/subs" (n++ % 2 + 1)) }'
-half() {
-	(set -a; . "$1"; exec kite-stream -q -f "$2") |
-		tick-greeks -Q -i "$3" | tick-publish -q -H ticks:last -f 'kitepipe:{type}'
-}
-half "$1" "$dir/subs1" "$4" &
-p1=$!
-half "$2" "$dir/subs2" "$4" &
-p2=$!
-wait $p1 $p2
+tick-greeks -Q -i "$3" <"$dir/ticks" |
+	tick-publish -q -H ticks:last -f 'kitepipe:{type}' &
+wait

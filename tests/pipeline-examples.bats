@@ -139,27 +139,35 @@ teardown() {
 	done <"$T/opts"
 }
 
-@test "two-keys.sh: two kite-streams, half the subscriptions each, one Redis" {
+@test "two-keys.sh: one kite-stream over two accounts, balanced, one Redis; an account revoked" {
 	kp_redis_start
-	sim_start
+	printf 'tok2-0123456789\n' >"$T/t2"
+	sim_start --account "key2:$T/t2"
 	instr-sync >"$T/ins"
-	printf 'KITE_API_KEY=%s\nKITE_ACCESS_TOKEN=%s\nKITE_WS_URL=%s\n' \
-		"$KITE_API_KEY" "$KITE_ACCESS_TOKEN" "$KITE_WS_URL" >"$T/env1"
-	cp "$T/env1" "$T/env2"
+	printf '%s\n' "$KITE_ACCESS_TOKEN" >"$T/t1"
+	printf 'one %s %s\ntwo key2 %s\n' "$KITE_API_KEY" "$T/t1" "$T/t2" >"$T/accounts"
 	jq -r 'select(.name == "NIFTY" and .instrument_type != "FUT") | .instrument_token' "$T/ins" |
 		head -n 6 >"$T/subs"
 	echo 256265 >>"$T/subs"
-	"$KP_ROOT/examples/two-keys.sh" "$T/env1" "$T/env2" "$T/subs" "$T/ins" &
+	"$KP_ROOT/examples/two-keys.sh" "$T/accounts" "$T/subs" "$T/ins" &
 	BG=$!
 	want=$(sort -u "$T/subs" | wc -l)
 	all_in() { [ "$(redis-cli -s "${REDIS_URL#unix://}" HLEN ticks:last)" -eq "$want" ]; }
 	eventually 30 all_in
-	# two ticker connections, one per kite-stream
-	[ "$(curl -fsS -H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
-		"$KITE_API_URL/sim/state" | jq .ticker.connections)" -eq 2 ]
+	# both accounts streaming, 4 and 3 instruments
+	subs_of() {
+		sim_ctl status | sed 's/^ok //' |
+			jq --arg k "$1" '.accounts[] | select(.key == $k) | .subscriptions | add // 0'
+	}
+	[ "$(subs_of "$KITE_API_KEY")" -eq 4 ]
+	[ "$(subs_of key2)" -eq 3 ]
+	# one revoked: all of them on the other
+	sim_ctl 'revoke key2'
+	all_on_one() { [ "$(subs_of "$KITE_API_KEY")" -eq 7 ]; }
+	eventually 15 all_on_one
 	kill -TERM "$BG"
 	wait "$BG"
 	BG=
-	run pgrep -f "kite-stream -q -f /tmp/tmp"
+	run pgrep -f "kite-stream -q -A $T/accounts"
 	[ "$status" -ne 0 ]
 }

@@ -81,7 +81,9 @@ status_json(struct sim *s, struct kp_buf *b)
 	sim_kv_u64(b, ",\"dropped\":", st.dropped);
 	sim_kv_u64(b, ",\"malformed\":", st.malformed);
 	sim_kv_u64(b, ",\"bad_requests\":", st.bad_requests);
-	kp_buf_addstr(b, "}}");
+	kp_buf_addc(b, '}');
+	sim_accounts_json(s, b);
+	kp_buf_addc(b, '}');
 }
 
 static int
@@ -95,7 +97,7 @@ answer(struct kp_buf *b, int rc, const char *cmd)
 		    "refuse-auth on|off, http-429 P, http-5xx P, delay-ms N, "
 		    "ambiguous N MS|never, book-lag-ms N, "
 		    "child-margin-fail N, freeze-qty NAME N, message TEXT, "
-		    "clear, status)");
+		    "revoke KEY, restore KEY, clear, status)");
 		return -1;
 	}
 	kp_buf_addstr(b, "ok");
@@ -178,6 +180,12 @@ sim_control(struct sim *s, const char *line, struct kp_buf *b)
 		break;
 	case KP_SIMCTL_FREEZE_QTY:
 		if (sim_set_freeze(s, c.word, (int32_t)c.n) == 0)
+			return answer(b, -1, line);
+		break;
+	case KP_SIMCTL_REVOKE:
+	case KP_SIMCTL_RESTORE:
+		if (sim_account_revoke(s, c.word, c.cmd ==
+		    KP_SIMCTL_REVOKE) < 0)
 			return answer(b, -1, line);
 		break;
 	case KP_SIMCTL_CLEAR:

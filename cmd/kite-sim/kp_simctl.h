@@ -28,7 +28,9 @@ enum kp_simctl_cmd {
 	KP_SIMCTL_CHILD_MARGIN_FAIL,	/* n (0: off) */
 	KP_SIMCTL_FREEZE_QTY,		/* word (name), n (0: none) */
 	KP_SIMCTL_DUMP_CUT,		/* n bytes (0: off) */
-	KP_SIMCTL_DUMP_CORRUPT		/* on */
+	KP_SIMCTL_DUMP_CORRUPT,		/* on */
+	KP_SIMCTL_REVOKE,		/* word (an API key) */
+	KP_SIMCTL_RESTORE		/* word (an API key) */
 };
 
 /* The largest count or number of milliseconds a command takes. */
@@ -40,7 +42,8 @@ struct kp_simctl {
 	double p;		/* a probability, 0 to 1 */
 	bool on;
 	const char *text;	/* KP_SIMCTL_MESSAGE: points into the line */
-	char word[48];		/* KP_SIMCTL_FREEZE_QTY: the name */
+	char word[64];		/* FREEZE_QTY: the name; REVOKE, RESTORE:
+				 * the API key */
 };
 
 /*

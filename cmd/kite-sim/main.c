@@ -48,6 +48,8 @@ struct main_opts {
 	long long stats_ms;
 	const char *freeze[16];		/* --freeze-qty NAME=N, in order */
 	int n_freeze;
+	const char *account[16];	/* --account KEY:TOKEN_FILE */
+	int n_account;
 };
 
 static volatile int stopping;	/* set by the signal pipe's callback */
@@ -82,6 +84,8 @@ usage(FILE *f)
 	    "underlyings (0)\n"
 	    "  --max-tokens N     per connection (3000)\n"
 	    "  --max-conns N      per api_key (3)\n"
+	    "  --account KEY:FILE another account: its API key and a file "
+	    "holding\n                     its access token (repeatable)\n"
 	    "  --orders-per-s N   order rate limit (10)\n"
 	    "  --drop-after-ms N, --drop-after-msgs N, --stall, "
 	    "--malformed P,\n"
@@ -156,7 +160,7 @@ enum {
 	O_PORT_FILE = 256, O_FLAT, O_SPEED, O_START, O_VOL, O_SMILE, O_RF,
 	O_DY, O_CARRY, O_MAXTOK, O_MAXCONN, O_OPS, O_DROPMS, O_DROPMSGS,
 	O_STALL, O_MALF, O_REFUSE, O_429, O_5XX, O_DELAY, O_AMB, O_REPLAY,
-	O_RSPEED, O_RLOOP, O_STAMP, O_SPREAD, O_TFRAME, O_BADUTF8, O_LAG, O_CHILDFAIL,
+	O_RSPEED, O_RLOOP, O_STAMP, O_SPREAD, O_TFRAME, O_BADUTF8, O_LAG, O_CHILDFAIL, O_ACCOUNT,
 	O_FREEZE
 };
 
@@ -199,6 +203,7 @@ static const struct option lopts[] = {
 	{ "spread", required_argument, NULL, O_SPREAD },
 	{ "text-frame", required_argument, NULL, O_TFRAME },
 	{ "bad-utf8", required_argument, NULL, O_BADUTF8 },
+	{ "account", required_argument, NULL, O_ACCOUNT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -319,6 +324,11 @@ parse_args(struct sim *s, struct main_opts *o, int argc, char **argv)
 				kp_die(KP_EXIT_PERM, "--freeze-qty: want "
 				    "NAME=N, at most 16 times");
 			o->freeze[o->n_freeze++] = optarg;
+			break;
+		case O_ACCOUNT:
+			if (o->n_account == 15)
+				kp_die(KP_EXIT_PERM, "--account: at most 15");
+			o->account[o->n_account++] = optarg;
 			break;
 		case 'q': case 'v': case 'h': case '?':
 			kp_opt_common(c, &level, usage);
@@ -624,6 +634,9 @@ main(int argc, char **argv)
 		kp_die(KP_EXIT_PERM, "-d %d: not an open descriptor:",
 		    o.ready_fd);
 	credentials(&s.conf, owned);
+	sim_accounts_init(&s);
+	for (int i = 0; i < o.n_account; i++)
+		sim_account_add(&s, o.account[i]);
 	kp_rng_seed(&s.rng, s.conf.seed ^ 0x5eed);
 	if (sim_market_init(&s) < 0 || sim_ticker_init(&s) < 0)
 		return KP_EXIT_PERM;
@@ -666,6 +679,7 @@ main(int argc, char **argv)
 	sim_ticker_free(&s);
 	sim_rest_free(&s);
 	sim_market_free(&s);
+	sim_accounts_free(&s);
 	if (o.control != NULL)
 		unlink(o.control);
 	free(owned[0]);

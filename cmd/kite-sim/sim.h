@@ -98,6 +98,7 @@ struct sim_conf {
 struct sim_rest;			/* rest.c's private state */
 struct sim_ticker;			/* ticker.c's private state */
 struct sim_market;			/* market.c's private state */
+struct sim_account;			/* accounts.c's */
 
 struct sim {
 	struct sim_conf conf;
@@ -109,6 +110,8 @@ struct sim {
 	struct sim_ticker *ticker;
 	struct sim_rest *rest;
 	void *lws_context;		/* struct lws_context *, for main.c */
+	struct sim_account *acct;	/* 0: conf's key and token */
+	size_t nacct;
 };
 
 /* market.c ---------------------------------------------------------- */

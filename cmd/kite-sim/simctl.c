@@ -40,31 +40,45 @@ prob(const char *v, double *out)
 	return v == NULL ? -1 : kp_num_double(v, 0, 1, out);
 }
 
+/* The commands that are a word and values. */
+static const struct {
+	const char *name;
+	int cmd;
+} cmds[] = {
+	{ "status", KP_SIMCTL_STATUS },
+	{ "drop", KP_SIMCTL_DROP },
+	{ "drop-after-ms", KP_SIMCTL_DROP_AFTER_MS },
+	{ "drop-after-msgs", KP_SIMCTL_DROP_AFTER_MSGS },
+	{ "stall", KP_SIMCTL_STALL },
+	{ "malformed", KP_SIMCTL_MALFORMED },
+	{ "refuse-auth", KP_SIMCTL_REFUSE_AUTH },
+	{ "http-429", KP_SIMCTL_HTTP_429 },
+	{ "http-5xx", KP_SIMCTL_HTTP_5XX },
+	{ "delay-ms", KP_SIMCTL_DELAY_MS },
+	{ "ambiguous", KP_SIMCTL_AMBIGUOUS },
+	{ "clear", KP_SIMCTL_CLEAR },
+	{ "book-lag-ms", KP_SIMCTL_BOOK_LAG_MS },
+	{ "child-margin-fail", KP_SIMCTL_CHILD_MARGIN_FAIL },
+	{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
+	{ "dump-cut", KP_SIMCTL_DUMP_CUT },
+	{ "dump-corrupt", KP_SIMCTL_DUMP_CORRUPT },
+	{ "revoke", KP_SIMCTL_REVOKE },
+	{ "restore", KP_SIMCTL_RESTORE },
+};
+
+/* A name (shorter than max) into c->word. */
+static int
+word(const char *v, size_t max, struct kp_simctl *c)
+{
+	if (v == NULL || strlen(v) >= max)
+		return -1;
+	memcpy(c->word, v, strlen(v) + 1);
+	return 0;
+}
+
 int
 kp_simctl_parse(const char *line, struct kp_simctl *c)
 {
-	static const struct {
-		const char *name;
-		int cmd;
-	} cmds[] = {
-		{ "status", KP_SIMCTL_STATUS },
-		{ "drop", KP_SIMCTL_DROP },
-		{ "drop-after-ms", KP_SIMCTL_DROP_AFTER_MS },
-		{ "drop-after-msgs", KP_SIMCTL_DROP_AFTER_MSGS },
-		{ "stall", KP_SIMCTL_STALL },
-		{ "malformed", KP_SIMCTL_MALFORMED },
-		{ "refuse-auth", KP_SIMCTL_REFUSE_AUTH },
-		{ "http-429", KP_SIMCTL_HTTP_429 },
-		{ "http-5xx", KP_SIMCTL_HTTP_5XX },
-		{ "delay-ms", KP_SIMCTL_DELAY_MS },
-		{ "ambiguous", KP_SIMCTL_AMBIGUOUS },
-		{ "clear", KP_SIMCTL_CLEAR },
-		{ "book-lag-ms", KP_SIMCTL_BOOK_LAG_MS },
-		{ "child-margin-fail", KP_SIMCTL_CHILD_MARGIN_FAIL },
-		{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
-		{ "dump-cut", KP_SIMCTL_DUMP_CUT },
-		{ "dump-corrupt", KP_SIMCTL_DUMP_CORRUPT },
-	};
 	char buf[256], *w[WORDS] = { NULL }, *save = NULL;
 	size_t i, n = strlen(line);
 	int want = 0;
@@ -128,10 +142,15 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		break;
 	case KP_SIMCTL_FREEZE_QTY:
 		want = 2;
-		if (w[1] == NULL || strlen(w[1]) >= sizeof(c->word) ||
-		    count(w[2], 0, &c->n) < 0 || c->n > INT32_MAX)
+		if (word(w[1], 48, c) < 0 || count(w[2], 0, &c->n) < 0 ||
+		    c->n > INT32_MAX)
 			return -1;
-		memcpy(c->word, w[1], strlen(w[1]) + 1);
+		break;
+	case KP_SIMCTL_REVOKE:
+	case KP_SIMCTL_RESTORE:
+		want = 1;
+		if (word(w[1], sizeof(c->word), c) < 0)
+			return -1;
 		break;
 	default:
 		return -1;

@@ -61,6 +61,34 @@ void sim_ticker_stats(const struct sim *s, struct sim_tk_stats *st);
 /* A fault changed: rearm timers. */
 void sim_ticker_faults_changed(struct sim *s);
 
+/* accounts.c: account 0 is the default key and token; --account adds
+ * more.  The ticker takes each key's token, at most --max-conns
+ * connections a key, and refuses a revoked one (403). */
+#define SIM_ACCOUNTS_MAX 16
+struct sim_account {
+	char *key;
+	char *token;
+	bool revoked;
+};
+void sim_accounts_init(struct sim *s);
+/* --account KEY:TOKEN_FILE; dies on a bad one. */
+void sim_account_add(struct sim *s, const char *arg);
+void sim_accounts_free(struct sim *s);
+long sim_account_find(const struct sim *s, const char *key);
+/* The account of key and token, or -1. */
+long sim_account_auth(const struct sim *s, const char *key,
+    const char *token);
+/* revoke (its connections closed, new ones refused) or restore; 0, or
+ * -1 for an unknown key. */
+int sim_account_revoke(struct sim *s, const char *key, bool revoked);
+/* ,"accounts":[...] for the status answer. */
+void sim_accounts_json(struct sim *s, struct kp_buf *b);
+
+/* ticker.c: close account a's connections; its connections and
+ * subscriptions as ,"connections":N,"subscriptions":[n per connection] */
+void sim_ticker_drop_account(struct sim *s, int a);
+void sim_ticker_account_json(struct sim *s, int a, struct kp_buf *b);
+
 /* ctl.c: append `key` (text such as ",\"name\":") then a value. */
 void sim_kv_i64(struct kp_buf *b, const char *key, int64_t v);
 void sim_kv_u64(struct kp_buf *b, const char *key, uint64_t v);

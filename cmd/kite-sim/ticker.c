@@ -47,6 +47,7 @@ struct tk_conn {
 	uint64_t msgs;		/* data messages sent */
 	unsigned slice;		/* --spread: the share of subs sent next */
 	bool tick_due, hb_due, closing;
+	int acct;		/* the account it authenticated as */
 	struct tk_text q[TXT_Q];
 	size_t qhead, qlen;
 	size_t qoff;		/* --text-frame: bytes of q[qhead] sent */
@@ -70,6 +71,7 @@ struct sim_ticker {
 	struct sim *s;
 	struct tk_conn *conns;
 	int nconns;
+	int filter_acct;	/* the upgrade just let through */
 	lws_sorted_usec_list_t tick_sul, house_sul;
 	struct sim_tk_stats st;
 	int64_t drop_t0_ms;	/* when the drop-after fault was armed */
@@ -324,6 +326,38 @@ sim_ticker_drop_all(struct sim *s)
 	}
 }
 
+void
+sim_ticker_drop_account(struct sim *s, int a)
+{
+	struct tk_conn *c;
+
+	for (c = s->ticker->conns; c != NULL; c = c->next)
+		if (c->acct == a) {
+			c->closing = true;
+			want_write(c);
+		}
+}
+
+void
+sim_ticker_account_json(struct sim *s, int a, struct kp_buf *b)
+{
+	const struct tk_conn *c;
+	uint64_t n = 0;
+
+	for (c = s->ticker->conns; c != NULL; c = c->next)
+		n += c->acct == a;
+	sim_kv_u64(b, ",\"connections\":", n);
+	kp_buf_addstr(b, ",\"subscriptions\":[");
+	n = 0;
+	for (c = s->ticker->conns; c != NULL; c = c->next)
+		if (c->acct == a) {
+			if (n++ > 0)
+				kp_buf_addc(b, ',');
+			kp_json_u64(b, c->nsubs);
+		}
+	kp_buf_addc(b, ']');
+}
+
 /* Queue a text message; false when the queue is full. */
 static bool
 enqueue(struct tk_conn *c, const char *p, size_t len)
@@ -479,17 +513,25 @@ static int
 filter(struct sim_ticker *tk, struct lws *wsi)
 {
 	const struct sim_conf *conf = &tk->s->conf;
+	const struct tk_conn *c;
 	char key[256], token[512];
+	long a;
+	int n = 0;
 
 	urlarg(wsi, "api_key=", key, sizeof(key));
 	urlarg(wsi, "access_token=", token, sizeof(token));
 	if (tk->s->faults.refuse_auth)
 		return refuse(tk, wsi, 403, "refused (fault)");
-	if (strcmp(key, conf->api_key) != 0 ||
-	    strcmp(token, conf->access_token) != 0)
+	a = sim_account_auth(tk->s, key, token);
+	if (a < 0)
 		return refuse(tk, wsi, 403, "invalid api_key or access_token");
-	if (tk->nconns >= conf->max_conns)
+	if (tk->s->acct[a].revoked)
+		return refuse(tk, wsi, 403, "access token revoked");
+	for (c = tk->conns; c != NULL; c = c->next)
+		n += c->acct == a;
+	if (n >= conf->max_conns)
 		return refuse(tk, wsi, 429, "too many connections");
+	tk->filter_acct = (int)a;
 	return 0;
 }
 
@@ -500,6 +542,7 @@ conn_new(struct sim_ticker *tk, struct lws *wsi)
 
 	c->tk = tk;
 	c->wsi = wsi;
+	c->acct = tk->filter_acct;
 	c->mode = kp_xcalloc(tk->s->n_instr ? tk->s->n_instr : 1, 1);
 	c->subs = kp_xcalloc(tk->s->n_instr ? tk->s->n_instr : 1,
 	    sizeof(c->subs[0]));

@@ -102,10 +102,17 @@ ks_linger_io(struct ks_linger *g, bool done)
 static void
 refused_log(const struct ks *l, const struct ks_conn *c)
 {
-	if (l->token_file != NULL)
+	const struct ks_acct *a = &l->acct[c->acct];
+
+	if (l->multi)
+		kp_warn("%s: credentials refused (HTTP 403) for account %s "
+		    "(its access token in %s); waiting for a new one (the "
+		    "file changes, or SIGHUP)", c->name, a->name,
+		    a->token_file);
+	else if (a->token_file != NULL)
 		kp_warn("%s: credentials refused (HTTP 403) for the access "
 		    "token in %s; waiting for a new one (the file changes, or "
-		    "SIGHUP)", c->name, l->token_file);
+		    "SIGHUP)", c->name, a->token_file);
 	else
 		kp_warn("%s: credentials refused (HTTP 403) for the access "
 		    "token in KITE_ACCESS_TOKEN; waiting (restart with a new "
@@ -123,19 +130,31 @@ ks_conn_lost(struct ks *l, struct ks_conn *c, const char *why, int http)
 
 	ks_conn_drop(c);
 	ks_queue_clear(c);
+	c->nunsub = 0;
+	c->unsub_to = 0;
 	if (l->stopping)
 		return;
 	l->e->st.disconnects++;
+	if (c->down_ms == 0)
+		c->down_ms = kp_mono_ms();
 	kp_buf_init(&b, 256);
 	kp_json_cstr(&b, why);
 	snprintf(extra, sizeof(extra), "\"reason\":%.*s", (int)b.len, b.p);
 	kp_buf_free(&b);
+	if (c->retire) {	/* its instruments went elsewhere */
+		c->retire = false;
+		c->state = KS_IDLE;
+		c->down_ms = 0;
+		ks_status_line(l, (int)c->id, "disconnected", extra);
+		return;
+	}
 	if (http == 403) {
 		if (c->state != KS_REFUSED)
 			l->e->st.refused++;
 		c->state = KS_REFUSED;
 		/* one line for all connections, not one per attempt */
-		if (c->id == 0 || l->c[0].state != KS_REFUSED)
+		if (c->id == l->acct[c->acct].first ||
+		    l->c[l->acct[c->acct].first].state != KS_REFUSED)
 			refused_log(l, c);
 		ks_status_line(l, (int)c->id, "disconnected", extra);
 		return;
@@ -227,6 +246,7 @@ conn_flush(struct ks *l, struct ks_conn *c)
 		char extra[64];
 
 		c->state = KS_SUBSCRIBED;
+		c->down_ms = 0;
 		snprintf(extra, sizeof(extra), "\"count\":%zu", c->ntokens);
 		ks_status_line(l, (int)c->id, "subscribed", extra);
 		ks_check_ready(l);
@@ -250,7 +270,8 @@ conn_upgrade(struct ks *l, struct ks_conn *c)
 	kp_ws_key(raw, c->key);
 	/* the access token is in the target: never logged */
 	snprintf(target, sizeof(target), "%s%capi_key=%s&access_token=%s",
-	    l->path, strchr(l->path, '?') ? '&' : '?', l->api_key, l->token);
+	    l->path, strchr(l->path, '?') ? '&' : '?',
+	    l->acct[c->acct].api_key, l->acct[c->acct].token);
 	kp_buf_reset(&c->tx);
 	c->txoff = 0;
 	if (kp_ws_request(&c->tx, l->host_hdr, l->port == (l->tls ? 443 : 80) ?
@@ -600,6 +621,7 @@ void
 ks_conn_free(struct ks_conn *c)
 {
 	ks_queue_clear(c);
+	free(c->unsub);
 	free(c->rx);
 	kp_buf_free(&c->tx);
 	kp_ws_dec_free(&c->dec);

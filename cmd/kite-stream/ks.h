@@ -13,14 +13,18 @@
  *               conflated ticks drained
  *   ctl.c       the control socket (-c): Kite's subscribe, unsubscribe
  *               and mode messages
- *   pool.c      subscriptions spread over the connections, and the
- *               messages that (un)subscribe them; readiness
+ *   pool.c      subscriptions spread over the accounts and their
+ *               connections, and the messages that (un)subscribe them;
+ *               readiness
+ *   acct.c      the accounts (-A): their file, credentials, failover of
+ *               a failed account's instruments and rebalancing
  *   conn.c      a ticker WebSocket connection: connect, reconnect with
  *               backoff, upgrade, frames in and out, close, linger
  *   dial.c      its transport: name lookups on a thread, TCP, TLS
  * Calls go one way, never back up: main.c to emit.c, replay.c, live.c;
- * live.c to ctl.c, pool.c, conn.c, dial.c and status.c (and emit.c,
- * conflate.c, subs.c); ctl.c to pool.c; conn.c to dial.c, pool.c,
+ * live.c to acct.c, ctl.c, pool.c, conn.c, dial.c and status.c (and
+ * emit.c, conflate.c, subs.c); acct.c to pool.c, conn.c and status.c;
+ * ctl.c to pool.c; conn.c to dial.c, pool.c,
  * status.c and emit.c; status.c to emit.c and conflate.c; emit.c to
  * conflate.c and orders.c.
  */
@@ -59,6 +63,10 @@ struct ks_opts {
 	long long stats_ms;		/* -s: stats interval, 0 = off */
 	const char *prom_path;		/* -P: Prometheus textfile */
 	long long max_warn;		/* decode warnings before going quiet */
+	const char *accounts_path;	/* -A: accounts file */
+	bool balance;			/* --spread balance (else fill) */
+	long long failover_ms;		/* -F: a connection down this long
+					 * fails its account (5 s) */
 };
 
 /* Counters, exported through kp_stats. */
@@ -199,7 +207,8 @@ int ks_subs_load(const struct ks_opts *o, struct ks_subs *s);
 
 /* The live client --------------------------------------------------- */
 
-#define KS_MAX_CONNS 16
+#define KS_MAX_CONNS 24
+#define KS_ACCT_MAX 8
 #define KS_CTL_MAX_CLIENTS 16
 
 enum ks_conn_state {
@@ -256,6 +265,27 @@ struct ks_conn {
 	int close_code;
 	size_t ntokens;			/* tokens assigned */
 	struct ks_msg *q, **qtail;	/* text messages to send */
+	unsigned acct;			/* its account */
+	int64_t down_ms;		/* wanted but not subscribed since */
+	bool retire;			/* once closed: idle */
+	/* moved away while this connection was up: unsubscribed once the
+	 * connections in unsub_to are subscribed (make before break) */
+	uint32_t *unsub;
+	size_t nunsub;
+	uint32_t unsub_to;		/* bit k: connection k */
+	int64_t unsub_at_ms;		/* 0: not yet timed */
+};
+
+/* An account: an API key, its access token, its connections. */
+struct ks_acct {
+	char name[32];
+	char *api_key;
+	char *token;
+	char *token_file;		/* NULL: KITE_ACCESS_TOKEN */
+	struct stat token_st;
+	bool failed;			/* its instruments moved away */
+	int64_t ok_since_ms;		/* failed: all its connections up */
+	unsigned first;			/* its first connection */
 };
 
 /*
@@ -308,15 +338,15 @@ struct ks {
 	struct ks_conn c[KS_MAX_CONNS];
 	unsigned nconns;
 	struct ks_subs subs;
-	char *api_key;
-	char *token;
+	struct ks_acct acct[KS_ACCT_MAX];
+	unsigned nacct;
+	bool multi;			/* -A: account names in status lines,
+					 * failover */
 	char host[KP_WSURL_HOST_MAX];	/* to resolve, and for TLS: no [] */
 	char host_hdr[KP_WSURL_HOST_MAX + 2];	/* Host header: [v6] */
 	char path[KP_WSURL_PATH_MAX];
 	int port;
 	bool tls;
-	struct stat token_st;		/* of KITE_ACCESS_TOKEN_FILE */
-	const char *token_file;
 	bool ready;
 	bool stopping;
 	int cap_fd;
@@ -343,6 +373,16 @@ void ks_status_line(struct ks *l, int conn, const char *event,
  * held ticks, after a status line counting those replaced. */
 void ks_drain_conflated(struct ks *l, bool force);
 
+/* acct.c */
+/* The accounts: -A's file, or KITE_API_KEY and its token; 0, or an exit
+ * code (logged). */
+int ks_acct_load(struct ks *l);
+void ks_acct_free(struct ks *l);
+/* Token files changed (or hup): reread, and retry refused connections. */
+void ks_acct_tokens(struct ks *l, bool hup);
+/* Failover, recovery, and unsubscribes due on old connections. */
+void ks_acct_watch(struct ks *l, int64_t now);
+
 /* ctl.c */
 void ks_ctl_open(struct ks *l, const char *path);
 /* Accept and serve what is ready, never waiting. */
@@ -365,6 +405,19 @@ int ks_pool_assign(struct ks *l);
 int ks_pool_apply(struct ks *l, struct ks_subs nw, const char *who);
 /* Everything a fresh connection must send: subscribe, then modes. */
 void ks_queue_all(struct ks *l, struct ks_conn *c);
+/* Subscribe c to toks[0..n) (subscriptions), in their modes. */
+void ks_queue_subscribe(struct ks *l, struct ks_conn *c, const uint32_t *toks,
+    size_t n);
+void ks_queue_unsubscribe(struct ks *l, struct ks_conn *c,
+    const uint32_t *toks, size_t n);
+/* Tokens on account a's connections. */
+size_t ks_pool_acct_load(const struct ks *l, unsigned a);
+/* Each account's share of total tokens (a failed one: none). */
+void ks_pool_targets(const struct ks *l, size_t total, size_t *tgt);
+/* A connection of account a for one more token when a is to hold
+ * want tokens in all: the least loaded of as many as that needs
+ * (opened if idle). */
+unsigned ks_pool_pick(struct ks *l, unsigned a, size_t want);
 void ks_queue_clear(struct ks_conn *c);
 /* Readiness: once every wanted connection is up and subscribed. */
 void ks_check_ready(struct ks *l);

@@ -38,52 +38,6 @@ reload_subs(struct ks *l)
 	(void)ks_pool_apply(l, nw, "SIGHUP");
 }
 
-/* Credentials ------------------------------------------------------- */
-
-static int
-load_token(struct ks *l, bool quiet)
-{
-	char err[KP_ERRLEN], *t;
-
-	t = kp_conf_secret("KITE_ACCESS_TOKEN", "KITE_ACCESS_TOKEN_FILE", err);
-	if (t == NULL) {
-		if (!quiet)
-			kp_log(KP_LOG_WARN, "access token: %s", err);
-		return -1;
-	}
-	free(l->token);
-	l->token = t;
-	if (l->token_file != NULL)
-		(void)stat(l->token_file, &l->token_st);
-	return 0;
-}
-
-static bool
-token_file_changed(struct ks *l)
-{
-	struct stat st;
-
-	if (l->token_file == NULL || stat(l->token_file, &st) < 0)
-		return false;
-	return st.st_mtim.tv_sec != l->token_st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != l->token_st.st_mtim.tv_nsec ||
-	    st.st_ino != l->token_st.st_ino || st.st_size !=
-	    l->token_st.st_size;
-}
-
-/* New credentials: every refused connection tries again now. */
-static void
-retry_refused(struct ks *l)
-{
-	unsigned k;
-
-	for (k = 0; k < l->nconns; k++)
-		if (l->c[k].state == KS_REFUSED) {
-			l->c[k].state = KS_WAIT;
-			l->c[k].retry_ms = kp_mono_ms();
-		}
-}
-
 /* Housekeeping ------------------------------------------------------ */
 
 static void
@@ -195,20 +149,16 @@ periodic(struct ks *l)
 		stats(l);
 	if (!l->stopping && kp_sig_take(SIGHUP)) {
 		kp_info("SIGHUP: reloading");
-		if (load_token(l, false) == 0)
-			retry_refused(l);
+		ks_acct_tokens(l, true);
 		reload_subs(l);
 	}
 	if (!l->stopping && now >= l->next_sec_ms) {
 		l->next_sec_ms = now + 1000;
-		if (token_file_changed(l)) {
-			kp_info("%s changed: reloading the access token",
-			    l->token_file);
-			if (load_token(l, false) == 0)
-				retry_refused(l);
-		}
+		ks_acct_tokens(l, false);
 	}
 	timers(l, now);
+	if (!l->stopping)
+		ks_acct_watch(l, now);
 	if (!l->stopping)
 		ks_ctl_poll(l);
 	ks_flush_nb(l);
@@ -318,30 +268,25 @@ serve(struct ks *l)
 static int
 setup(struct ks *l, struct ks_emit *e, const struct ks_opts *o)
 {
-	const char *url, *key;
+	const char *url;
 	char err[KP_ERRLEN];
 	uint64_t cut = 0;
+	int code;
 
 	url = kp_env("KITE_WS_URL");
 	parse_url(l, url != NULL ? url : "wss://ws.kite.trade");
-	key = kp_env("KITE_API_KEY");
-	if (key == NULL || *key == '\0')
-		kp_die(KP_EXIT_PERM, "KITE_API_KEY is not set");
-	l->api_key = kp_xstrdup(key);
-	l->token_file = kp_env("KITE_ACCESS_TOKEN_FILE");
-	if (kp_env("KITE_ACCESS_TOKEN") != NULL)
-		l->token_file = NULL;
-	if (load_token(l, false) < 0)
-		return KP_EXIT_PERM;
+	code = ks_acct_load(l);
+	if (code != KP_EXIT_OK)
+		return code;
 	if (ks_subs_load(o, &l->subs) < 0)
 		return KP_EXIT_PERM;
 	for (size_t i = 0; i < l->subs.n; i++)
 		l->subs.v[i].conn = -1;
 	if (ks_pool_assign(l) < 0) {
 		kp_log(KP_LOG_FATAL, "%zu instruments do not fit in %lld "
-		    "connections of %lld (Kite allows 3 of 3000 per API "
-		    "key); subscribe fewer", l->subs.n, o->max_conns,
-		    o->max_tokens);
+		    "connections of %lld for each of %u account(s) (Kite "
+		    "allows 3 of 3000 per API key); subscribe fewer",
+		    l->subs.n, o->max_conns, o->max_tokens, l->nacct);
 		return KP_EXIT_PERM;
 	}
 	if (o->write_path != NULL) {
@@ -354,7 +299,7 @@ setup(struct ks *l, struct ks_emit *e, const struct ks_opts *o)
 	}
 	if (o->control_path != NULL)
 		ks_ctl_open(l, o->control_path);
-	ks_conflate_init(e, (size_t)(o->max_conns * o->max_tokens),
+	ks_conflate_init(e, (size_t)(o->max_conns * o->max_tokens) * l->nacct,
 	    (size_t)o->out_max);
 	kp_out_free(&e->out);
 	/* ticks stop at out_max; text and status lines have the rest */
@@ -390,7 +335,7 @@ int
 ks_live(struct ks_emit *e, const struct ks_opts *o)
 {
 	struct ks *l = kp_xcalloc(1, sizeof(*l));
-	unsigned k;
+	unsigned k, n;
 	int fl, code;
 
 	l->e = e;
@@ -405,8 +350,7 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	code = setup(l, e, o);
 	if (code != KP_EXIT_OK) {
 		ks_subs_free(&l->subs);
-		free(l->api_key);
-		free(l->token);
+		ks_acct_free(l);
 		free(l);
 		return code;
 	}
@@ -417,15 +361,16 @@ ks_live(struct ks_emit *e, const struct ks_opts *o)
 	l->sig_fd = kp_sig_init();
 	for (k = 0; k < KS_MAX_CONNS; k++)
 		ks_conn_init(l, &l->c[k], k);
-	kp_info("%zu instrument(s) over %u connection(s) to %s:%d",
-	    l->subs.n, l->nconns, l->host_hdr, l->port);
+	for (k = 0, n = 0; k < l->nconns; k++)
+		n += l->c[k].state != KS_IDLE;
+	kp_info("%zu instrument(s) over %u connection(s) of %u account(s) "
+	    "to %s:%d", l->subs.n, n, l->nacct, l->host_hdr, l->port);
 	while (serve(l) == 0)
 		;
 	teardown(l, fl);
 	ks_conflate_free(e);
 	ks_subs_free(&l->subs);
-	free(l->api_key);
-	free(l->token);
+	ks_acct_free(l);
 	code = l->code;
 	free(l);
 	return code;

@@ -16,7 +16,8 @@
 
 #define USAGE "usage: kite-stream [-qv] [-f FILE] [-m MODE] [-w CAPTURE] " \
 	"[-d FD] [-c SOCKET] [-C N] [-N N] [-W TIME] [-T TIME] [-B TIME] [-o SIZE]\n" \
-	"                   [-s INTERVAL] [-P FILE] [TOKEN[:MODE]...]\n" \
+	"                   [-s INTERVAL] [-P FILE] [-A FILE [-S fill|balance] " \
+	"[-F TIME]]\n                   [TOKEN[:MODE]...]\n" \
 	"       kite-stream -r CAPTURE [-qv] [-s INTERVAL] [-P FILE]"
 
 static void
@@ -39,8 +40,14 @@ usage(FILE *f)
 	    "  -c SOCKET    control socket: Kite's subscribe, unsubscribe "
 	    "and mode\n               messages, one JSON line each, "
 	    "answered\n"
-	    "  -C N         at most N connections (3); -N N tokens each "
-	    "(3000)\n"
+	    "  -C N         at most N connections (3) per account; -N N "
+	    "tokens each (3000)\n"
+	    "  -A FILE      accounts, one a line: NAME API_KEY|@KEYFILE "
+	    "TOKEN_FILE\n"
+	    "  -S SPREAD    fill (each account in turn, the default) or "
+	    "balance\n"
+	    "  -F TIME      an account whose connection is down TIME fails "
+	    "over (5s)\n"
 	    "  -W TIME      reconnect after TIME without any message (10s)\n"
 	    "  -T TIME      connect timeout, name lookup included (10s)\n"
 	    "  -B TIME      longest reconnect delay (30s)\n"
@@ -81,6 +88,9 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 		{ "output-buffer", required_argument, NULL, 'o' },
 		{ "stats-interval", required_argument, NULL, 's' },
 		{ "prom-file", required_argument, NULL, 'P' },
+		{ "accounts", required_argument, NULL, 'A' },
+		{ "spread", required_argument, NULL, 'S' },
+		{ "failover", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -88,7 +98,7 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 	};
 	int c, m, level = KP_LOG_INFO;
 
-	while ((c = getopt_long(argc, argv, "+r:f:m:w:d:c:C:N:W:T:B:o:s:P:qvh",
+	while ((c = getopt_long(argc, argv, "+r:f:m:w:d:c:C:N:W:T:B:o:s:P:A:S:F:qvh",
 	    lopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->read_path = optarg; break;
@@ -133,6 +143,18 @@ parse_args(struct ks_opts *o, int argc, char **argv)
 			    86400000);
 			break;
 		case 'P': o->prom_path = optarg; break;
+		case 'A': o->accounts_path = optarg; break;
+		case 'S':
+			if (strcmp(optarg, "fill") != 0 &&
+			    strcmp(optarg, "balance") != 0)
+				kp_die(KP_EXIT_PERM, "-S: want fill or "
+				    "balance, not '%s'", optarg);
+			o->balance = optarg[0] == 'b';
+			break;
+		case 'F':
+			o->failover_ms = kp_opt_duration_ms("-F", optarg, 100,
+			    3600000);
+			break;
 		default: kp_opt_common(c, &level, usage); break;
 		}
 	}
@@ -176,6 +198,7 @@ main(int argc, char **argv)
 		.backoff_max_ms = 30000,
 		.out_max = 4 << 20,
 		.ready_fd = -1,
+		.failover_ms = 5000,
 	};
 	struct ks_emit e;
 	const char *v;

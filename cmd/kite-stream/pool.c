@@ -110,67 +110,197 @@ ks_queue_all(struct ks *l, struct ks_conn *c)
 void
 ks_check_ready(struct ks *l)
 {
-	unsigned i;
+	unsigned i, n = 0;
 
 	if (l->ready)
 		return;
-	for (i = 0; i < l->nconns; i++)
-		if (l->c[i].state != KS_IDLE && l->c[i].state != KS_SUBSCRIBED)
+
+	for (i = 0; i < l->nconns; i++) {
+		if (l->c[i].state == KS_IDLE || l->acct[l->c[i].acct].failed)
+			continue;
+		if (l->c[i].state != KS_SUBSCRIBED)
 			return;
+		n++;
+	}
 	l->ready = true;
-	kp_info("ready: %u connection(s), %zu instrument(s)", l->nconns,
-	    l->subs.n);
+	kp_info("ready: %u connection(s), %zu instrument(s)", n, l->subs.n);
 	if (l->o->ready_fd >= 0 && kp_ready_notify(l->o->ready_fd) < 0)
 		kp_warn("unable to notify readiness on fd %d:",
 		    l->o->ready_fd);
 	kp_ready_sd("READY=1");
 }
 
+void
+ks_queue_subscribe(struct ks *l, struct ks_conn *c, const uint32_t *toks,
+    size_t n)
+{
+	uint32_t *bym = kp_xmalloc((n ? n : 1) * sizeof(uint32_t));
+	size_t i, k;
+	int m;
+
+	queue_tokens(l, c, "subscribe", -1, toks, n);
+	for (m = 0; m < 3; m++) {
+		for (i = k = 0; i < n; i++) {
+			long j = ks_subs_find(&l->subs, toks[i]);
+
+			if (j >= 0 && l->subs.v[j].mode == m)
+				bym[k++] = toks[i];
+		}
+		if (k > 0)
+			queue_tokens(l, c, "mode", m, bym, k);
+	}
+	free(bym);
+}
+
+void
+ks_queue_unsubscribe(struct ks *l, struct ks_conn *c, const uint32_t *toks,
+    size_t n)
+{
+	if (n > 0)
+		queue_tokens(l, c, "unsubscribe", -1, toks, n);
+}
+
+size_t
+ks_pool_acct_load(const struct ks *l, unsigned a)
+{
+	size_t n = 0;
+	unsigned k;
+
+	for (k = 0; k < (unsigned)l->o->max_conns; k++)
+		n += l->c[l->acct[a].first + k].ntokens;
+	return n;
+}
+
+/*
+ * fill: each account as full as it may be, in order; balance: the same
+ * share for each, but no more than it holds.
+ */
+void
+ks_pool_targets(const struct ks *l, size_t total, size_t *tgt)
+{
+	size_t cap = (size_t)(l->o->max_conns * l->o->max_tokens), rem = total;
+	size_t nopen = 0, share;
+	bool capped[KS_ACCT_MAX] = { false }, again = true;
+	unsigned a;
+
+	for (a = 0; a < l->nacct; a++) {
+		tgt[a] = 0;
+		capped[a] = l->acct[a].failed;
+		nopen += !capped[a];
+	}
+	if (!l->o->balance) {
+		for (a = 0; a < l->nacct; a++)
+			if (!capped[a]) {
+				tgt[a] = rem < cap ? rem : cap;
+				rem -= tgt[a];
+			}
+		return;
+	}
+	while (again && nopen > 0) {	/* those that hold less: full */
+		again = false;
+		share = (rem + nopen - 1) / nopen;
+		for (a = 0; a < l->nacct; a++)
+			if (!capped[a] && cap < share) {
+				tgt[a] = cap;
+				rem -= cap;
+				capped[a] = true;
+				nopen--;
+				again = true;
+			}
+	}
+	for (a = 0; a < l->nacct && nopen > 0; a++)
+		if (!capped[a]) {
+			share = (rem + nopen - 1) / nopen;
+			tgt[a] = share;
+			rem -= share;
+			nopen--;
+		}
+}
+
+unsigned
+ks_pool_pick(struct ks *l, unsigned a, size_t want)
+{
+	size_t n = (size_t)l->o->max_tokens;
+	unsigned k, nc = (unsigned)((want + n - 1) / n), best = 0, f;
+
+	f = l->acct[a].first;
+	if (nc == 0)
+		nc = 1;
+	if (nc > (unsigned)l->o->max_conns)
+		nc = (unsigned)l->o->max_conns;
+	for (k = 1; k < nc; k++)
+		if (l->c[f + k].ntokens < l->c[f + best].ntokens)
+			best = k;
+	for (k = 0; k < nc; k++)
+		if (l->c[f + k].state == KS_IDLE) {
+			l->c[f + k].state = KS_WAIT;
+			l->c[f + k].retry_ms = 0;
+			l->c[f + k].down_ms = kp_mono_ms();
+		}
+	return f + best;
+}
+
+/* An account for one more token: below its share, or with room. */
+static int
+pick_acct(const struct ks *l, const size_t *load, const size_t *tgt)
+{
+	size_t cap = (size_t)(l->o->max_conns * l->o->max_tokens);
+	unsigned a;
+
+	for (a = 0; a < l->nacct; a++)
+		if (!l->acct[a].failed && load[a] < tgt[a])
+			return (int)a;
+	for (a = 0; a < l->nacct; a++)
+		if (!l->acct[a].failed && load[a] < cap)
+			return (int)a;
+	return -1;
+}
+
 int
 ks_pool_assign(struct ks *l)
 {
-	size_t i, need = 0, room = 0;
-	unsigned k, nc;
+	size_t i, need = 0, total = 0, load[KS_ACCT_MAX], tgt[KS_ACCT_MAX];
+	size_t room = 0, cap = (size_t)(l->o->max_conns * l->o->max_tokens);
+	unsigned a;
 
 	for (i = 0; i < l->subs.n; i++)
 		if (l->subs.v[i].conn < 0)
 			need++;
-	for (k = 0; k < (unsigned)l->o->max_conns; k++)
-		room += (size_t)l->o->max_tokens - (k < l->nconns ?
-		    l->c[k].ntokens : 0);
+	for (a = 0; a < l->nacct; a++) {
+		load[a] = ks_pool_acct_load(l, a);
+		if (!l->acct[a].failed) {
+			room += cap - load[a];
+			total += load[a];
+		}
+	}
 	if (need > room)
 		return -1;
-	/* as many connections as the tokens need, each as full as the
-	 * others (opening a connection never moves a token) */
-	nc = l->nconns;
-	{
-		size_t total = need;
-
-		for (k = 0; k < l->nconns; k++)
-			total += l->c[k].ntokens;
-		while ((size_t)nc * (size_t)l->o->max_tokens < total)
-			nc++;
-	}
+	ks_pool_targets(l, total + need, tgt);
+	/* the accounts first, then each token on the least loaded of as
+	 * many connections as its account needs (opening one never moves
+	 * a token) */
+	for (i = 0; i < l->subs.n; i++)
+		if (l->subs.v[i].conn < 0) {
+			a = (unsigned)pick_acct(l, load, tgt);
+			load[a]++;
+			l->subs.v[i].conn = (int8_t)(-2 - (int)a);
+		}
 	for (i = 0; i < l->subs.n; i++) {
 		struct ks_sub *s = &l->subs.v[i];
-		unsigned best = KS_MAX_CONNS;
+		unsigned k;
 
-		if (s->conn >= 0)
+		if (s->conn >= -1)
 			continue;
-		for (k = 0; k < nc; k++)
-			if (l->c[k].ntokens < (size_t)l->o->max_tokens &&
-			    (best == KS_MAX_CONNS ||
-			    l->c[k].ntokens < l->c[best].ntokens))
-				best = k;
-		s->conn = (int8_t)best;
-		l->c[best].ntokens++;
+		a = (unsigned)(-2 - s->conn);
+		k = ks_pool_pick(l, a, load[a]);
+		s->conn = (int8_t)k;
+		l->c[k].ntokens++;
 	}
-	if (nc == 0)
-		nc = 1;		/* one connection even without tokens:
-				 * order updates come on it */
-	for (k = l->nconns; k < nc; k++)
-		l->c[k].state = KS_WAIT;
-	l->nconns = nc;
+	/* every account keeps a connection, even without tokens: its order
+	 * updates come on it, and it stands by for a failover */
+	for (a = 0; a < l->nacct; a++)
+		if (!l->acct[a].failed)
+			(void)ks_pool_pick(l, a, 0);
 	return 0;
 }
 

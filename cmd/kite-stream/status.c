@@ -29,6 +29,10 @@ ks_status_line(struct ks *l, int conn, const char *event, const char *extra)
 	if (conn >= 0) {
 		kp_buf_addstr(&b, ",\"connection\":");
 		kp_json_i64(&b, conn);
+		if (l->multi) {
+			kp_buf_addstr(&b, ",\"account\":");
+			kp_json_cstr(&b, l->acct[l->c[conn].acct].name);
+		}
 	}
 	if (extra != NULL && *extra != '\0') {
 		kp_buf_addc(&b, ',');

@@ -19,6 +19,9 @@ main(void)
 		"freeze-qty NIFTY 1 2", "freeze-qty NIFTY 99999999999",
 		"freeze-qty 0123456789012345678901234567890123456789012345678 1",
 		"dump-cut", "dump-cut -1", "dump-corrupt", "dump-corrupt 1",
+		"revoke", "restore", "revoke k1 k2", "restore k1 now",
+		"revoke 0123456789012345678901234567890123456789012345678901234"
+		"567890123",
 	};
 	char longline[400];
 	size_t i;
@@ -68,6 +71,12 @@ main(void)
 	T_EQ_INT(kp_simctl_parse("dump-corrupt on", &c), 0, "dump-corrupt");
 	T_EQ_INT(c.cmd, KP_SIMCTL_DUMP_CORRUPT, "dump-corrupt command");
 	t_ok(c.on, "dump-corrupt on");
+	T_EQ_INT(kp_simctl_parse("revoke key2", &c), 0, "revoke");
+	T_EQ_INT(c.cmd, KP_SIMCTL_REVOKE, "revoke command");
+	t_ok(strcmp(c.word, "key2") == 0, "revoke key");
+	T_EQ_INT(kp_simctl_parse("restore key2\n", &c), 0, "restore");
+	T_EQ_INT(c.cmd, KP_SIMCTL_RESTORE, "restore command");
+	t_ok(strcmp(c.word, "key2") == 0, "restore key");
 	T_EQ_INT(kp_simctl_parse("clear", &c), 0, "clear");
 	T_EQ_INT(c.cmd, KP_SIMCTL_CLEAR, "clear command");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
