@@ -94,7 +94,8 @@ answer(struct kp_buf *b, int rc, const char *cmd)
 		    "drop-after-msgs N, stall on|off, malformed P, "
 		    "refuse-auth on|off, http-429 P, http-5xx P, delay-ms N, "
 		    "ambiguous N MS|never, book-lag-ms N, "
-		    "child-margin-fail N, freeze-qty NAME N, message TEXT, "
+		    "child-margin-fail N, freeze-qty NAME N, move NAME LEVEL, "
+		    "trend NAME RATE/s, message TEXT, "
 		    "clear, status)");
 		return -1;
 	}
@@ -178,6 +179,12 @@ sim_control(struct sim *s, const char *line, struct kp_buf *b)
 		break;
 	case KP_SIMCTL_FREEZE_QTY:
 		if (sim_set_freeze(s, c.word, (int32_t)c.n) == 0)
+			return answer(b, -1, line);
+		break;
+	case KP_SIMCTL_MOVE:
+	case KP_SIMCTL_TREND:
+		if (sim_market_move(s, c.word, c.cmd == KP_SIMCTL_MOVE ? c.x : 0,
+		    c.cmd == KP_SIMCTL_TREND ? &c.x : NULL) < 0)
 			return answer(b, -1, line);
 		break;
 	case KP_SIMCTL_CLEAR:

@@ -28,8 +28,14 @@ enum kp_simctl_cmd {
 	KP_SIMCTL_CHILD_MARGIN_FAIL,	/* n (0: off) */
 	KP_SIMCTL_FREEZE_QTY,		/* word (name), n (0: none) */
 	KP_SIMCTL_DUMP_CUT,		/* n bytes (0: off) */
-	KP_SIMCTL_DUMP_CORRUPT		/* on */
+	KP_SIMCTL_DUMP_CORRUPT,		/* on */
+	KP_SIMCTL_MOVE,			/* word (underlying), x rupees */
+	KP_SIMCTL_TREND			/* word (underlying), x rupees/s */
 };
+
+/* The largest index level "move" takes and the largest "trend" rate. */
+#define KP_SIMCTL_MAX_PRICE 1e7
+#define KP_SIMCTL_MAX_TREND 1e5
 
 /* The largest count or number of milliseconds a command takes. */
 #define KP_SIMCTL_MAX_MS (86400000LL * 365)
@@ -38,9 +44,10 @@ struct kp_simctl {
 	int cmd;		/* enum kp_simctl_cmd */
 	int64_t n, n2;
 	double p;		/* a probability, 0 to 1 */
+	double x;		/* MOVE: a level > 0; TREND: a signed rate */
 	bool on;
 	const char *text;	/* KP_SIMCTL_MESSAGE: points into the line */
-	char word[48];		/* KP_SIMCTL_FREEZE_QTY: the name */
+	char word[48];		/* FREEZE_QTY, MOVE, TREND: the name */
 };
 
 /*

@@ -40,6 +40,36 @@ prob(const char *v, double *out)
 	return v == NULL ? -1 : kp_num_double(v, 0, 1, out);
 }
 
+/* A name of at most sizeof(c->word) - 1 bytes, into c->word. */
+static int
+word(const char *v, struct kp_simctl *c)
+{
+	if (v == NULL || strlen(v) >= sizeof(c->word))
+		return -1;
+	memcpy(c->word, v, strlen(v) + 1);
+	return 0;
+}
+
+/* "+50/s", "-2.5/s", "0" (the "/s" is optional): rupees a second. */
+static int
+rate(const char *v, double *out)
+{
+	char buf[64];
+	size_t n;
+
+	if (v == NULL || (n = strlen(v)) >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, n + 1);
+	if (n > 2 && strcmp(buf + n - 2, "/s") == 0)
+		buf[n - 2] = '\0';
+	if (buf[0] == '+')
+		memmove(buf, buf + 1, strlen(buf));
+	if (buf[0] == '+' || buf[0] == '\0')
+		return -1;
+	return kp_num_double(buf, -KP_SIMCTL_MAX_TREND, KP_SIMCTL_MAX_TREND,
+	    out);
+}
+
 int
 kp_simctl_parse(const char *line, struct kp_simctl *c)
 {
@@ -64,6 +94,8 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
 		{ "dump-cut", KP_SIMCTL_DUMP_CUT },
 		{ "dump-corrupt", KP_SIMCTL_DUMP_CORRUPT },
+		{ "move", KP_SIMCTL_MOVE },
+		{ "trend", KP_SIMCTL_TREND },
 	};
 	char buf[256], *w[WORDS] = { NULL }, *save = NULL;
 	size_t i, n = strlen(line);
@@ -128,10 +160,20 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		break;
 	case KP_SIMCTL_FREEZE_QTY:
 		want = 2;
-		if (w[1] == NULL || strlen(w[1]) >= sizeof(c->word) ||
-		    count(w[2], 0, &c->n) < 0 || c->n > INT32_MAX)
+		if (word(w[1], c) < 0 || count(w[2], 0, &c->n) < 0 ||
+		    c->n > INT32_MAX)
 			return -1;
-		memcpy(c->word, w[1], strlen(w[1]) + 1);
+		break;
+	case KP_SIMCTL_MOVE:
+		want = 2;
+		if (word(w[1], c) < 0 || w[2] == NULL ||
+		    kp_num_double(w[2], 0.05, KP_SIMCTL_MAX_PRICE, &c->x) < 0)
+			return -1;
+		break;
+	case KP_SIMCTL_TREND:
+		want = 2;
+		if (word(w[1], c) < 0 || rate(w[2], &c->x) < 0)
+			return -1;
 		break;
 	default:
 		return -1;
