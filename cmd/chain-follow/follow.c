@@ -87,7 +87,8 @@ send_set(struct cf *f, const char *action, const struct cf_set *s)
 }
 
 /* Bring kite-stream to want: subscribe first, then unsubscribe, so the
- * chain is never short. */
+ * chain is never short.  The underlying goes in full mode: its packets
+ * then carry the exchange's clock, which the roll goes by. */
 static void
 sync_ctl(struct cf *f, size_t *nsub, size_t *nunsub)
 {
@@ -98,7 +99,8 @@ sync_ctl(struct cf *f, size_t *nsub, size_t *nunsub)
 	*nsub = *nunsub = 0;
 	if (!f->und_held && f->und != 0) {
 		if (cf_ctl_send(f->o->ctl, f->o->timeout_ms, "subscribe", NULL,
-		    &t, 1, err) < 0) {
+		    &t, 1, err) < 0 || cf_ctl_send(f->o->ctl,
+		    f->o->timeout_ms, "subscribe", "full", &t, 1, err) < 0) {
 			kp_warn("subscribe of the underlying %u: %s", t, err);
 			f->st.ctl_errors++;
 			goto retry;
