@@ -45,7 +45,8 @@ follow() {
 	chain-follow -c "$T/ks.ctl" -i "$T/instr.csv" -u NIFTY "$@" \
 		<"$T/pipe" >"$T/out" 2>"$T/cf.err" &
 	CF_PID=$!
-	kite-stream -c "$T/ks.ctl" "$NIFTY" >"$T/pipe" 2>"$T/ks.err" &
+	kite-stream -c "$T/ks.ctl" "$NIFTY" 2>"$T/ks.err" \
+		> >(tee "$T/ks.out" >"$T/pipe") &
 	KS_PID=$!
 	eventually 20 has_status 1
 }
@@ -118,6 +119,18 @@ holds() {
 	[ "$(held | wc -l)" -eq 10 ]
 	# every line of kite-stream passed on: ticks of the chain arrive
 	eventually 10 option_ticks 10
+	# kite-stream ends: chain-follow drains and exits 0, having passed on
+	# every line as it came, its own status lines added
+	kill -TERM "$KS_PID"
+	wait "$KS_PID"
+	KS_PID=
+	rc=0
+	wait "$CF_PID" || rc=$?
+	CF_PID=
+	[ "$rc" -eq 0 ]
+	[ "$(jq -c 'select(.program != "chain-follow")' "$T/out" | md5sum)" = \
+		"$(jq -c . "$T/ks.out" | md5sum)" ]
+	cmp <(grep -v '"program":"chain-follow"' "$T/out") "$T/ks.out"
 }
 
 @test "moved across several strikes: kite-stream holds the N strikes around the money" {
@@ -216,5 +229,9 @@ oscillate() {
 	eventually 20 has_status 1
 	[ "$(last_status | jq .centre)" = 24600 ]
 	eventually 10 tick_tokens 7
+	sleep 1.5
+	# exactly the index and the 3 strikes' CE and PE
+	[ "$(jq -r 'select(.type == "tick") | .instrument_token' "$T/out" |
+		sort -u | wc -l)" -eq 7 ]
 	run -100 "$KP_ROOT/examples/chain-follow.sh"
 }
