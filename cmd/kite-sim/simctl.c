@@ -50,6 +50,13 @@ word(const char *v, struct kp_simctl *c)
 	return 0;
 }
 
+/* "24500": an index level, rupees. */
+static int
+level(const char *v, double *out)
+{
+	return v == NULL ? -1 : kp_num_double(v, 0.05, KP_SIMCTL_MAX_PRICE, out);
+}
+
 /* "+50/s", "-2.5/s", "0" (the "/s" is optional): rupees a second. */
 static int
 rate(const char *v, double *out)
@@ -70,8 +77,9 @@ rate(const char *v, double *out)
 	    out);
 }
 
-int
-kp_simctl_parse(const char *line, struct kp_simctl *c)
+/* The command named w (0: none). */
+static int
+lookup(const char *w)
 {
 	static const struct {
 		const char *name;
@@ -97,6 +105,17 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		{ "move", KP_SIMCTL_MOVE },
 		{ "trend", KP_SIMCTL_TREND },
 	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(w, cmds[i].name) == 0)
+			return cmds[i].cmd;
+	return 0;
+}
+
+int
+kp_simctl_parse(const char *line, struct kp_simctl *c)
+{
 	char buf[256], *w[WORDS] = { NULL }, *save = NULL;
 	size_t i, n = strlen(line);
 	int want = 0;
@@ -115,9 +134,7 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		w[i] = strtok_r(NULL, " \t\r\n", &save);
 	if (w[0] == NULL)
 		return -1;
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(w[0], cmds[i].name) == 0)
-			c->cmd = cmds[i].cmd;
+	c->cmd = lookup(w[0]);
 	switch (c->cmd) {
 	case KP_SIMCTL_STATUS:
 	case KP_SIMCTL_DROP:
@@ -165,14 +182,10 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 			return -1;
 		break;
 	case KP_SIMCTL_MOVE:
-		want = 2;
-		if (word(w[1], c) < 0 || w[2] == NULL ||
-		    kp_num_double(w[2], 0.05, KP_SIMCTL_MAX_PRICE, &c->x) < 0)
-			return -1;
-		break;
 	case KP_SIMCTL_TREND:
 		want = 2;
-		if (word(w[1], c) < 0 || rate(w[2], &c->x) < 0)
+		if (word(w[1], c) < 0 || (c->cmd == KP_SIMCTL_MOVE ?
+		    level(w[2], &c->x) : rate(w[2], &c->x)) < 0)
 			return -1;
 		break;
 	default:
