@@ -135,6 +135,7 @@ BIN = \
 	order-exec \
 	ws-fanout \
 	kite-ctl \
+	chain-follow \
 
 # The external libraries each program links, one line per program (libkp.a
 # and -lm come with every program).
@@ -147,6 +148,7 @@ order-exec_LIBS = $(PC_CURL_LIBS) $(PC_JANSSON_LIBS) $(PC_ZLIB_LIBS)
 ws-fanout_LIBS = $(PC_LWS_LIBS) $(PC_HIREDIS_LIBS) $(PC_CJOSE_LIBS) $(PC_JANSSON_LIBS)
 kite-ctl_LIBS = $(PC_JANSSON_LIBS)
 book-sync_LIBS = $(PC_CURL_LIBS) $(PC_PQ_LIBS) $(PC_JANSSON_LIBS)
+chain-follow_LIBS = $(PC_JANSSON_LIBS) $(PC_CSV_LIBS)
 
 # The unit tests (tests/unit/NAME.c), test tools (tests/tools/NAME.c) and
 # fuzz targets (fuzz/NAME.c) that test a program's own parts, one line per
@@ -165,6 +167,7 @@ order-exec_FUZZ = intent
 ws-fanout_UNIT = jwt wsmsg wsmsg_diff
 ws-fanout_FUZZ = jwt wsmsg
 book-sync_FUZZ = bookrec
+chain-follow_UNIT = cfchain
 
 LIB := $(B)/libkp.a
 LIB_SRC := $(sort $(wildcard lib/*.c))

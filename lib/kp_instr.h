@@ -103,6 +103,11 @@ int kp_instr_parse_file(const char *path, kp_instr_row_fn row,
     kp_instr_bad_fn bad, void *arg, struct kp_instr_counts *c,
     char err[KP_ERRLEN]);
 
+/* Whether in is the cash row (EQ) of the underlying whose options are
+ * named name: its tradingsymbol, or the index's ("NIFTY" is "NIFTY 50",
+ * "BANKNIFTY" "NIFTY BANK", ...).  lib/instrname.c. */
+int kp_instr_is_underlying(const char *name, const struct kp_instr *in);
+
 /* "EQ", "FUT", "CE", "PE". */
 const char *kp_instr_type_name(enum kp_instr_type t);
 

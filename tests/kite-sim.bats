@@ -684,3 +684,49 @@ place() {
 	jq -c 'del(.receive_timestamp)' <<<"$output" > "$T/got"
 	diff -u "$T/want" "$T/got"
 }
+
+# ltp TOKEN...: the /quote/ltp last prices, one a line, in the order given
+ltp() {
+	local t q=()
+	for t in "$@"; do
+		q+=(--data-urlencode "i=$t")
+	done
+	curl -sS -m 10 -G -H "X-Kite-Version: 3" \
+		-H "Authorization: token $KITE_API_KEY:$KITE_ACCESS_TOKEN" \
+		"${q[@]}" "$KITE_API_URL/quote/ltp" >"$T/ltp.json"
+	for t in "$@"; do
+		jq -r --arg t "$t" '.data[$t].last_price' "$T/ltp.json"
+	done
+}
+
+@test "control move and trend: the index jumps and drifts; its options follow" {
+	sim_start
+	# a NIFTY call of the nearest expiry at 24500
+	ce=$(curl -sS -m 10 "$KITE_API_URL/sim/instruments" | jq -s -r '[.[] |
+		select(.name == "NIFTY" and .instrument_type == "CE" and
+		.strike == 24500)] | min_by(.expiry_day) | .instrument_token')
+	[ -n "$ce" ]
+	read -r s0 c0 < <(ltp "$NIFTY" "$ce" | paste -sd' ')
+	[ "$(sim_ctl 'move NIFTY 25000')" = ok ]
+	read -r s1 c1 < <(ltp "$NIFTY" "$ce" | paste -sd' ')
+	# within a few rupees of 25000 (the random walk goes on)
+	awk -v s="$s1" 'BEGIN { exit !(s > 24990 && s < 25010) }'
+	# the 24500 call gains about the 500 points it went into the money
+	awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(b - a > 300) }'
+	[ "$(sim_ctl 'move NIFTY 24000')" = ok ]
+	[ "$(sim_ctl 'trend NIFTY +200/s')" = ok ]
+	sleep 2
+	read -r s2 < <(ltp "$NIFTY")
+	awk -v s="$s2" 'BEGIN { exit !(s > 24300) }'
+	[ "$(sim_ctl 'trend NIFTY 0')" = ok ]
+	run sim_ctl 'move NOSUCH 100'
+	[[ $output == "error: "* ]]
+	run sim_ctl 'trend NIFTY fast'
+	[[ $output == "error: "* ]]
+	[ "$(sim_ctl 'trend BANKNIFTY -50/s')" = ok ]
+	[ "$(sim_ctl clear)" = ok ]
+	read -r b0 < <(ltp "$BANK")
+	sleep 1
+	read -r b1 < <(ltp "$BANK")
+	awk -v a="$b0" -v b="$b1" 'BEGIN { exit !(b < a - 20) }'
+}

@@ -12,36 +12,15 @@
 
 #include "is.h"
 
-/* Index options name the index otherwise than its own row does. */
-static const char *const index_of[][2] = {
-	{ "NIFTY", "NIFTY 50" },
-	{ "BANKNIFTY", "NIFTY BANK" },
-	{ "FINNIFTY", "NIFTY FIN SERVICE" },
-	{ "MIDCPNIFTY", "NIFTY MID SELECT" },
-};
-
-static int
-is_underlying(const char *chain, const struct kp_instr *in)
-{
-	size_t i;
-
-	if (in->type != KP_INSTR_EQ)
-		return 0;
-	for (i = 0; i < sizeof index_of / sizeof index_of[0]; i++)
-		if (strcmp(chain, index_of[i][0]) == 0 &&
-		    strcmp(in->tradingsymbol, index_of[i][1]) == 0)
-			return 1;
-	return strcmp(in->tradingsymbol, chain) == 0;
-}
-
 int
 is_chain_row(struct is_sink *s, const struct kp_instr *in)
 {
 	const struct is_opts *o = s->o;
+	int und = kp_instr_is_underlying(o->chain, in);
 
-	if (strcmp(in->name, o->chain) != 0 && !is_underlying(o->chain, in))
+	if (strcmp(in->name, o->chain) != 0 && !und)
 		return 0;
-	if (in->type == KP_INSTR_EQ && !is_underlying(o->chain, in))
+	if (in->type == KP_INSTR_EQ && !und)
 		return 0;
 	if (o->exchange && strcmp(o->exchange, in->exchange) != 0)
 		return 0;

@@ -96,7 +96,8 @@ answer(struct kp_buf *b, int rc, const char *cmd)
 		    "drop-after-msgs N, stall on|off, malformed P, "
 		    "refuse-auth on|off, http-429 P, http-5xx P, delay-ms N, "
 		    "ambiguous N MS|never, book-lag-ms N, "
-		    "child-margin-fail N, freeze-qty NAME N, message TEXT, "
+		    "child-margin-fail N, freeze-qty NAME N, move NAME LEVEL, "
+		    "trend NAME RATE/s, message TEXT, "
 		    "revoke KEY, restore KEY, clear, status)");
 		return -1;
 	}
@@ -186,6 +187,12 @@ sim_control(struct sim *s, const char *line, struct kp_buf *b)
 	case KP_SIMCTL_RESTORE:
 		if (sim_account_revoke(s, c.word, c.cmd ==
 		    KP_SIMCTL_REVOKE) < 0)
+			return answer(b, -1, line);
+		break;
+	case KP_SIMCTL_MOVE:
+	case KP_SIMCTL_TREND:
+		if (sim_market_move(s, c.word, c.cmd == KP_SIMCTL_MOVE ? c.x : 0,
+		    c.cmd == KP_SIMCTL_TREND ? &c.x : NULL) < 0)
 			return answer(b, -1, line);
 		break;
 	case KP_SIMCTL_CLEAR:

@@ -30,8 +30,14 @@ enum kp_simctl_cmd {
 	KP_SIMCTL_DUMP_CUT,		/* n bytes (0: off) */
 	KP_SIMCTL_DUMP_CORRUPT,		/* on */
 	KP_SIMCTL_REVOKE,		/* word (an API key) */
-	KP_SIMCTL_RESTORE		/* word (an API key) */
+	KP_SIMCTL_RESTORE,		/* word (an API key) */
+	KP_SIMCTL_MOVE,			/* word (underlying), x rupees */
+	KP_SIMCTL_TREND			/* word (underlying), x rupees/s */
 };
+
+/* The largest index level "move" takes and the largest "trend" rate. */
+#define KP_SIMCTL_MAX_PRICE 1e7
+#define KP_SIMCTL_MAX_TREND 1e5
 
 /* The largest count or number of milliseconds a command takes. */
 #define KP_SIMCTL_MAX_MS (86400000LL * 365)
@@ -40,10 +46,11 @@ struct kp_simctl {
 	int cmd;		/* enum kp_simctl_cmd */
 	int64_t n, n2;
 	double p;		/* a probability, 0 to 1 */
+	double x;		/* MOVE: a level > 0; TREND: a signed rate */
 	bool on;
 	const char *text;	/* KP_SIMCTL_MESSAGE: points into the line */
-	char word[64];		/* FREEZE_QTY: the name; REVOKE, RESTORE:
-				 * the API key */
+	char word[64];		/* FREEZE_QTY, MOVE, TREND: the name;
+				 * REVOKE, RESTORE: the API key */
 };
 
 /*

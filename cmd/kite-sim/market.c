@@ -64,6 +64,7 @@ struct und {
 	double S;		/* rupees */
 	double vol;
 	double q;		/* the yield priced with: dividends - carry */
+	double trend;		/* rupees a simulated second ("trend") */
 };
 
 /* The per-instrument state, brought up to date lazily. */
@@ -453,7 +454,43 @@ sim_market_step(struct sim *s)
 
 			u->S *= exp(-0.5 * u->vol * u->vol * dt +
 			    u->vol * sqrt(dt) * z);
+			u->S += u->trend * dt * YEAR_S;
+			if (u->S < 0.05)
+				u->S = 0.05;
 		}
+}
+
+/*
+ * "move NAME LEVEL" (trend < 0: keep the trend) and "trend NAME RATE":
+ * the underlying named name (its F&O name, "NIFTY", or its cash
+ * tradingsymbol, "NIFTY 50") jumps to level rupees or drifts by rate
+ * rupees a simulated second on top of its random walk; its futures and
+ * options follow through the model.  Return 0, or -1 for no such name.
+ */
+int
+sim_market_move(struct sim *s, const char *name, double level,
+    const double *rate)
+{
+	struct sim_market *m = s->market;
+	size_t i, j;
+
+	for (j = 0; j < N_UND; j++)
+		if (strcmp(name, undefs[j].fo) == 0 ||
+		    strcmp(name, undefs[j].tsym) == 0)
+			break;
+	if (j == N_UND)
+		return -1;
+	sim_market_step(s);
+	if (level > 0)
+		m->und[j].S = level;
+	if (rate != NULL)
+		m->und[j].trend = *rate;
+	/* what was looked at in this step is priced again at the new level
+	 * (in step 0, afresh) */
+	for (i = 0; level > 0 && i < s->n_instr; i++)
+		if (m->und_of[i] == (int32_t)j && m->st[i].step == m->step)
+			m->st[i].step = m->step - 1;
+	return 0;
 }
 
 /* Bring instrument i up to the current step. */

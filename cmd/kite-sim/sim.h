@@ -144,6 +144,10 @@ double sim_price_at(const struct sim *s, size_t i, double S, int64_t t_us);
  * (the underlying, "NIFTY") or tradingsymbol is name; the number set.
  */
 size_t sim_set_freeze(struct sim *s, const char *name, int32_t qty);
+/* "move" (level > 0) and "trend" (rate non-NULL) an underlying by name;
+ * return 0, or -1 when there is none so named. */
+int sim_market_move(struct sim *s, const char *name, double level,
+    const double *rate);
 
 /* ticker.c ---------------------------------------------------------- */
 

@@ -40,32 +40,6 @@ prob(const char *v, double *out)
 	return v == NULL ? -1 : kp_num_double(v, 0, 1, out);
 }
 
-/* The commands that are a word and values. */
-static const struct {
-	const char *name;
-	int cmd;
-} cmds[] = {
-	{ "status", KP_SIMCTL_STATUS },
-	{ "drop", KP_SIMCTL_DROP },
-	{ "drop-after-ms", KP_SIMCTL_DROP_AFTER_MS },
-	{ "drop-after-msgs", KP_SIMCTL_DROP_AFTER_MSGS },
-	{ "stall", KP_SIMCTL_STALL },
-	{ "malformed", KP_SIMCTL_MALFORMED },
-	{ "refuse-auth", KP_SIMCTL_REFUSE_AUTH },
-	{ "http-429", KP_SIMCTL_HTTP_429 },
-	{ "http-5xx", KP_SIMCTL_HTTP_5XX },
-	{ "delay-ms", KP_SIMCTL_DELAY_MS },
-	{ "ambiguous", KP_SIMCTL_AMBIGUOUS },
-	{ "clear", KP_SIMCTL_CLEAR },
-	{ "book-lag-ms", KP_SIMCTL_BOOK_LAG_MS },
-	{ "child-margin-fail", KP_SIMCTL_CHILD_MARGIN_FAIL },
-	{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
-	{ "dump-cut", KP_SIMCTL_DUMP_CUT },
-	{ "dump-corrupt", KP_SIMCTL_DUMP_CORRUPT },
-	{ "revoke", KP_SIMCTL_REVOKE },
-	{ "restore", KP_SIMCTL_RESTORE },
-};
-
 /* A name (shorter than max) into c->word. */
 static int
 word(const char *v, size_t max, struct kp_simctl *c)
@@ -73,6 +47,71 @@ word(const char *v, size_t max, struct kp_simctl *c)
 	if (v == NULL || strlen(v) >= max)
 		return -1;
 	memcpy(c->word, v, strlen(v) + 1);
+	return 0;
+}
+
+/* "24500": an index level, rupees. */
+static int
+level(const char *v, double *out)
+{
+	return v == NULL ? -1 : kp_num_double(v, 0.05, KP_SIMCTL_MAX_PRICE, out);
+}
+
+/* "+50/s", "-2.5/s", "0" (the "/s" is optional): rupees a second. */
+static int
+rate(const char *v, double *out)
+{
+	char buf[64];
+	size_t n;
+
+	if (v == NULL || (n = strlen(v)) >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, n + 1);
+	if (n > 2 && strcmp(buf + n - 2, "/s") == 0)
+		buf[n - 2] = '\0';
+	if (buf[0] == '+')
+		memmove(buf, buf + 1, strlen(buf));
+	if (buf[0] == '+' || buf[0] == '\0')
+		return -1;
+	return kp_num_double(buf, -KP_SIMCTL_MAX_TREND, KP_SIMCTL_MAX_TREND,
+	    out);
+}
+
+/* The command named w (0: none). */
+static int
+lookup(const char *w)
+{
+	static const struct {
+		const char *name;
+		int cmd;
+	} cmds[] = {
+		{ "status", KP_SIMCTL_STATUS },
+		{ "drop", KP_SIMCTL_DROP },
+		{ "drop-after-ms", KP_SIMCTL_DROP_AFTER_MS },
+		{ "drop-after-msgs", KP_SIMCTL_DROP_AFTER_MSGS },
+		{ "stall", KP_SIMCTL_STALL },
+		{ "malformed", KP_SIMCTL_MALFORMED },
+		{ "refuse-auth", KP_SIMCTL_REFUSE_AUTH },
+		{ "http-429", KP_SIMCTL_HTTP_429 },
+		{ "http-5xx", KP_SIMCTL_HTTP_5XX },
+		{ "delay-ms", KP_SIMCTL_DELAY_MS },
+		{ "ambiguous", KP_SIMCTL_AMBIGUOUS },
+		{ "clear", KP_SIMCTL_CLEAR },
+		{ "book-lag-ms", KP_SIMCTL_BOOK_LAG_MS },
+		{ "child-margin-fail", KP_SIMCTL_CHILD_MARGIN_FAIL },
+		{ "freeze-qty", KP_SIMCTL_FREEZE_QTY },
+		{ "dump-cut", KP_SIMCTL_DUMP_CUT },
+		{ "dump-corrupt", KP_SIMCTL_DUMP_CORRUPT },
+		{ "revoke", KP_SIMCTL_REVOKE },
+		{ "restore", KP_SIMCTL_RESTORE },
+		{ "move", KP_SIMCTL_MOVE },
+		{ "trend", KP_SIMCTL_TREND },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(w, cmds[i].name) == 0)
+			return cmds[i].cmd;
 	return 0;
 }
 
@@ -97,9 +136,7 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 		w[i] = strtok_r(NULL, " \t\r\n", &save);
 	if (w[0] == NULL)
 		return -1;
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(w[0], cmds[i].name) == 0)
-			c->cmd = cmds[i].cmd;
+	c->cmd = lookup(w[0]);
 	switch (c->cmd) {
 	case KP_SIMCTL_STATUS:
 	case KP_SIMCTL_DROP:
@@ -150,6 +187,13 @@ kp_simctl_parse(const char *line, struct kp_simctl *c)
 	case KP_SIMCTL_RESTORE:
 		want = 1;
 		if (word(w[1], sizeof(c->word), c) < 0)
+			return -1;
+		break;
+	case KP_SIMCTL_MOVE:
+	case KP_SIMCTL_TREND:
+		want = 2;
+		if (word(w[1], 48, c) < 0 || (c->cmd == KP_SIMCTL_MOVE ?
+		    level(w[2], &c->x) : rate(w[2], &c->x)) < 0)
 			return -1;
 		break;
 	default:

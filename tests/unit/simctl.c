@@ -22,6 +22,10 @@ main(void)
 		"revoke", "restore", "revoke k1 k2", "restore k1 now",
 		"revoke 0123456789012345678901234567890123456789012345678901234"
 		"567890123",
+		"move", "move NIFTY", "move NIFTY 0", "move NIFTY -5",
+		"move NIFTY x", "move NIFTY 1e9", "move NIFTY 24500 1",
+		"trend NIFTY", "trend NIFTY /s", "trend NIFTY ++5/s",
+		"trend NIFTY 5/m", "trend NIFTY 1e6/s", "trend NIFTY 5 /s",
 	};
 	char longline[400];
 	size_t i;
@@ -77,6 +81,19 @@ main(void)
 	T_EQ_INT(kp_simctl_parse("restore key2\n", &c), 0, "restore");
 	T_EQ_INT(c.cmd, KP_SIMCTL_RESTORE, "restore command");
 	t_ok(strcmp(c.word, "key2") == 0, "restore key");
+	T_EQ_INT(kp_simctl_parse("move NIFTY 24500", &c), 0, "move");
+	T_EQ_INT(c.cmd, KP_SIMCTL_MOVE, "move command");
+	T_EQ_STR(c.word, "NIFTY", "move name");
+	T_NEAR(c.x, 24500, 0, "move level");
+	T_EQ_INT(kp_simctl_parse("trend NIFTY +50/s", &c), 0, "trend +50/s");
+	T_EQ_INT(c.cmd, KP_SIMCTL_TREND, "trend command");
+	T_EQ_STR(c.word, "NIFTY", "trend name");
+	T_NEAR(c.x, 50, 0, "trend rate");
+	T_EQ_INT(kp_simctl_parse("trend BANKNIFTY -2.5/s", &c), 0,
+	    "trend -2.5/s");
+	T_NEAR(c.x, -2.5, 0, "trend negative rate");
+	T_EQ_INT(kp_simctl_parse("trend NIFTY 0", &c), 0, "trend 0");
+	T_NEAR(c.x, 0, 0, "trend off");
 	T_EQ_INT(kp_simctl_parse("clear", &c), 0, "clear");
 	T_EQ_INT(c.cmd, KP_SIMCTL_CLEAR, "clear command");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
