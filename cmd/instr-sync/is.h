@@ -86,6 +86,10 @@ struct is_sink {
 /* Whether a row passes the filters of o. */
 int is_filter(const struct is_opts *o, const struct kp_instr *in);
 
+/* opts.c: the defaults (with the environment), then the command line. */
+void is_opts_init(struct is_opts *o);
+void is_parse_args(struct is_opts *o, int argc, char **argv);
+
 /* fetch.c: Kite's dump into the parser, through in (finished there).
  * Return 0 (rows parsed; in->midrow may be set), 1 (304, nothing new) or
  * an exit code >= 100 (after logging why).  On success
