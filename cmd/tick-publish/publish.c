@@ -234,3 +234,41 @@ tp_line(struct tp *t, const char *line, size_t len, uint64_t lineno)
 	item.flags = is_tick(t) ? TP_DROPPABLE : 0;
 	tp_queue_push(&t->q, &item);
 }
+
+/* The stats line, and the Prometheus file when -P names one. */
+void
+tp_write_stats(struct tp *t)
+{
+	struct tp_stats *s = &t->st;
+	const struct kp_stat st[] = {
+		{ "lines", "lines read", KP_STAT_COUNTER, &s->lines, NULL },
+		{ "published", "PUBLISH commands acknowledged",
+		    KP_STAT_COUNTER, &s->published, NULL },
+		{ "xadded", "XADD commands acknowledged", KP_STAT_COUNTER,
+		    &s->xadded, NULL },
+		{ "hset", "HSET commands acknowledged", KP_STAT_COUNTER,
+		    &s->hset, NULL },
+		{ "dropped", "ticks dropped from a full queue",
+		    KP_STAT_COUNTER, &s->dropped, NULL },
+		{ "bad", "lines that are not JSON objects", KP_STAT_COUNTER,
+		    &s->bad, NULL },
+		{ "missing", "template fields missing from lines",
+		    KP_STAT_COUNTER, &s->missing, NULL },
+		{ "errors", "commands Redis refused", KP_STAT_COUNTER,
+		    &s->errors, NULL },
+		{ "reconnects", "connections made again after a loss",
+		    KP_STAT_COUNTER, &s->reconnects, NULL },
+		{ "queue_lines", "lines queued or awaiting replies",
+		    KP_STAT_GAUGE, &s->queue_lines, NULL },
+		{ "queue_bytes", "bytes of commands queued", KP_STAT_GAUGE,
+		    &s->queue_bytes, NULL },
+	};
+	size_t n = sizeof st / sizeof st[0];
+
+	s->queue_lines = t->q.lines;
+	s->queue_bytes = t->q.bytes;
+	kp_stats_log(TP_PROG, st, n);
+	if (t->o->prom_path != NULL &&
+	    kp_stats_prom(t->o->prom_path, TP_PROG, st, n) < 0)
+		kp_warn("unable to write %s:", t->o->prom_path);
+}

@@ -142,4 +142,12 @@ int tp_link_write(struct tp *t);
 /* Read and account replies; -1 when the link died. */
 int tp_link_read(struct tp *t);
 
+/* publish.c: the stats line (and -P's file), from t->st. */
+void tp_write_stats(struct tp *t);
+
+/* opts.c: the command line into o; REDIS_URL (or -u) and the password
+ * from REDIS_PASSWORD[_FILE] into t->url.  Both exit 100 when wrong. */
+void tp_parse_args(struct tp_opts *o, int argc, char **argv);
+void tp_setup_url(struct tp *t, const char *url, int from_argv);
+
 #endif
