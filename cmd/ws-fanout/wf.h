@@ -230,4 +230,8 @@ void wf_redis_free(struct wf *w);
 extern const char *const wf_page_html;
 extern const size_t wf_page_html_len;
 
+/* opts.c: defaults (with the environment), the command line, then the
+ * checks that make a bad combination exit 100. */
+void wf_opts_parse(struct wf_opts *o, int argc, char **argv);
+
 #endif
