@@ -107,4 +107,28 @@ int sim_control(struct sim *s, const char *line, struct kp_buf *b);
 int sim_ctl_cb(struct sim *s, struct lws *wsi,
     enum lws_callback_reasons reason, void *user, bool listener);
 
+/* opts.c: main()'s options besides the simulation's own (struct sim). */
+struct main_opts {
+	const char *addr;
+	long long port;
+	const char *port_file;
+	const char *control;
+	int ready_fd;
+	long long stats_ms;
+	const char *freeze[16];		/* --freeze-qty NAME=N, in order */
+	int n_freeze;
+	const char *account[16];	/* --account KEY:TOKEN_FILE */
+	int n_account;
+};
+
+/* Defaults, then the command line (exit 100 when wrong). */
+void sim_defaults(struct sim *s, struct main_opts *o);
+void sim_parse_args(struct sim *s, struct main_opts *o, int argc,
+    char **argv);
+/* --freeze-qty NAME=N, once the universe exists. */
+void sim_freeze_opts(struct sim *s, const struct main_opts *o);
+/* The API key, token and secret (the environment, else the demo's);
+ * owned[] gets what was allocated. */
+void sim_credentials(struct sim_conf *cf, char **owned);
+
 #endif
