@@ -42,22 +42,18 @@ const unsigned char kp_ls_special[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 };
 
+/* The four hex digits at p into *v: 0, or -1. */
 static int
 hex4(const char *p, unsigned *v)
 {
-	int i;
+	int i, d;
 
 	*v = 0;
 	for (i = 0; i < 4; i++) {
-		unsigned c = (unsigned char)p[i], d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			d = (c | 0x20) - 'a' + 10;
-		else
+		d = kp_num_hex((unsigned char)p[i]);
+		if (d < 0)
 			return -1;
-		*v = *v << 4 | d;
+		*v = *v << 4 | (unsigned)d;
 	}
 	return 0;
 }

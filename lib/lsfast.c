@@ -330,7 +330,8 @@ object:
 		goto close;
 	}
 key:
-	if ((p = fast_key(t, lens, cur, p, &tgt, &pend, &vb)) == NULL)
+	p = fast_key(t, lens, cur, p, &tgt, &pend, &vb);
+	if (p == NULL)
 		return 1;
 value:
 	if (DIGIT(*p) || *p == '-') {	/* most values: before the switch */
