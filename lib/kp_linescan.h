@@ -44,6 +44,17 @@
  *                   must not name "depth"; implies KP_LS_VALUES
  *   KP_LS_SLOW      the general scanner alone, without the fast path for
  *                   plain tick lines (for tests: both must agree)
+ *   KP_LS_SEEN      v[] is not cleared first: r->seen tells which entries
+ *                   were filled (bit k: v[k]), the others are not to be
+ *                   read (for callers that copy out only what was found)
+ *   KP_LS_COLS      (kp_linescan_cols, with KP_LS_VALUES and KP_LS_SEEN,
+ *                   not KP_LS_QUICK; kind[] zeroed by the caller) a picked
+ *                   number goes straight into the caller's columns
+ *                   instead of v[k]: kind[k] KP_JN_INT or KP_JN_REAL,
+ *                   num[k], i64[k]; a value that is not a number sets
+ *                   kind[k] to 0 and goes to v[k] (bit k of r->seen).  So
+ *                   the member's last value is the number when kind[k] is
+ *                   not 0, else v[k] when bit k is set, else absent
  */
 #define KP_JFIELDS_MAX 32
 #define KP_JFIELD_NAME_MAX 64
@@ -56,19 +67,29 @@ enum {
 	KP_LS_QUICK = 4,
 	KP_LS_VALUES = 8,
 	KP_LS_BEST = 16,
-	KP_LS_SLOW = 32
+	KP_LS_SLOW = 32,
+	KP_LS_SEEN = 64,
+	KP_LS_COLS = 128
 };
 
-/* The members wanted: at most KP_JFIELDS_MAX, each 1..64 bytes. */
+/*
+ * The members wanted: at most KP_JFIELDS_MAX, each 1..64 bytes, added
+ * with kp_jfields_add after kp_jfields_init (a key is then found by its
+ * length and a compare or two).
+ */
 struct kp_jfields {
 	size_t n;
-	uint64_t lens;		/* bit k: a name of k bytes (k < 64) */
 	uint8_t bylen[64];	/* 1 + the first name of k bytes, or 0 */
 	uint8_t next[KP_JFIELDS_MAX];	/* 1 + the next of its length, or 0 */
 	struct {
 		size_t len;
 		char name[KP_JFIELD_NAME_MAX + 1];
 	} f[KP_JFIELDS_MAX];
+	/*
+	 * the first name of k bytes, 8 <= k < 64: its first and last 8
+	 * bytes, and for k > 16 the 8 at byte 8
+	 */
+	uint64_t head[64][3];
 };
 
 enum kp_jtype {
@@ -99,6 +120,14 @@ struct kp_lsres {
 	int top;		/* '{' or '[' */
 	const char *why;	/* on error: what */
 	size_t col;		/* and where (1-based byte column) */
+	uint64_t seen;		/* KP_LS_SEEN: bit k, v[k] was filled */
+};
+
+/* KP_LS_COLS: where picked numbers go, indexed as v[]. */
+struct kp_jcols {
+	unsigned char *kind;
+	double *num;
+	int64_t *i64;
 };
 
 void kp_jfields_init(struct kp_jfields *t);
@@ -115,6 +144,11 @@ int kp_jfields_add(struct kp_jfields *t, const char *name, size_t len);
  */
 int kp_linescan(const char *s, size_t n, const struct kp_jfields *t,
     struct kp_jval *v, unsigned flags, struct kp_lsres *r);
+
+/* The same, with KP_LS_COLS: picked numbers into c. */
+int kp_linescan_cols(const char *s, size_t n, const struct kp_jfields *t,
+    struct kp_jval *v, const struct kp_jcols *c, unsigned flags,
+    struct kp_lsres *r);
 
 /*
  * kp_linescan with flags 0, KP_LS_QUICK or KP_LS_STRICT, and an error

@@ -324,10 +324,10 @@ key(struct st *t, const char **pp, int *tgt)
 	*tgt = T_NONE;
 	if (ctx != C_NONE) {
 		if (!esc)
-			*tgt = ls_target(l, ctx, raw, len);
+			*tgt = ls_target(l, l->flags, ctx, raw, len);
 		else if ((len = (size_t)kp_json_unescape(raw, len, buf,
 		    sizeof(buf) - 1)) != (size_t)-1)
-			*tgt = ls_target(l, ctx, buf, len);
+			*tgt = ls_target(l, l->flags, ctx, buf, len);
 		ls_reset(l, *tgt);
 	}
 	if (*p != ':') {
@@ -484,47 +484,71 @@ quick_tail(struct ls *l)
 }
 
 static void
-ls_start(struct ls *l, struct kp_lsres *r)
+ls_start(struct ls *l, struct kp_lsres *r, int clear)
 {
 	int i, n = l->nf + (l->bid >= 0 ? 2 : 0);
 
-	for (i = 0; i < n; i++)
-		l->v[i].type = KP_J_ABSENT;
-	l->found = 0;
-	l->seen = 0;
+	if (clear)
+		for (i = 0; i < n; i++)
+			l->v[i].type = KP_J_ABSENT;
+	l->have = 0;
 	r->top = 0;
+}
+
+/* KP_LS_COLS after the general scanner: its numbers into the columns */
+static void
+to_cols(struct ls *l)
+{
+	int i, n = l->nf + (l->bid >= 0 ? 2 : 0);
+
+	for (i = 0; i < n; i++) {
+		l->ckind[i] = 0;
+		if (l->v[i].type != KP_J_NUMBER)
+			continue;
+		l->ckind[i] = l->v[i].nkind;
+		l->cnum[i] = l->v[i].num;
+		if (l->v[i].nkind == KP_JN_INT)
+			l->ci64[i] = l->v[i].i64;
+		l->have &= ~((uint64_t)1 << i);
+	}
+}
+
+/*
+ * What kp_linescan_cols (lsfast.c) leaves after the fast path's rc: the
+ * general scanner (rc 1), the quick tail (2), the error's words.
+ */
+int
+kp_ls_rest(struct ls *l, struct kp_lsres *r, int rc)
+{
+	int i;
+
+	r->why = NULL;
+	r->col = 0;
+	if (rc == 1) {
+		ls_start(l, r, 1);
+		rc = general(l, r);
+		/* the best prices are not in l->have: from the types */
+		for (i = 0; i < l->nf + (l->bid >= 0 ? 2 : 0); i++)
+			if (l->v[i].type != KP_J_ABSENT)
+				l->have |= (uint64_t)1 << i;
+		if (l->flags & KP_LS_COLS)
+			to_cols(l);
+	}
+	if (rc == 2 || rc == -2)
+		rc = quick_tail(l);
+	r->seen = l->have;
+	if (rc < 0) {
+		r->why = words[l->code][!(l->flags & KP_LS_JANSSON)];
+		r->col = (size_t)(l->at - l->s) + 1;
+	}
+	return rc;
 }
 
 int
 kp_linescan(const char *s, size_t n, const struct kp_jfields *t,
     struct kp_jval *v, unsigned flags, struct kp_lsres *r)
 {
-	struct ls l;
-	int rc = 1;
-
-	l.s = s;
-	l.e = s + n;
-	l.t = t;
-	l.v = v;
-	l.flags = flags & KP_LS_BEST ? flags | KP_LS_VALUES : flags;
-	l.nf = (int)t->n;
-	l.bid = (flags & KP_LS_BEST) ? l.nf : -2;
-	r->why = NULL;
-	r->col = 0;
-	ls_start(&l, r);
-	if (!(flags & KP_LS_SLOW))
-		rc = kp_ls_fast(&l, r);
-	if (rc == 1) {
-		ls_start(&l, r);
-		rc = general(&l, r);
-	}
-	if (rc == 2 || rc == -2)
-		rc = quick_tail(&l);
-	if (rc < 0) {
-		r->why = words[l.code][!(flags & KP_LS_JANSSON)];
-		r->col = (size_t)(l.at - s) + 1;
-	}
-	return rc;
+	return kp_linescan_cols(s, n, t, v, NULL, flags & ~KP_LS_COLS, r);
 }
 
 static int
@@ -600,7 +624,12 @@ kp_jfields_add(struct kp_jfields *t, const char *name, size_t len)
 	if (len < 64) {
 		uint8_t *at = &t->bylen[len];
 
-		t->lens |= (uint64_t)1 << len;
+		if (*at == 0 && len >= 8) {
+			memcpy(&t->head[len][0], name, 8);
+			memcpy(&t->head[len][1], name + len - 8, 8);
+			if (len > 16)
+				memcpy(&t->head[len][2], name + 8, 8);
+		}
 		while (*at != 0)
 			at = &t->next[*at - 1];
 		*at = (uint8_t)(t->n + 1);

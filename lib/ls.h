@@ -46,8 +46,14 @@ struct ls {
 	const char *at;			/* and where */
 	int nf;				/* t->n */
 	int bid;			/* KP_LS_BEST: t->n, else -2 */
-	size_t found;			/* KP_LS_QUICK: fields seen */
-	uint32_t seen;			/* which */
+	uint64_t have;			/* bit k: v[k] filled (but bests:
+					 * the fast path's only) */
+	uint64_t all;			/* bits 0 .. t->n - 1 */
+	unsigned char *ckind;		/* KP_LS_COLS: struct kp_jcols */
+	double *cnum;
+	int64_t *ci64;
+	int pend;			/* lsfast.c: a top-level container */
+	const char *cb;			/* picked, and where it began */
 };
 
 #define DIGIT(c) ((unsigned)((c) - '0') < 10u)
@@ -72,22 +78,28 @@ ls_fail(struct ls *t, const char *at, int code)
 
 /*
  * Whether a[0, n) == b[0, n), n >= 1: in overlapping words, reading no
- * byte outside either (memcmp is a call).
+ * byte outside either (memcmp is a call), the differences or'ed.
  */
 HOT int
 same(const char *a, const char *b, size_t n)
 {
-	uint64_t x, y;
+	uint64_t x, y, d;
 	uint32_t u, w;
+	size_t i;
 
 	if (n >= 8) {
 		memcpy(&x, a, 8);
 		memcpy(&y, b, 8);
-		if (x != y)
-			return 0;
+		d = x ^ y;
 		memcpy(&x, a + n - 8, 8);
 		memcpy(&y, b + n - 8, 8);
-		return x == y && (n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0);
+		d |= x ^ y;
+		for (i = 8; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			d |= x ^ y;
+		}
+		return d == 0;
 	}
 	if (n >= 4) {
 		memcpy(&u, a, 4);
@@ -101,33 +113,59 @@ same(const char *a, const char *b, size_t n)
 	return a[0] == b[0] && a[n - 1] == b[n - 1] && a[n / 2] == b[n / 2];
 }
 
+/* The table field a top-level key of n < 64 bytes names, or -1. */
+HOT int
+ls_top(const struct kp_jfields *tb, const char *k, size_t n)
+{
+	unsigned i = tb->bylen[n];
+	uint64_t x, y;
+
+	if (i == 0)
+		return -1;
+	if (n >= 8) {	/* the first of that length: by its words */
+		memcpy(&x, k, 8);
+		memcpy(&y, k + n - 8, 8);
+		x = (x ^ tb->head[n][0]) | (y ^ tb->head[n][1]);
+		if (n > 16) {
+			memcpy(&y, k + 8, 8);
+			x |= y ^ tb->head[n][2];
+		}
+		if (x == 0 && (n <= 24 || same(tb->f[i - 1].name, k, n)))
+			return (int)i - 1;
+		i = tb->next[i - 1];
+	}
+	for (; i != 0; i = tb->next[i - 1])
+		if (same(tb->f[i - 1].name, k, n))
+			return (int)i - 1;
+	return -1;
+}
+
 /* The table field a top-level key names, or T_NONE. */
 HOT int
-ls_field(const struct ls *t, const char *k, size_t n)
+ls_field(const struct ls *t, unsigned fl, const char *k, size_t n)
 {
 	const struct kp_jfields *tb = t->t;
-	int i = n < 64 ? tb->bylen[n] - 1 : -1;
+	int i;
 
-	for (; i >= 0; i = tb->next[i] - 1)
-		if (same(tb->f[i].name, k, n))
-			return i;
+	if (n < 64 && (i = ls_top(tb, k, n)) >= 0)
+		return i;
 	if (n == KP_JFIELD_NAME_MAX)	/* past bylen: compared in full */
 		for (i = 0; i < t->nf; i++)
 			if (tb->f[i].len == n &&
 			    memcmp(tb->f[i].name, k, n) == 0)
 				return i;
-	if (t->bid >= 0 && n == 5 && KEY(k, "depth"))
+	if ((fl & KP_LS_BEST) && n == 5 && KEY(k, "depth"))
 		return T_DEPTH;
 	return T_NONE;
 }
 
 /* Which member a key names in a context (T_NONE: none we pick). */
 HOT int
-ls_target(const struct ls *t, int ctx, const char *k, size_t n)
+ls_target(const struct ls *t, unsigned fl, int ctx, const char *k, size_t n)
 {
 	switch (ctx) {
 	case C_TOP:
-		return ls_field(t, k, n);
+		return ls_field(t, fl, k, n);
 	case C_DEPTH:
 		return n == 3 && KEY(k, "buy") ? T_BUY : n == 4 &&
 		    KEY(k, "sell") ? T_SELL : T_NONE;
@@ -144,12 +182,43 @@ ls_target(const struct ls *t, int ctx, const char *k, size_t n)
 HOT void
 ls_reset(struct ls *t, int tgt)
 {
-	if (tgt == T_DEPTH)
+	uint64_t bid = (uint64_t)1 << t->nf, ask = bid << 1;
+
+	if (tgt == T_DEPTH) {
 		t->v[t->bid].type = t->v[t->bid + 1].type = KP_J_ABSENT;
-	else if (tgt == T_BUY || (tgt >= t->nf && tgt == t->bid))
+		t->have &= ~(bid | ask);
+		if (t->flags & KP_LS_COLS)
+			t->ckind[t->bid] = t->ckind[t->bid + 1] = 0;
+	} else if (tgt == T_BUY || (tgt >= t->nf && tgt == t->bid)) {
 		t->v[t->bid].type = KP_J_ABSENT;
-	else if (tgt == T_SELL || (tgt >= t->nf && tgt == t->bid + 1))
+		t->have &= ~bid;
+		if (t->flags & KP_LS_COLS)
+			t->ckind[t->bid] = 0;
+	} else if (tgt == T_SELL || (tgt >= t->nf && tgt == t->bid + 1)) {
 		t->v[t->bid + 1].type = KP_J_ABSENT;
+		t->have &= ~ask;
+		if (t->flags & KP_LS_COLS)
+			t->ckind[t->bid + 1] = 0;
+	}
+}
+
+/*
+ * Record top-level field f's value: its type and span (a string's
+ * contents, unescaped).  Return 1 when KP_LS_QUICK has found them all.
+ */
+HOT int
+ls_put(struct ls *t, unsigned fl, int f, int type, const char *b, size_t len)
+{
+	struct kp_jval *v = &t->v[f];
+
+	v->type = (uint8_t)type;
+	v->escaped = 0;
+	v->p = b;
+	v->len = (uint32_t)len;
+	t->have |= (uint64_t)1 << f;
+	if (fl & KP_LS_COLS)	/* not a number: what the columns say */
+		t->ckind[f] = 0;
+	return (fl & KP_LS_QUICK) && (t->have & t->all) == t->all;
 }
 
 /*
@@ -159,28 +228,20 @@ ls_reset(struct ls *t, int tgt)
 HOT int
 ls_record(struct ls *t, int f, const char *b, const char *p, int esc)
 {
-	struct kp_jval *v = &t->v[f];
 	static const unsigned char type[256] = {
 		['"'] = KP_J_STRING, ['{'] = KP_J_OBJECT, ['['] = KP_J_ARRAY,
 		['t'] = KP_J_TRUE, ['f'] = KP_J_FALSE, ['n'] = KP_J_NULL
 	};
-	v->type = type[(unsigned char)*b] ? type[(unsigned char)*b] :
-	    KP_J_NUMBER;
-	v->escaped = (uint8_t)esc;
-	if (*b == '"') {
-		v->p = b + 1;
-		v->len = (uint32_t)(p - b - 2);
-	} else {
-		v->p = b;
-		v->len = (uint32_t)(p - b);
-	}
-	if (!(t->flags & KP_LS_QUICK))
-		return 0;
-	if (!(t->seen >> f & 1)) {
-		t->seen |= (uint32_t)1 << f;
-		t->found++;
-	}
-	return t->found == (size_t)t->nf;
+	int r;
+
+	if (*b == '"')
+		r = ls_put(t, t->flags, f, KP_J_STRING, b + 1, (size_t)(p - b - 2));
+	else
+		r = ls_put(t, t->flags, f, type[(unsigned char)*b] ?
+		    type[(unsigned char)*b] : KP_J_NUMBER, b,
+		    (size_t)(p - b));
+	t->v[f].escaped = (uint8_t)esc;
+	return r;
 }
 
 /* lsnum.c */
@@ -188,7 +249,8 @@ extern const double kp_ls_pow10[23];	/* exact 1e0 .. 1e22 */
 double kp_ls_dec_exact(uint64_t m, int x);
 int kp_ls_number(struct ls *t, const char **pp, struct kp_jval *v);
 
-/* lsfast.c: 0 done, 1 the general scanner decides, 2 quick tail due */
-int kp_ls_fast(struct ls *t, struct kp_lsres *r);
+/* linescan.c: after the fast path's 0, 1 (the general scanner
+ * decides) or 2 (the quick tail is due): the outcome */
+int kp_ls_rest(struct ls *l, struct kp_lsres *r, int rc);
 
 #endif

@@ -24,27 +24,72 @@
 #define FAST_DEPTH CTX_LEVELS
 #define ARR 0x80	/* in a fast context byte: the container is an array */
 
-/* Whitespace, tested with one compare when there is none. */
+/*
+ * Whitespace, tested with one compare when there is none; skipped out
+ * of line (tick lines have none, and a loop here would be aligned with
+ * padding the scan then runs through).
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static const char *
+ws_skip(const char *p)
+{
+	WS(p);
+	return p;
+}
 #define FWS(p) do { \
 	if ((unsigned char)*(p) <= ' ') \
-		WS(p); \
+		(p) = ws_skip(p); \
 } while (0)
+
+#if defined(__SSE2__)
+/*
+ * The vector constants, set once a line (the compiler keeps them in
+ * registers, rather than loading them at each string or number).
+ */
+struct vk {
+	__m128i quote, bslash, space, dig0, dig9;
+};
+
+HOT void
+vk_init(struct vk *k)
+{
+	k->quote = _mm_set1_epi8('"');
+	k->bslash = _mm_set1_epi8('\\');
+	k->space = _mm_set1_epi8(0x20);
+	k->dig0 = _mm_set1_epi8((char)('0' + 128));
+	k->dig9 = _mm_set1_epi8(-118);
+#if defined(__GNUC__)
+	/* opaque: kept in registers, not reloaded from the constant pool */
+	__asm__("" : "+x"(k->quote), "+x"(k->bslash), "+x"(k->space),
+	    "+x"(k->dig0), "+x"(k->dig9));
+#endif
+}
+#define VK const struct vk *k,
+#define VKA k,
+#define VK_SETUP struct vk vk_, *k = &vk_; vk_init(k)
+#else
+#define VK
+#define VKA
+#define VK_SETUP do { } while (0)
+#endif
 
 /*
  * The closing quote of a plain string whose body starts at p (only
  * bytes 0x20-0x7f but '"' and '\\'), or NULL for anything else.
  */
 HOT const char *
-plain_string(const char *p, const char *e)
+plain_string(VK const char *p, const char *e)
 {
 #if defined(__SSE2__)
 	while (e - p >= 16) {
 		/* as signed bytes, < 0x20 is a control byte or >= 0x80 */
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-		    _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-		    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20))));
+		    _mm_or_si128(_mm_cmpeq_epi8(x, k->quote),
+		    _mm_cmpeq_epi8(x, k->bslash)), _mm_cmplt_epi8(x,
+		    k->space)));
 
 		if (mask != 0) {
 			p += __builtin_ctz(mask);
@@ -132,11 +177,13 @@ done:
 }
 
 /*
- * A picked number at *pp, as kp_ls_number stores it, or 1 (the full
- * scanner decides).  Relies on the NUL at s[n].
+ * A picked number at *pp, as kp_ls_number stores it (its kind, the
+ * exact integer, the value), or 1 (the full scanner decides).  Relies on
+ * the NUL at s[n].
  */
 HOT int
-fast_number(const char **pp, const char *e, struct kp_jval *v)
+fast_number(const char **pp, const char *e, unsigned char *kind,
+    int64_t *i64, double *num)
 {
 	const char *p = *pp, *d;
 	uint64_t m = 0;
@@ -159,10 +206,9 @@ fast_number(const char **pp, const char *e, struct kp_jval *v)
 	if (*p != '.') {
 		if ((*p | 0x20) == 'e')
 			return 1;
-		v->type = KP_J_NUMBER;
-		v->nkind = KP_JN_INT;
-		v->i64 = neg ? -(int64_t)m : (int64_t)m;
-		v->num = (double)v->i64;
+		*kind = KP_JN_INT;
+		*i64 = neg ? -(int64_t)m : (int64_t)m;
+		*num = (double)*i64;
 		*pp = p;
 		return 0;
 	}
@@ -182,24 +228,23 @@ fast_number(const char **pp, const char *e, struct kp_jval *v)
 #else
 	return 1;
 #endif
-	v->type = KP_J_NUMBER;
-	v->nkind = KP_JN_REAL;
-	v->num = neg ? -r : r;
+	*kind = KP_JN_REAL;
+	*num = neg ? -r : r;
 	*pp = p;
 	return 0;
 }
 
 /* p past the run of digits at p: 16 bytes at a time while 16 are left. */
 HOT const char *
-skip_digits(const char *p, const char *e)
+skip_digits(VK const char *p, const char *e)
 {
 #if defined(__SSE2__)
 	while (e - p >= 16) {
 		/* '0'..'9' shifted to -128..-119: the only bytes below -118 */
 		__m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const
-		    void *)p), _mm_set1_epi8((char)('0' + 128)));
+		    void *)p), k->dig0);
 		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x,
-		    _mm_set1_epi8(-118))) ^ 0xffffu;
+		    k->dig9)) ^ 0xffffu;
 
 		if (m != 0)
 			return p + __builtin_ctz(m);
@@ -215,7 +260,7 @@ skip_digits(const char *p, const char *e)
 
 /* Skip a number that is not picked, or 1 (the full scanner decides). */
 HOT int
-fast_skip_number(const char **pp, const char *e)
+fast_skip_number(VK const char **pp, const char *e)
 {
 	const char *p = *pp, *d;
 
@@ -227,7 +272,7 @@ fast_skip_number(const char **pp, const char *e)
 			return 1;
 	} else {
 		d = p;
-		p = skip_digits(p, e);
+		p = skip_digits(VKA p, e);
 		if (p == d || p - d > 18)
 			return 1;
 	}
@@ -235,7 +280,7 @@ fast_skip_number(const char **pp, const char *e)
 		p++;
 		if (!DIGIT(*p))
 			return 1;
-		p = skip_digits(p, e);
+		p = skip_digits(VKA p, e);
 	}
 	if ((*p | 0x20) == 'e')
 		return 1;
@@ -263,65 +308,155 @@ fast_literal(const char **pp, const char *e)
 	return 0;
 }
 
-/*
- * The key at p (on its '"') and its ':': where its value starts, its
- * target in *tgtp (and *pend and *vb when a table field's); or NULL
- * (the general scanner decides).  lens: the table's name lengths, and 5
- * for "depth" with KP_LS_BEST.
- */
-HOT const char *
-fast_key(struct ls *t, uint64_t lens, int cur, const char *p, int *tgtp,
-    int *pend, const char **vb)
+/* The targets whose numbers are read: fields, then best prices. */
+HOT unsigned
+fast_npick(const struct ls *t, const unsigned fl)
 {
-	const char *q;
-	int tgt = T_NONE;
+	return (fl & KP_LS_VALUES) ? (unsigned)t->nf +
+	    (fl & KP_LS_BEST ? 2 : 0) : 0;
+}
 
-	if (*p != '"' || (q = plain_string(p + 1, t->e)) == NULL)
-		return NULL;
-	if (cur == C_TOP ? q - p - 1 < 64 && (lens >> (q - p - 1) & 1) :
-	    cur != C_NONE) {
-		tgt = ls_target(t, cur, p + 1, (size_t)(q - p - 1));
-		if ((unsigned)tgt < (unsigned)t->nf)
-			*pend = tgt;
-		else
-			ls_reset(t, tgt);
-	}
-	*tgtp = tgt;
-	p = q + 1;
+/* After a key, at p: the ':', and where the value starts; or NULL. */
+HOT const char *
+fast_colon(const char *p)
+{
 	if (*p != ':') {
-		WS(p);
+		FWS(p);
 		if (*p != ':')
 			return NULL;
 	}
 	p++;
 	FWS(p);
-	if (*pend == tgt)
-		*vb = p;
 	return p;
+}
+
+/*
+ * The target of a key k of n bytes in context cur: a table field at the
+ * top ("depth" too with KP_LS_BEST, which may share its length with a
+ * field), else what ls_target says; a best price's earlier value reset.
+ */
+HOT int
+fast_target(struct ls *t, const unsigned fl, int cur, const char *k,
+    size_t n)
+{
+	const struct kp_jfields *tb = t->t;
+	int tgt;
+
+	if (cur == C_TOP) {
+		if (n < 64 && tb->bylen[n] != 0) {
+			tgt = ls_top(tb, k, n);
+			if ((fl & KP_LS_BEST) && tgt < 0 && n == 5 &&
+			    KEY(k, "depth"))
+				tgt = T_DEPTH;
+		} else if ((fl & KP_LS_BEST) && n == 5 && KEY(k, "depth"))
+			tgt = T_DEPTH;
+		else
+			tgt = T_NONE;
+		if ((fl & KP_LS_BEST) && tgt == T_DEPTH)
+			ls_reset(t, tgt);
+		return tgt;
+	}
+	if ((fl & KP_LS_BEST) && cur != C_NONE) {
+		tgt = ls_target(t, fl, cur, k, n);
+		ls_reset(t, tgt);
+		return tgt;
+	}
+	return T_NONE;
+}
+
+/* A top-level field's value (tgt < t->n), recorded: 1 when the quick
+ * tail is due. */
+HOT int
+pick(struct ls *t, const unsigned fl, int tgt, int type, const char *b,
+    size_t len)
+{
+	return (unsigned)tgt < (unsigned)t->nf && ls_put(t, fl, tgt, type, b,
+	    len);
+}
+
+/*
+ * The number at *pp for tgt: skipped, or its value read (npick: the
+ * targets whose values are), into the columns with KP_LS_COLS; a field
+ * recorded.  0, 1 (the general scanner decides) or 2 (quick tail due).
+ */
+HOT int
+fast_num(VK struct ls *t, const unsigned fl, unsigned npick, int tgt,
+    const char **pp)
+{
+	const char *b = *pp, *e = t->e;
+
+	if ((unsigned)tgt >= npick) {
+		if (fast_skip_number(VKA pp, e))
+			return 1;
+		if (fl & KP_LS_VALUES)	/* npick >= t->n: not a field */
+			return 0;
+	} else if (fl & KP_LS_COLS) {
+		/* straight into the caller's columns */
+		unsigned char kd;
+		int64_t iv = 0;
+		double dv;
+
+		if (fast_number(pp, e, &kd, &iv, &dv))
+			return 1;
+		t->ckind[tgt] = kd;
+		t->cnum[tgt] = dv;
+		t->ci64[tgt] = iv;
+		return 0;
+	} else {
+		if (fast_number(pp, e, &t->v[tgt].nkind, &t->v[tgt].i64,
+		    &t->v[tgt].num))
+			return 1;
+		t->v[tgt].type = KP_J_NUMBER;
+		if (fl & KP_LS_BEST)	/* a best price's too */
+			t->have |= (uint64_t)1 << tgt;
+	}
+	return pick(t, fl, tgt, KP_J_NUMBER, b, (size_t)(*pp - b)) ? 2 : 0;
+}
+
+/* The context of a container opened for tgt (an array: arr). */
+HOT int
+fast_ctx(int tgt, int arr)
+{
+	if (arr)
+		return (tgt == T_BUY ? C_BUY : tgt == T_SELL ? C_SELL :
+		    C_NONE) | ARR;
+	return tgt == T_DEPTH ? C_DEPTH : tgt == T_BUY0 ? C_BUY0 :
+	    tgt == T_SELL0 ? C_SELL0 : C_NONE;
+}
+
+/* The picked top-level container that ends at p, recorded: 1 when the
+ * quick tail is due. */
+HOT int
+fast_close(struct ls *t, const unsigned fl, const char *p)
+{
+	int f = t->pend;
+
+	t->pend = -1;
+	return ls_put(t, fl, f, *t->cb == '{' ? KP_J_OBJECT : KP_J_ARRAY,
+	    t->cb, (size_t)(p - t->cb));
 }
 
 /*
  * 0: done, 1: the general scanner decides, 2: the quick tail is due.
  * (A picked best price is reset at its key: array elements never are.)
+ * fl: t->flags' KP_LS_QUICK, KP_LS_VALUES and KP_LS_BEST, a constant
+ * where kp_linescan_cols instantiates it.
  */
-int
-kp_ls_fast(struct ls *t, struct kp_lsres *r)
+HOT int
+fast(struct ls *t, struct kp_lsres *r, const unsigned fl)
 {
-	const char *p = t->s, *e = t->e, *q, *vb = NULL;
+	const char *p = t->s, *e = t->e, *q, *vb;
 	unsigned char ctx[FAST_DEPTH];
-	int d, tgt, c, cur;	/* cur: ctx[d - 1], the open container */
-	int pend = -1;
-	/* the targets whose numbers are read: fields, then best prices */
-	unsigned npick = (t->flags & KP_LS_VALUES) ? (unsigned)t->nf +
-	    (t->bid >= 0 ? 2 : 0) : 0;
-	uint64_t lens = t->t->lens | (t->bid >= 0 ? 1u << 5 : 0);
+	int d = 1, tgt, c, cur;	/* cur: ctx[d - 1], the open container */
+	int arr = 0;		/* cur & ARR */
+	unsigned npick = fast_npick(t, fl);
+	VK_SETUP;
 
 	WS(p);
 	if (*p != '{')
 		return 1;
 	r->top = '{';
 	ctx[0] = cur = C_TOP;
-	d = 1;
 	p++;
 object:
 	FWS(p);
@@ -330,77 +465,142 @@ object:
 		goto close;
 	}
 key:
-	p = fast_key(t, lens, cur, p, &tgt, &pend, &vb);
-	if (p == NULL)
+	if (*p != '"' || (q = plain_string(VKA p + 1, e)) == NULL)
+		return 1;
+	tgt = fast_target(t, fl, cur, p + 1, (size_t)(q - p - 1));
+	if ((p = fast_colon(q + 1)) == NULL)
 		return 1;
 value:
 	if (DIGIT(*p) || *p == '-') {	/* most values: before the switch */
-		if ((unsigned)tgt < npick ? fast_number(&p, e, &t->v[tgt]) :
-		    fast_skip_number(&p, e))
-			return 1;
+		if ((c = fast_num(VKA t, fl, npick, tgt, &p)) != 0)
+			return c;
 		goto after;
 	}
+	vb = p;
 	switch (*p) {
 	case '"':
-		if ((q = plain_string(p + 1, e)) == NULL)
+		if ((q = plain_string(VKA p + 1, e)) == NULL)
 			return 1;
 		p = q + 1;
+		if (pick(t, fl, tgt, KP_J_STRING, vb + 1, (size_t)(q - vb - 1)))
+			return 2;
 		break;
 	case 't':
 	case 'n':
 	case 'f':
 		if (fast_literal(&p, e))
 			return 1;
+		if (pick(t, fl, tgt, *vb == 't' ? KP_J_TRUE : *vb == 'f' ?
+		    KP_J_FALSE : KP_J_NULL, vb, (size_t)(p - vb)))
+			return 2;
 		break;
 	case '{':
-		if (d == FAST_DEPTH)
-			return 1;
-		cur = tgt == T_DEPTH ? C_DEPTH : tgt == T_BUY0 ? C_BUY0 :
-		    tgt == T_SELL0 ? C_SELL0 : C_NONE;
-		ctx[d++] = (unsigned char)cur;
-		p++;
-		goto object;
 	case '[':
 		if (d == FAST_DEPTH)
 			return 1;
-		c = tgt == T_BUY ? C_BUY : tgt == T_SELL ? C_SELL : C_NONE;
-		cur = c | ARR;
+		if ((unsigned)tgt < (unsigned)t->nf) {	/* recorded at its close */
+			t->pend = tgt;
+			t->cb = p;
+		}
+		arr = *p++ == '[';
+		cur = fast_ctx(tgt, arr);
 		ctx[d++] = (unsigned char)cur;
-		p++;
+		if (!arr)
+			goto object;
 		FWS(p);
 		if (*p == ']') {
 			p++;
 			goto close;
 		}
 		/* the first element of buy or sell is the best level */
-		tgt = c == C_BUY ? T_BUY0 : c == C_SELL ? T_SELL0 : T_NONE;
+		tgt = cur == (C_BUY | ARR) ? T_BUY0 : cur == (C_SELL | ARR) ?
+		    T_SELL0 : T_NONE;
 		goto value;
 	default:
 		return 1;
 	}
 after:
-	if (pend >= 0 && d == 1) {
-		if (ls_record(t, pend, vb, p, 0))
-			return 2;
-		pend = -1;
-	}
 	FWS(p);
 	if (*p == ',') {
 		p++;
 		FWS(p);
-		if (!(cur & ARR))
+		if (!arr)
 			goto key;
 		tgt = T_NONE;
 		goto value;
 	}
-	if (*p != (cur & ARR ? ']' : '}'))
+	if (*p != (arr ? ']' : '}'))
 		return 1;
 	p++;
 close:
 	if (--d > 0) {
 		cur = ctx[d - 1];
+		arr = cur & ARR;
+		if (d == 1 && t->pend >= 0 && fast_close(t, fl, p))
+			return 2;
 		goto after;
 	}
-	WS(p);
+	FWS(p);
 	return p == e ? 0 : 1;
+}
+
+/*
+ * kp_linescan's driver: the fast path, instantiated for the usual flags,
+ * then kp_ls_rest for what it leaves.
+ */
+int
+kp_linescan_cols(const char *s, size_t n, const struct kp_jfields *tb,
+    struct kp_jval *v, const struct kp_jcols *c, unsigned flags,
+    struct kp_lsres *r)
+{
+	struct ls l, *t = &l;
+	int rc = 1, i;
+
+	if (c != NULL) {
+		l.ckind = c->kind;
+		l.cnum = c->num;
+		l.ci64 = c->i64;
+	}
+	l.s = s;
+	l.e = s + n;
+	l.t = tb;
+	l.v = v;
+	/* KP_LS_BEST implies KP_LS_VALUES */
+	l.flags = flags | (flags & KP_LS_BEST) / (KP_LS_BEST / KP_LS_VALUES);
+	l.nf = (int)tb->n;
+	l.bid = (flags & KP_LS_BEST) ? l.nf : -2;
+	l.have = 0;
+	l.pend = -1;
+	if (flags & KP_LS_QUICK)
+		l.all = ((uint64_t)1 << l.nf) - 1;
+	r->top = 0;
+	if (!(flags & KP_LS_SEEN))
+		for (i = 0; i < l.nf + (l.bid >= 0 ? 2 : 0); i++)
+			v[i].type = KP_J_ABSENT;
+	if (!(flags & KP_LS_SLOW)) {
+		switch (l.flags & (KP_LS_QUICK | KP_LS_VALUES | KP_LS_BEST |
+		    KP_LS_COLS | KP_LS_SEEN)) {
+		case 0:
+			rc = fast(t, r, 0);
+			break;
+		case KP_LS_QUICK:
+			rc = fast(t, r, KP_LS_QUICK);
+			break;
+		case KP_LS_VALUES:
+			rc = fast(t, r, KP_LS_VALUES);
+			break;
+		case KP_LS_VALUES | KP_LS_BEST | KP_LS_COLS | KP_LS_SEEN:
+			rc = fast(t, r, KP_LS_VALUES | KP_LS_BEST |
+			    KP_LS_COLS);
+			break;
+		default:
+			rc = fast(t, r, l.flags);
+			break;
+		}
+	}
+	if (rc == 0) {
+		r->seen = l.have;
+		return 0;
+	}
+	return kp_ls_rest(t, r, rc);
 }

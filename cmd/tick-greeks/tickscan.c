@@ -10,34 +10,42 @@
 #include "kp_tickscan.h"
 
 /* The members picked, in KP_TK_* order (then the best prices). */
-static const struct kp_jfields fields = {
-	.n = 6,
-	.lens = 1ull << 16 | 1ull << 10 | 1ull << 5 | 1ull << 18 |
-	    1ull << 17 | 1ull << 9,
-	.bylen = { [16] = 1, [10] = 2, [5] = 3, [18] = 4, [17] = 5, [9] = 6 },
-	.f = {
-		{ 16, "instrument_token" },
-		{ 10, "last_price" },
-		{ 5, "close" },
-		{ 18, "exchange_timestamp" },
-		{ 17, "receive_timestamp" },
-		{ 9, "timestamp" },
-	}
-};
+static struct kp_jfields fields;
+
+/*
+ * The table is built once, before main (kp_tickscan runs on several
+ * threads, and kp_jfields_add computes what finds a key quickly).
+ */
+__attribute__((constructor)) static void
+fields_init(void)
+{
+	static const char *const names[] = {
+		"instrument_token", "last_price", "close",
+		"exchange_timestamp", "receive_timestamp", "timestamp"
+	};
+	size_t k;
+
+	kp_jfields_init(&fields);
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		(void)kp_jfields_add(&fields, names[k], strlen(names[k]));
+}
 
 static int
 scan(struct kp_tickscan *js, const char *s, size_t n, unsigned flags)
 {
 	struct kp_jval v[KP_TK_N];
 	struct kp_lsres r;
-	int k;
+	/* KP_TV_INT, KP_TV_REAL: KP_JN_INT, KP_JN_REAL */
+	const struct kp_jcols c = { js->kind, js->num, js->i64 };
 
-	if (kp_linescan(s, n, &fields, v, KP_LS_JANSSON | KP_LS_VALUES |
-	    KP_LS_BEST | flags, &r) < 0) {
+	memset(js->kind, 0, sizeof(js->kind));
+	js->str = NULL;
+	js->slen = 0;
+	if (kp_linescan_cols(s, n, &fields, v, &c, KP_LS_JANSSON |
+	    KP_LS_VALUES | KP_LS_BEST | KP_LS_SEEN | KP_LS_COLS | flags,
+	    &r) < 0) {
 		memset(js->kind, 0, sizeof(js->kind));
 		js->top = 0;
-		js->str = NULL;
-		js->slen = 0;
 		js->err = r.why;
 		js->col = r.col;
 		return -1;
@@ -45,20 +53,12 @@ scan(struct kp_tickscan *js, const char *s, size_t n, unsigned flags)
 	js->top = r.top;
 	js->err = NULL;
 	js->col = 0;
-	js->str = NULL;
-	js->slen = 0;
-	for (k = 0; k < KP_TK_N; k++) {
-		js->kind[k] = KP_TV_NONE;
-		if (v[k].type == KP_J_NUMBER) {
-			js->kind[k] = v[k].nkind == KP_JN_INT ? KP_TV_INT :
-			    KP_TV_REAL;
-			js->num[k] = v[k].num;
-			js->i64[k] = v[k].i64;
-		} else if (k == KP_TK_TS && v[k].type == KP_J_STRING) {
-			js->kind[k] = KP_TV_STR;
-			js->str = v[k].p;
-			js->slen = v[k].len;
-		}
+	/* the numbers are in; a string timestamp (unless a number after) */
+	if ((r.seen >> KP_TK_TS & 1) && js->kind[KP_TK_TS] == KP_TV_NONE &&
+	    v[KP_TK_TS].type == KP_J_STRING) {
+		js->kind[KP_TK_TS] = KP_TV_STR;
+		js->str = v[KP_TK_TS].p;
+		js->slen = v[KP_TK_TS].len;
 	}
 	return 0;
 }

@@ -113,12 +113,15 @@ kp_wsmsg_parse(const char *buf, size_t len, uint32_t *tokens, size_t cap,
  * is one valid JSON object or array (what json_loadb accepts) and picks
  * the top-level instrument_token on the way, in the one scan of the line.
  */
-static const struct kp_jfields token_field = {
-	.n = 1,
-	.lens = 1ull << 16,
-	.bylen = { [16] = 1 },
-	.f = { { 16, "instrument_token" } }
-};
+static struct kp_jfields token_field;
+
+/* Built once, before main (kp_jfields_add computes the key's lookup). */
+__attribute__((constructor)) static void
+token_field_init(void)
+{
+	kp_jfields_init(&token_field);
+	(void)kp_jfields_add(&token_field, "instrument_token", 16);
+}
 
 int
 kp_wsmsg_tick_token(const char *line, size_t len, uint32_t *token,
