@@ -114,6 +114,9 @@ int kp_num_ll(const char *s, long long min, long long max, long long *out);
 /* The same for a finite double in [min, max] (strtod syntax). */
 int kp_num_double(const char *s, double min, double max, double *out);
 
+/* The value of the hex digit c (either case), or -1. */
+int kp_num_hex(int c);
+
 /*
  * A duration: a number with an optional unit ms, s, m or h (no unit
  * means seconds, fractions allowed: "1.5s", "250ms", "2m").  Result in

@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include "kp.h"
+#include "kp_linescan.h"
 
 /* redisurl.c -------------------------------------------------------- */
 
@@ -74,89 +75,6 @@ redisContext *kp_redis_connect(const struct kp_redis_url *u, long timeout_ms,
 int kp_redis_nonblock(redisContext *c);
 
 /* tmpl.c ------------------------------------------------------------ */
-
-/*
- * Top-level members of one NDJSON line, found in one pass.
- *
- * A kp_jfields table names the members wanted (at most KP_JFIELDS_MAX,
- * each 1..KP_JFIELD_NAME_MAX bytes).  kp_jscan checks that the line is
- * one JSON object (strict RFC 8259 syntax, nesting at most KP_JSCAN_DEPTH
- * deep; UTF-8 is not checked) and records, for every wanted name, where
- * its value lies in the line.  Keys are compared as written (a key with
- * escapes does not match); when a key repeats, the last one counts.
- */
-#define KP_JFIELDS_MAX 32
-#define KP_JFIELD_NAME_MAX 64
-#define KP_JSCAN_DEPTH 64
-
-struct kp_jfields {
-	size_t n;
-	struct {
-		size_t len;
-		char name[KP_JFIELD_NAME_MAX + 1];
-	} f[KP_JFIELDS_MAX];
-};
-
-enum kp_jtype {
-	KP_J_ABSENT = 0,
-	KP_J_STRING,		/* p, len: the contents, still escaped */
-	KP_J_NUMBER,		/* p, len: the number as written */
-	KP_J_TRUE,
-	KP_J_FALSE,
-	KP_J_NULL,
-	KP_J_OBJECT,		/* p, len: the whole value */
-	KP_J_ARRAY
-};
-
-struct kp_jval {
-	const char *p;
-	uint32_t len;
-	uint8_t type;		/* enum kp_jtype */
-	uint8_t escaped;	/* a string holding backslashes */
-};
-
-void kp_jfields_init(struct kp_jfields *t);
-
-/* Add a name (or find it); return its index, or -1 (table full, bad
- * length). */
-int kp_jfields_add(struct kp_jfields *t, const char *name, size_t len);
-
-/*
- * Scan line[0..len) (no '\n'; need not be NUL-terminated) filling
- * v[0..t->n).  Return 0, or -1 with err saying what is wrong and at
- * which byte ("byte 17: expected ':'").  Never reads outside the line.
- */
-int kp_jscan(const char *line, size_t len, const struct kp_jfields *t,
-    struct kp_jval *v, char err[KP_ERRLEN]);
-
-/*
- * The same, but once every wanted member has been found the rest of the
- * line is only checked to end in '}' (after blanks): much faster on long
- * lines whose wanted members come first, as in kitepipe-ticks(5).  A
- * line damaged after those members can pass, and a key repeated after
- * them is not seen.
- */
-int kp_jscan_quick(const char *line, size_t len, const struct kp_jfields *t,
-    struct kp_jval *v, char err[KP_ERRLEN]);
-
-/*
- * The same as kp_jscan, and also: the line is UTF-8 (RFC 3629, as
- * kp_utf8.h checks it; "byte 9: not UTF-8: an overlong encoding"), and
- * every number, at any depth, is within the range of a double ("byte 6:
- * number out of range" for 1e999 or -1e999; a number too small for a
- * double, such as 1e-999, rounds to 0 and passes).  \u escapes are
- * checked for syntax only, as in kp_jscan.
- */
-int kp_jscan_strict(const char *line, size_t len, const struct kp_jfields *t,
-    struct kp_jval *v, char err[KP_ERRLEN]);
-
-/*
- * Decode a JSON string's contents (escapes included, as kp_jscan found
- * them) into out, at most cap bytes.  \uXXXX becomes UTF-8; a lone
- * surrogate becomes U+FFFD.  Return the length, or -1 when it does not
- * fit.
- */
-long kp_json_unescape(const char *p, size_t len, char *out, size_t cap);
 
 /*
  * Templates: text with {FIELD} replaced by a top-level member of the

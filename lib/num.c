@@ -48,6 +48,18 @@ num_dec_len(const char *s)
 }
 
 int
+kp_num_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 kp_num_ll(const char *s, long long min, long long max, long long *out)
 {
 	char *end;

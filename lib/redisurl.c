@@ -44,18 +44,6 @@ url_fail(char err[KP_ERRLEN], const char *fmt, ...)
 	return -1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out (cap bytes with the NUL). */
 static int
 pct_decode(const char *s, size_t n, char *out, size_t cap)
@@ -72,8 +60,8 @@ pct_decode(const char *s, size_t n, char *out, size_t cap)
 		}
 		if (i + 2 >= n)
 			return -1;
-		h = hexval(s[i + 1]);
-		l = hexval(s[i + 2]);
+		h = kp_num_hex((unsigned char)s[i + 1]);
+		l = kp_num_hex((unsigned char)s[i + 2]);
 		if (h < 0 || l < 0 || (h == 0 && l == 0))
 			return -1;
 		out[o++] = (char)(h << 4 | l);

@@ -86,9 +86,10 @@ check() {
 }
 
 @test "layout: a lib/ module used through another lib/ module counts" {
-	# utf8 is called by kite-stream's wsframe, and by tick-publish and
-	# ws-fanout only through lib/tmpl.c: without ws-fanout it has two
-	# users still, without tick-publish too only one.
+	# utf8 is called by kite-stream's wsframe, and by tick-publish,
+	# ws-fanout and tick-greeks only through lib/linescan.c: without
+	# ws-fanout it has two users still, without tick-publish and
+	# tick-greeks too only one.
 	mktree
 	rm -r "$T/b/cmd/ws-fanout"/*.o "$T/r/cmd/ws-fanout"
 	check
@@ -97,6 +98,7 @@ check() {
 	[[ $output != *"lib/utf8.c:users"* ]]
 	[[ $output == *"lib/tmpl.c:users used by 1 program(s) (tick-publish)"* ]]
 	rm -r "$T/b/cmd/tick-publish"/*.o "$T/r/cmd/tick-publish"
+	rm -r "$T/b/cmd/tick-greeks"/*.o "$T/r/cmd/tick-greeks"
 	check
 	echo "$output"
 	[[ $output == *"lib/utf8.c:users used by 1 program(s) (kite-stream)"* ]]
@@ -113,20 +115,20 @@ check() {
 
 @test "layout: an exception without an issue fails" {
 	mktree
-	sed -i 's|^\(lib/tmpl.c:size\).*|\1|' "$T/r/mk/layout-exceptions"
+	sed -i 's|^\(cmd/kite-sim/ticker.c:size\).*|\1|' "$T/r/mk/layout-exceptions"
 	check
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ $output == *"lib/tmpl.c:size names no issue"* ]]
+	[[ $output == *"cmd/kite-sim/ticker.c:size names no issue"* ]]
 }
 
 @test "layout: a violation off the exceptions list fails" {
 	mktree
-	sed -i '/^lib\/tmpl.c:size/d' "$T/r/mk/layout-exceptions"
+	sed -i '/^cmd\/kite-sim\/ticker.c:size/d' "$T/r/mk/layout-exceptions"
 	check
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ $output == *"lib/tmpl.c:size 8"*" lines (limit 800)"* ]]
+	[[ $output == *"cmd/kite-sim/ticker.c:size 8"*" lines (limit 800)"* ]]
 }
 
 @test "layout: -h is 0, a bad flag or argument 100, no objects 111" {

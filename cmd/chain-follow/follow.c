@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "cf.h"
-#include "kp_tickscan.h"
+#include "kp_linescan.h"
 
 #define RETRY_BASE_MS 500
 #define RETRY_CAP_MS 30000
@@ -219,33 +219,54 @@ update(struct cf *f, const char *reason, bool force)
 	status(f, from == 0 ? "start" : reason, from, nsub, nunsub);
 }
 
+/* The members a tick line is read for (by the one line scanner). */
+enum { F_TOKEN, F_PRICE, F_EXCH_TS, F_N };
+
+static const struct kp_jfields *
+tick_fields(void)
+{
+	static struct kp_jfields t;
+	static const char *const names[F_N] = {
+		"instrument_token", "last_price", "exchange_timestamp"
+	};
+	size_t k;
+
+	if (t.n == 0) {
+		kp_jfields_init(&t);
+		for (k = 0; k < F_N; k++)
+			(void)kp_jfields_add(&t, names[k], strlen(names[k]));
+	}
+	return &t;
+}
+
 void
 cf_line(struct cf *f, const char *line, size_t len)
 {
-	struct kp_tickscan js;
+	struct kp_jval v[F_N];
+	struct kp_lsres r;
 	double p;
 
 	f->st.lines++;
 	kp_out_write(&f->out, line, len);
 	kp_out_write(&f->out, "\n", 1);
-	if (kp_tickscan(&js, line, len) < 0) {
+	if (kp_linescan(line, len, tick_fields(), v, KP_LS_JANSSON |
+	    KP_LS_VALUES, &r) < 0) {
 		f->st.bad++;
 		kp_warn("line %llu: bad JSON: %s (column %zu), passed on",
-		    (unsigned long long)f->st.lines, js.err, js.col);
+		    (unsigned long long)f->st.lines, r.why, r.col);
 		return;
 	}
-	if (js.kind[KP_TK_TOKEN] != KP_TV_INT || f->und == 0 ||
-	    js.i64[KP_TK_TOKEN] != (int64_t)f->und ||
-	    js.kind[KP_TK_LAST_PRICE] == KP_TV_NONE)
+	if (v[F_TOKEN].nkind != KP_JN_INT || f->und == 0 ||
+	    v[F_TOKEN].i64 != (int64_t)f->und || v[F_PRICE].nkind == 0)
 		return;
-	p = js.num[KP_TK_LAST_PRICE];
+	p = v[F_PRICE].num;
 	if (!(p > 0 && p < 1e9))
 		return;
 	f->st.ticks++;
 	f->spot = llround(p * KP_INSTR_SCALE);
-	if (js.kind[KP_TK_EXCH_TS] != KP_TV_NONE &&
-	    js.num[KP_TK_EXCH_TS] > 1e9 && js.num[KP_TK_EXCH_TS] < 1e10)
-		f->clock_off = (int64_t)js.num[KP_TK_EXCH_TS] - time(NULL);
+	if (v[F_EXCH_TS].nkind != 0 && v[F_EXCH_TS].num > 1e9 &&
+	    v[F_EXCH_TS].num < 1e10)
+		f->clock_off = (int64_t)v[F_EXCH_TS].num - time(NULL);
 	update(f, "move", false);
 }
 

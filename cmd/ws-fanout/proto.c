@@ -22,7 +22,7 @@ wf_peer(struct lws *wsi, char *ip, size_t size)
 	    buf);
 }
 
-static struct wf *
+struct wf *
 wf_of(struct lws *wsi)
 {
 	return lws_context_user(lws_get_context(wsi));

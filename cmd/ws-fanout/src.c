@@ -13,12 +13,6 @@
 
 #include "wf.h"
 
-static struct wf *
-wf_of(struct lws *wsi)
-{
-	return lws_context_user(lws_get_context(wsi));
-}
-
 static struct wf_fd fd_stdin = { WF_FD_STDIN, NULL };
 static struct wf_fd fd_sig = { WF_FD_SIG, NULL };
 

@@ -197,6 +197,8 @@ int wf_listen_check(const struct wf_opts *o, struct sockaddr_storage *got,
 
 /* proto.c */
 void wf_peer(struct lws *wsi, char *ip, size_t size);
+/* The struct wf of the context a connection belongs to. */
+struct wf *wf_of(struct lws *wsi);
 extern const struct lws_protocols wf_protocols[];
 extern const struct lws_protocols wf_raw_protocols[];
 

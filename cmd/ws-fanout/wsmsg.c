@@ -1,11 +1,11 @@
-/* wsmsg.c: ws-fanout's client messages (jansson) and tick lines (tickscan). */
+/* wsmsg.c: ws-fanout's client messages (jansson) and tick lines (linescan). */
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "kp_tickscan.h"
+#include "kp_linescan.h"
 #include "kp_wsmsg.h"
 
 static int
@@ -109,28 +109,40 @@ kp_wsmsg_parse(const char *buf, size_t len, uint32_t *tokens, size_t cap,
 }
 
 /*
- * A tick line is looked at without building a tree: kp_tickscan checks it
+ * A tick line is looked at without building a tree: kp_linescan checks it
  * is one valid JSON object or array (what json_loadb accepts) and picks
- * the top-level instrument_token on the way.
+ * the top-level instrument_token on the way, in the one scan of the line.
  */
+static struct kp_jfields token_field;
+
+/* Built once, before main (kp_jfields_add computes the key's lookup). */
+__attribute__((constructor)) static void
+token_field_init(void)
+{
+	kp_jfields_init(&token_field);
+	(void)kp_jfields_add(&token_field, "instrument_token", 16);
+}
+
 int
 kp_wsmsg_tick_token(const char *line, size_t len, uint32_t *token,
     char err[KP_ERRLEN])
 {
-	struct kp_tickscan js;
+	struct kp_jval v[1];
+	struct kp_lsres r;
 
-	if (kp_tickscan(&js, line, len) < 0) {
-		snprintf(err, KP_ERRLEN, "bad JSON at column %zu: %s", js.col,
-		    js.err);
+	if (kp_linescan(line, len, &token_field, v, KP_LS_JANSSON |
+	    KP_LS_VALUES, &r) < 0) {
+		snprintf(err, KP_ERRLEN, "bad JSON at column %zu: %s", r.col,
+		    r.why);
 		return -1;
 	}
-	if (js.top != '{') {
+	if (r.top != '{') {
 		snprintf(err, KP_ERRLEN, "not a JSON object");
 		return -1;
 	}
-	if (js.kind[KP_TK_TOKEN] != KP_TV_INT || js.i64[KP_TK_TOKEN] < 1 ||
-	    js.i64[KP_TK_TOKEN] > (int64_t)UINT32_MAX)
+	if (v[0].type != KP_J_NUMBER || v[0].nkind != KP_JN_INT ||
+	    v[0].i64 < 1 || v[0].i64 > (int64_t)UINT32_MAX)
 		return 0;
-	*token = (uint32_t)js.i64[KP_TK_TOKEN];
+	*token = (uint32_t)v[0].i64;
 	return 1;
 }

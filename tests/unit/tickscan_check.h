@@ -18,7 +18,7 @@
 
 static const char *const jc_keys[KP_TK_N] = {
 	"instrument_token", "last_price", "close", "exchange_timestamp",
-	"receive_timestamp", "timestamp", NULL, NULL, "oi", "volume_traded"
+	"receive_timestamp", "timestamp", "oi", "volume_traded", NULL, NULL
 };
 
 /* One picked member: NULL when both agree, else what differs. */

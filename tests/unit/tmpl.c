@@ -60,7 +60,8 @@ test_scan(void)
 	T_EQ_INT(v[tok].type, KP_J_ABSENT, "absent");
 	T_EQ_INT(scan("{}"), 0, "empty object");
 	T_EQ_INT(scan("{\"na\\u006de\":1}"), 0, "escaped key");
-	T_EQ_INT(v[name].type, KP_J_ABSENT, "an escaped key does not match");
+	T_EQ_INT(v[name].type, KP_J_NUMBER,
+	    "an escaped key matches, decoded (as jansson sees it)");
 }
 
 static int strict(const char *line);
@@ -92,7 +93,7 @@ test_bad(void)
 	bad("{\"a\" 1}", "byte 6: expected ':'");
 	bad("{\"a\":1,}", "byte 8: expected a key");
 	bad("{a:1}", "byte 2: expected a key");
-	bad("{\"a\":01}", "expected ',' or '}'");
+	bad("{\"a\":01}", "byte 6: bad number");
 	bad("{\"a\":1.}", "bad number");
 	bad("{\"a\":-}", "bad number");
 	bad("{\"a\":1e}", "bad number");
@@ -195,7 +196,7 @@ test_strict(void)
 	bad("{\"a\":1}{}", "byte 8: data after the object");
 	bad("{} {}", "byte 4: data after the object");
 	strict_ok("{\"a\":1} \r");
-	bad("{\"a\":1e999", "expected ',' or '}'");
+	bad("{\"a\":1e999", "byte 6: number out of range");
 	T_EQ_INT(kp_jscan_strict("{\"a\":1e999}", 11, &tab, v, err), -1,
 	    "strict: a cut number at the end");
 	T_EQ_INT(scan("{\"a\":1e999,\"b\":\"\xff\"}"), 0,

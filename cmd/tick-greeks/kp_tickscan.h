@@ -1,4 +1,4 @@
-/* kp_tickscan.h: a strict one-line JSON scanner for ticks (lib/tickscan.c). */
+/* kp_tickscan.h: tick-greeks' view of a tick line (tickscan.c, on lib/linescan.c). */
 /* SPDX-License-Identifier: MIT */
 #ifndef KP_TICKSCAN_H
 #define KP_TICKSCAN_H
@@ -13,7 +13,8 @@
  * surrogates, integers within int64, no real that overflows a double,
  * at most KP_TICKSCAN_MAX_DEPTH nested values; but any NUL byte is an
  * error, where jansson lets one pass right after a number or literal) and, on the way, picks out
- * the members tick-greeks reads, without building a tree or allocating.
+ * the members tick-greeks reads, without building a tree or allocating:
+ * kp_linescan with KP_LS_JANSSON, KP_LS_VALUES and KP_LS_BEST.
  *
  * Picked: the top-level object's instrument_token, last_price, close,
  * exchange_timestamp, receive_timestamp, timestamp, oi and
@@ -23,12 +24,13 @@
  * whole earlier one).  A picked member whose value is not a number (or,
  * for timestamp, a string) reads as absent.
  */
-#define KP_TICKSCAN_MAX_DEPTH 2048
+#define KP_TICKSCAN_MAX_DEPTH 2048	/* KP_LS_MAX_DEPTH */
 
 enum {
 	KP_TK_TOKEN, KP_TK_LAST_PRICE, KP_TK_CLOSE, KP_TK_EXCH_TS,
-	KP_TK_RECV_TS, KP_TK_TS, KP_TK_BID, KP_TK_ASK, KP_TK_OI,
-	KP_TK_VOLUME, KP_TK_N
+	KP_TK_RECV_TS, KP_TK_TS, KP_TK_OI, KP_TK_VOLUME,
+	KP_TK_BID, KP_TK_ASK,		/* the best prices: last (KP_LS_BEST) */
+	KP_TK_N
 };
 
 enum { KP_TV_NONE, KP_TV_INT, KP_TV_REAL, KP_TV_STR };
