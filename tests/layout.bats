@@ -87,9 +87,9 @@ check() {
 
 @test "layout: a lib/ module used through another lib/ module counts" {
 	# utf8 is called by kite-stream's wsframe, and by tick-publish,
-	# ws-fanout and tick-greeks only through lib/linescan.c: without
-	# ws-fanout it has two users still, without tick-publish and
-	# tick-greeks too only one.
+	# ws-fanout, tick-greeks and chain-follow only through
+	# lib/linescan.c: without ws-fanout it has two users still, without
+	# tick-publish, tick-greeks and chain-follow too only one.
 	mktree
 	rm -r "$T/b/cmd/ws-fanout"/*.o "$T/r/cmd/ws-fanout"
 	check
@@ -99,6 +99,7 @@ check() {
 	[[ $output == *"lib/tmpl.c:users used by 1 program(s) (tick-publish)"* ]]
 	rm -r "$T/b/cmd/tick-publish"/*.o "$T/r/cmd/tick-publish"
 	rm -r "$T/b/cmd/tick-greeks"/*.o "$T/r/cmd/tick-greeks"
+	rm -r "$T/b/cmd/chain-follow"/*.o "$T/r/cmd/chain-follow"
 	check
 	echo "$output"
 	[[ $output == *"lib/utf8.c:users used by 1 program(s) (kite-stream)"* ]]
