@@ -88,7 +88,8 @@ cf_chain_load(struct cf_chain *c, const char *path, const char *name,
 		cf_chain_free(c);
 		return -1;
 	}
-	qsort(c->v, c->n, sizeof(*c->v), by_expiry_strike);
+	if (c->n > 1)	/* qsort wants a pointer, even for nothing */
+		qsort(c->v, c->n, sizeof(*c->v), by_expiry_strike);
 	return 0;
 }
 
