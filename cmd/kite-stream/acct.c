@@ -126,7 +126,12 @@ acct_line(struct ks *l, char **w, char *err, size_t el)
 	}
 	a->token_file = kp_xstrdup(w[2]);
 	if (load_token(a, true) < 0) {
-		(void)kp_conf_secret_file(w[2], e2);
+		char *t = kp_conf_secret_file(w[2], e2);	/* the reason */
+
+		free(t);
+		free(a->api_key);
+		free(a->token_file);
+		a->api_key = a->token_file = NULL;
 		return snprintf(err, el, "access token: %s", e2), -1;
 	}
 	l->nacct++;
