@@ -5,6 +5,11 @@
 #include "kp_simctl.h"
 #include "t.h"
 
+/* a key of 64 bytes, one more than a word holds (one literal: clang
+ * warns of adjacent literals in an array) */
+#define LONG_REVOKE ("revoke 01234567890123456789012345678901234567890123" \
+	"45678901234567890123")
+
 int
 main(void)
 {
@@ -20,8 +25,7 @@ main(void)
 		"freeze-qty 0123456789012345678901234567890123456789012345678 1",
 		"dump-cut", "dump-cut -1", "dump-corrupt", "dump-corrupt 1",
 		"revoke", "restore", "revoke k1 k2", "restore k1 now",
-		"revoke 0123456789012345678901234567890123456789012345678901234"
-		"567890123",
+		LONG_REVOKE,
 		"move", "move NIFTY", "move NIFTY 0", "move NIFTY -5",
 		"move NIFTY x", "move NIFTY 1e9", "move NIFTY 24500 1",
 		"trend NIFTY", "trend NIFTY /s", "trend NIFTY ++5/s",
