@@ -9,21 +9,6 @@ load kite-sim
 load order-exec
 bats_require_minimum_version 1.5.0
 
-setup() {
-	require_cmd jq jq
-	require_cmd curl curl
-	J=$T/journal
-	OE_PID=
-}
-
-teardown() {
-	if [ -n "${OE_PID:-}" ]; then
-		kill "$OE_PID" 2>/dev/null || true
-		wait "$OE_PID" 2>/dev/null || true
-	fi
-	sim_stop
-}
-
 # no_tag_twice: fails naming any tag that is on more than one order
 no_tag_twice() {
 	local dup

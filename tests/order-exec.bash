@@ -3,6 +3,24 @@
 # timings, and looks at kite-sim's order book by tag.
 # SPDX-License-Identifier: MIT
 
+# setup and teardown shared by the order-exec test files (a file may
+# define its own after loading this): J is the journal, OE_PID an
+# order-exec left running.
+setup() {
+	require_cmd jq jq
+	require_cmd curl curl
+	J=$T/journal
+	OE_PID=
+}
+
+teardown() {
+	if [ -n "${OE_PID:-}" ]; then
+		kill "$OE_PID" 2>/dev/null || true
+		wait "$OE_PID" 2>/dev/null || true
+	fi
+	sim_stop
+}
+
 # place ID [QTY]: a MARKET buy intent
 place() {
 	printf '{"id":"%s","op":"place","variety":"regular","exchange":"NSE",' "$1"

@@ -9,21 +9,6 @@ load kite-sim
 load order-exec
 bats_require_minimum_version 1.5.0
 
-setup() {
-	require_cmd jq jq
-	require_cmd curl curl
-	J=$T/journal
-	OE_PID=
-}
-
-teardown() {
-	if [ -n "${OE_PID:-}" ]; then
-		kill "$OE_PID" 2>/dev/null || true
-		wait "$OE_PID" 2>/dev/null || true
-	fi
-	sim_stop
-}
-
 @test "order-exec: -h, and usage errors exit 100" {
 	run order-exec -h
 	[ "$status" -eq 0 ]
@@ -32,6 +17,21 @@ teardown() {
 	[ "$status" -eq 100 ]
 	run order-exec -j "$J" -m 999
 	[ "$status" -eq 100 ]
+	# the options added with market protection, stats and reconciling
+	run order-exec -j "$J" --market-protection 0
+	[ "$status" -eq 100 ]
+	[[ $output == *"--market-protection 0"* ]]
+	run order-exec -j "$J" --market-protection 101
+	[ "$status" -eq 100 ]
+	run order-exec -j "$J" -s soon
+	[ "$status" -eq 100 ]
+	KITEPIPE_STATS_INTERVAL=soon run order-exec -j "$J"
+	[ "$status" -eq 100 ]
+	run order-exec -j "$J" --reconcile-window forever
+	[ "$status" -eq 100 ]
+	run order-exec -j "$J" --reconcile-polls 3
+	[ "$status" -eq 100 ]
+	[ ! -e "$J" ]	# nothing opened on a usage error
 }
 
 @test "order-exec: malformed intents are answered invalid with line numbers, never sent" {

@@ -234,9 +234,9 @@ main(int argc, char **argv)
 	oe.gen_next = 1;
 	oe.journal.fd = -1;
 	oe.listen_fd = -1;
-	oe_opts_default(&oe.opt);
 	kp_log_init(OE_PROG);
 	kp_fds_ensure();
+	oe_opts_default(&oe.opt);	/* reads the environment: may exit */
 	oe_parse_args(&oe.opt, argc, argv);
 	if (oe.opt.dead_path == NULL)
 		oe.opt.dead_path = dead = oe_dead_default(oe.opt.journal_path);
